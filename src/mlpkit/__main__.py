@@ -1,0 +1,7 @@
+"""``python -m mlpkit`` runs the command line."""
+
+import sys
+
+from mlpkit.cli import main
+
+sys.exit(main())

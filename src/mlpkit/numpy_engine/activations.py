@@ -1,0 +1,113 @@
+"""Element-wise activations and softmax, each forward beside its backward.
+
+Each forward caches its output, from which the local derivative is cheapest to compute:
+sigmoid' = s(1 - s), tanh' = 1 - t^2, relu' = [out > 0]. One array is allocated per call (the
+output, which the caller keeps); the arithmetic runs in place on it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mlpkit.numpy_engine.module import Module
+from mlpkit.registry import resolve
+
+
+class _Elementwise(Module):
+    """Shared bookkeeping: forward stores ``self._output`` for backward."""
+
+    _output: np.ndarray | None = None
+
+    def _cached_output(self) -> np.ndarray:
+        if self._output is None:
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
+        return self._output
+
+
+class Sigmoid(_Elementwise):
+    """s(z) = 1 / (1 + e^-z), computed as (1 + tanh(z/2)) / 2, which never overflows."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        out = np.multiply(x, 0.5)
+        np.tanh(out, out=out)
+        out += 1.0
+        out *= 0.5
+        self._output = out
+        return out
+
+    def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        s = self._cached_output()
+        grad = np.subtract(1.0, s)      # 1 - s
+        grad *= s                       # s (1 - s)
+        grad *= grad_output             # chain rule
+        return grad
+
+
+class Tanh(_Elementwise):
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._output = np.tanh(x)
+        return self._output
+
+    def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        t = self._cached_output()
+        grad = np.square(t)             # t^2
+        np.subtract(1.0, grad, out=grad)  # 1 - t^2
+        grad *= grad_output
+        return grad
+
+
+class ReLU(_Elementwise):
+    """max(0, z); its derivative at exactly 0 is taken as 0, as PyTorch does."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._output = np.maximum(x, 0)
+        return self._output
+
+    def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        return np.where(self._cached_output() > 0, grad_output, 0)
+
+
+class Identity(_Elementwise):
+    """Passes values through; the output of a regression network."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+    def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        return grad_output
+
+
+class Softmax(_Elementwise):
+    """Row-wise softmax over classes (axis 1).
+
+    Feed logits, not softmax outputs, to ``CrossEntropyLoss``: it applies softmax itself, and a
+    second one squashes the gradients (the classic walk-throughs' slip). Use this layer to turn
+    a trained network's logits into probabilities.
+    """
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        out = np.subtract(x, x.max(axis=1, keepdims=True))  # shift: exp never overflows
+        np.exp(out, out=out)
+        out /= out.sum(axis=1, keepdims=True)
+        self._output = out
+        return out
+
+    def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        s = self._cached_output()
+        # Jacobian-vector product: ds_i/dz_j = s_i (delta_ij - s_j)  =>  s * (g - <g, s>)
+        dot = np.sum(grad_output * s, axis=1, keepdims=True)
+        return s * (grad_output - dot)
+
+
+ACTIVATIONS: dict[str, type[Module]] = {
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "identity": Identity,
+    "softmax": Softmax,
+}
+
+
+def get_activation(name: str) -> Module:
+    """A new activation layer by name ("sigmoid", "relu", ...)."""
+    return resolve("activation", name, ACTIVATIONS)()

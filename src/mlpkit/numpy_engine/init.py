@@ -1,0 +1,90 @@
+"""Weight initialisers, each drawing from an explicit ``np.random.Generator``.
+
+Weights have PyTorch's layout ``(out_features, in_features)``, so fan_in is ``shape[1]`` and
+fan_out is ``shape[0]``; the formulas are those of ``torch.nn.init``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from mlpkit.registry import resolve
+
+Initializer = Callable[[np.random.Generator, tuple[int, int], np.dtype], np.ndarray]
+
+_RELU_GAIN = math.sqrt(2.0)
+
+
+def _fans(shape: tuple[int, int]) -> tuple[int, int]:
+    fan_out, fan_in = shape
+    return fan_in, fan_out
+
+
+def xavier_uniform(rng: np.random.Generator, shape: tuple[int, int], dtype=np.float32,
+                   gain: float = 1.0) -> np.ndarray:
+    """Glorot & Bengio (2010): keeps activation variance for tanh/sigmoid layers."""
+    fan_in, fan_out = _fans(shape)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-bound, bound, size=shape).astype(dtype)
+
+
+def xavier_normal(rng: np.random.Generator, shape: tuple[int, int], dtype=np.float32,
+                  gain: float = 1.0) -> np.ndarray:
+    fan_in, fan_out = _fans(shape)
+    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    return rng.normal(0.0, std, size=shape).astype(dtype)
+
+
+def kaiming_uniform(rng: np.random.Generator, shape: tuple[int, int], dtype=np.float32,
+                    gain: float = _RELU_GAIN) -> np.ndarray:
+    """He et al. (2015): keeps activation variance through ReLU layers (fan_in mode)."""
+    fan_in, _ = _fans(shape)
+    bound = gain * math.sqrt(3.0 / fan_in)
+    return rng.uniform(-bound, bound, size=shape).astype(dtype)
+
+
+def kaiming_normal(rng: np.random.Generator, shape: tuple[int, int], dtype=np.float32,
+                   gain: float = _RELU_GAIN) -> np.ndarray:
+    fan_in, _ = _fans(shape)
+    return rng.normal(0.0, gain / math.sqrt(fan_in), size=shape).astype(dtype)
+
+
+def normal(rng: np.random.Generator, shape: tuple[int, int], dtype=np.float32,
+           std: float = 0.01) -> np.ndarray:
+    """Small Gaussian weights, as in the classic Perceptron/Adaline walk-throughs."""
+    return rng.normal(0.0, std, size=shape).astype(dtype)
+
+
+def zeros(rng: np.random.Generator, shape: tuple[int, int], dtype=np.float32) -> np.ndarray:
+    """All zeros: fine for a single linear unit, but every hidden unit then learns the same."""
+    return np.zeros(shape, dtype=dtype)
+
+
+def pytorch_default(rng: np.random.Generator, shape: tuple[int, int], dtype=np.float32) -> np.ndarray:
+    """``nn.Linear``'s own default: U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    fan_in, _ = _fans(shape)
+    bound = 1.0 / math.sqrt(fan_in)
+    return rng.uniform(-bound, bound, size=shape).astype(dtype)
+
+
+INITIALIZERS: dict[str, Initializer] = {
+    "default": pytorch_default,
+    "xavier_uniform": xavier_uniform,
+    "glorot_uniform": xavier_uniform,
+    "xavier_normal": xavier_normal,
+    "glorot_normal": xavier_normal,
+    "kaiming_uniform": kaiming_uniform,
+    "he_uniform": kaiming_uniform,
+    "kaiming_normal": kaiming_normal,
+    "he_normal": kaiming_normal,
+    "normal": normal,
+    "zeros": zeros,
+}
+
+
+def get_initializer(init: str | Initializer) -> Initializer:
+    """A callable as given, or the initialiser registered under that name."""
+    return init if callable(init) else resolve("initializer", init, INITIALIZERS)

@@ -1,0 +1,93 @@
+"""The fully connected layer, with its backpropagation written out.
+
+For a batch ``x`` of shape (n, in) the layer computes ``y = x W^T + b`` with ``W`` of shape
+(out, in), PyTorch's layout. Given dL/dy (shape (n, out)) the chain rule gives::
+
+    dL/dW = (dL/dy)^T x        (out, n) @ (n, in)  -> (out, in)
+    dL/db = sum_n dL/dy        (n, out)            -> (out,)
+    dL/dx = (dL/dy) W          (n, out) @ (out, in) -> (n, in)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mlpkit.errors import InvalidInputError
+from mlpkit.numpy_engine.init import Initializer, get_initializer, pytorch_default
+from mlpkit.numpy_engine.module import Module, Parameter
+from mlpkit.validation import check_positive
+
+
+class Linear(Module):
+    """``y = x W^T + b``; weights drawn by ``init`` from ``rng`` (a Generator or a seed).
+
+    ``init="default"`` is PyTorch's own (weight and bias uniform in ±1/sqrt(in_features)); any
+    other initialiser draws the weight and sets the bias to zero.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        *,
+        init: str | Initializer = "default",
+        rng: np.random.Generator | int | None = None,
+        dtype: type | np.dtype = np.float32,
+    ) -> None:
+        check_positive(in_features, "in_features", integer=True)
+        check_positive(out_features, "out_features", integer=True)
+        self.in_features = in_features
+        self.out_features = out_features
+        rng = np.random.default_rng(rng)
+        initializer = get_initializer(init)
+        self.weight = Parameter(initializer(rng, (out_features, in_features), np.dtype(dtype)))
+        self.bias: Parameter | None = None
+        if bias:
+            if initializer is pytorch_default:  # PyTorch draws the bias from the same range
+                bound = 1.0 / np.sqrt(in_features)
+                b = rng.uniform(-bound, bound, size=out_features).astype(dtype)
+            else:
+                b = np.zeros(out_features, dtype=dtype)
+            self.bias = Parameter(b)
+        self._input: np.ndarray | None = None
+        self._weight_grad_scratch = np.empty_like(self.weight.data)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            raise InvalidInputError(
+                f"Linear({self.in_features}, {self.out_features}) expects input of shape "
+                f"(n, {self.in_features}), got {x.shape}."
+            )
+        x = x.astype(self.weight.data.dtype, copy=False)
+        self._input = x                              # cached: dL/dW needs it
+        out = x @ self.weight.data.T                 # (n, in) @ (in, out) -> (n, out)
+        if self.bias is not None:
+            out += self.bias.data
+        return out
+
+    def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        x = self._input
+        if x is None:
+            raise RuntimeError("Linear.backward called before forward")
+        w = self.weight
+        if self._weight_grad_scratch.dtype != w.data.dtype:  # after load_state_dict changed dtype
+            self._weight_grad_scratch = np.empty_like(w.data)
+        # (out, n) @ (n, in) -> (out, in), written into scratch, then accumulated like PyTorch
+        np.matmul(grad_output.T, x, out=self._weight_grad_scratch)
+        w.grad += self._weight_grad_scratch
+        if self.bias is not None:
+            self.bias.grad += grad_output.sum(axis=0)
+        if not need_input_grad:
+            return None
+        return grad_output @ w.data                  # (n, out) @ (out, in) -> (n, in)
+
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        params = [("weight", self.weight)]
+        if self.bias is not None:
+            params.append(("bias", self.bias))
+        return params
+
+    def __repr__(self) -> str:
+        return (f"Linear(in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None})")

@@ -1,0 +1,167 @@
+"""Losses: ``forward(pred, target)`` returns the mean loss, ``backward()`` dLoss/dPred.
+
+Reductions follow PyTorch's ``reduction="mean"``: MSE and the binary losses average over every
+element, cross-entropy over samples (weighted by class weight when given).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mlpkit.errors import InvalidInputError
+from mlpkit.registry import resolve
+
+
+class Loss:
+    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def backward(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def __call__(self, pred: np.ndarray, target: np.ndarray) -> float:
+        return self.forward(pred, target)
+
+    def _same_shape_target(self, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+        target = np.asarray(target)
+        if target.shape != pred.shape:
+            raise InvalidInputError(
+                f"{type(self).__name__}: target shape {target.shape} differs from prediction "
+                f"shape {pred.shape}."
+            )
+        return target.astype(pred.dtype, copy=False)
+
+    def _cached(self, value):
+        if value is None:
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
+        return value
+
+
+class MSELoss(Loss):
+    """mean((pred - target)^2); gradient 2 (pred - target) / N."""
+
+    _diff: np.ndarray | None = None
+
+    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        self._diff = pred - self._same_shape_target(pred, target)
+        return float(np.mean(np.square(self._diff)))
+
+    def backward(self) -> np.ndarray:
+        diff = self._cached(self._diff)
+        return diff * (2.0 / diff.size)
+
+
+class CrossEntropyLoss(Loss):
+    """Softmax + negative log-likelihood on logits, fused.
+
+    ``target`` holds class indices (shape (n,)). The fused gradient is simply
+    ``(softmax(logits) - onehot(target)) / n``, cheaper and more stable than chaining a Softmax
+    layer's Jacobian. With ``weight`` (one per class) the mean is weighted as in PyTorch:
+    ``sum_i w[y_i] l_i / sum_i w[y_i]``.
+    """
+
+    def __init__(self, weight: np.ndarray | None = None) -> None:
+        self.weight = None if weight is None else np.asarray(weight, dtype=np.float64)
+        self._probs: np.ndarray | None = None
+
+    def _check_target(self, logits: np.ndarray, target: np.ndarray) -> np.ndarray:
+        target = np.asarray(target)
+        if logits.ndim != 2:
+            raise InvalidInputError(
+                f"CrossEntropyLoss expects logits of shape (n, n_classes), got {logits.shape}."
+            )
+        if target.shape != (logits.shape[0],) or target.dtype.kind not in "iu":
+            raise InvalidInputError(
+                f"CrossEntropyLoss expects integer class indices of shape ({logits.shape[0]},), "
+                f"got {target.dtype} of shape {target.shape}; pass labels, not one-hot rows."
+            )
+        n_classes = logits.shape[1]
+        if target.size and (target.min() < 0 or target.max() >= n_classes):
+            raise InvalidInputError(
+                f"CrossEntropyLoss: class indices must lie in [0, {n_classes - 1}], "
+                f"got values from {target.min()} to {target.max()}."
+            )
+        if self.weight is not None and self.weight.shape != (n_classes,):
+            raise InvalidInputError(
+                f"CrossEntropyLoss: weight has shape {self.weight.shape}, "
+                f"expected one per class ({n_classes},)."
+            )
+        return target
+
+    def forward(self, logits: np.ndarray, target: np.ndarray) -> float:
+        target = self._check_target(logits, target)
+        rows = np.arange(len(target))
+        shifted = logits - logits.max(axis=1, keepdims=True)      # exp never overflows
+        log_norm = np.log(np.exp(shifted).sum(axis=1))             # log sum_j e^{z_j}
+        nll = log_norm - shifted[rows, target]                     # -log softmax(z)_y
+        self._probs = np.exp(shifted - log_norm[:, None])
+        self._target = target
+        if self.weight is None:
+            self._sample_scale = 1.0 / len(target)
+            return float(nll.mean())
+        w = self.weight[target]
+        self._sample_scale = (w / w.sum())[:, None].astype(logits.dtype)
+        return float(np.dot(w, nll) / w.sum())
+
+    def backward(self) -> np.ndarray:
+        grad = self._cached(self._probs).copy()
+        grad[np.arange(len(self._target)), self._target] -= 1.0   # softmax - onehot
+        grad *= self._sample_scale
+        return grad
+
+
+class BCEWithLogitsLoss(Loss):
+    """Binary cross-entropy on logits z: max(z, 0) - z y + log(1 + e^-|z|); gradient s(z) - y."""
+
+    _z: np.ndarray | None = None
+
+    def forward(self, logits: np.ndarray, target: np.ndarray) -> float:
+        y = self._same_shape_target(logits, target)
+        self._z, self._y = logits, y
+        loss = np.maximum(logits, 0) - logits * y + np.log1p(np.exp(-np.abs(logits)))
+        return float(loss.mean())
+
+    def backward(self) -> np.ndarray:
+        z = self._cached(self._z)
+        sigmoid = 0.5 * (1.0 + np.tanh(0.5 * z))
+        return (sigmoid - self._y) / z.size
+
+
+class BCELoss(Loss):
+    """Binary cross-entropy on probabilities; logs clamped at -100 as in PyTorch.
+
+    Prefer ``BCEWithLogitsLoss`` on the raw output: a sigmoid followed by this loss loses
+    precision once the sigmoid saturates.
+    """
+
+    _p: np.ndarray | None = None
+
+    def forward(self, probs: np.ndarray, target: np.ndarray) -> float:
+        y = self._same_shape_target(probs, target)
+        if probs.size and (probs.min() < 0 or probs.max() > 1):
+            raise InvalidInputError(
+                "BCELoss expects probabilities in [0, 1]; pass logits to BCEWithLogitsLoss."
+            )
+        self._p, self._y = probs, y
+        with np.errstate(divide="ignore"):
+            log_p = np.maximum(np.log(probs), -100.0)
+            log_1mp = np.maximum(np.log1p(-probs), -100.0)
+        return float(np.mean(-(y * log_p + (1 - y) * log_1mp)))
+
+    def backward(self) -> np.ndarray:
+        p = self._cached(self._p)
+        # d/dp of -(y log p + (1-y) log(1-p)) = (p - y) / (p (1 - p))
+        return (p - self._y) / np.maximum(p * (1 - p), 1e-12) / p.size
+
+
+LOSSES: dict[str, type[Loss]] = {
+    "mse": MSELoss,
+    "cross_entropy": CrossEntropyLoss,
+    "bce_with_logits": BCEWithLogitsLoss,
+    "bce": BCELoss,
+}
+
+
+def get_loss(name: str) -> Loss:
+    """A new loss by name ("cross_entropy", "mse", "bce_with_logits", "bce")."""
+    return resolve("loss", name, LOSSES)()

@@ -1,0 +1,58 @@
+"""Parameter and Module: the two types every piece of the NumPy engine is built from.
+
+They mirror PyTorch's names (``parameters()``, ``zero_grad()``, ``forward``) so that the two
+engines read alike. Gradients accumulate into ``Parameter.grad`` exactly as in PyTorch: call
+``zero_grad()`` before each backward pass.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Parameter:
+    """A learnable array and the gradient accumulated for it (like ``torch.nn.Parameter``)."""
+
+    __slots__ = ("data", "grad")
+
+    def __init__(self, data: np.ndarray) -> None:
+        self.data = data
+        self.grad = np.zeros_like(data)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    def __repr__(self) -> str:
+        return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
+
+
+class Module:
+    """A differentiable step: ``forward`` caches what ``backward`` needs.
+
+    ``backward(grad_output)`` receives dLoss/dOutput, adds this module's parameter gradients
+    into ``.grad`` and returns dLoss/dInput. ``need_input_grad=False`` lets the first layer of a
+    network skip a matrix product whose result nobody reads.
+    """
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        raise NotImplementedError
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(x)
+
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        return []
+
+    def parameters(self) -> list[Parameter]:
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad.fill(0)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"

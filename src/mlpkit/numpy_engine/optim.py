@@ -1,0 +1,167 @@
+"""Optimizers with ``torch.optim``'s update formulas, ``zero_grad()`` and ``step()``.
+
+Notation per parameter p with gradient g, learning rate lr, weight decay wd, step count t.
+Updates happen in place on ``p.data``; state buffers are allocated once, on the first step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from mlpkit.errors import InvalidParameterError
+from mlpkit.numpy_engine.module import Parameter
+from mlpkit.registry import resolve
+from mlpkit.validation import check_non_negative, check_positive
+
+
+class Optimizer:
+    def __init__(self, params: Iterable[Parameter], lr: float, weight_decay: float) -> None:
+        self.params = list(params)
+        if not self.params:
+            raise InvalidParameterError("The optimizer got an empty parameter list.")
+        check_positive(lr, "lr")
+        check_non_negative(weight_decay, "weight_decay")
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.state: list[dict] = [{} for _ in self.params]
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad.fill(0)
+
+    def step(self) -> None:
+        for p, state in zip(self.params, self.state):
+            self._update(p, state)
+
+    def _update(self, p: Parameter, state: dict) -> None:
+        raise NotImplementedError
+
+    def _decayed_grad(self, p: Parameter) -> np.ndarray:
+        """g + wd * p: L2 regularisation folded into the gradient (coupled weight decay)."""
+        return p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
+
+
+class SGD(Optimizer):
+    """v = mu v + g (v = g on the first step); p -= lr (g + mu v) with Nesterov, else lr v."""
+
+    def __init__(self, params: Iterable[Parameter], lr: float = 1e-3, momentum: float = 0.0,
+                 nesterov: bool = False, weight_decay: float = 0.0) -> None:
+        super().__init__(params, lr, weight_decay)
+        check_non_negative(momentum, "momentum")
+        if nesterov and momentum == 0:
+            raise InvalidParameterError("Nesterov momentum needs momentum > 0.")
+        self.momentum = momentum
+        self.nesterov = nesterov
+
+    def _update(self, p: Parameter, state: dict) -> None:
+        g = self._decayed_grad(p)
+        if self.momentum:
+            velocity = state.get("momentum_buffer")
+            if velocity is None:
+                velocity = state["momentum_buffer"] = g.copy()
+            else:
+                velocity *= self.momentum
+                velocity += g
+            g = g + self.momentum * velocity if self.nesterov else velocity
+        p.data -= self.lr * g
+
+
+class RMSprop(Optimizer):
+    """s = a s + (1 - a) g^2; p -= lr g / (sqrt(s) + eps) (centered: s - mean(g)^2)."""
+
+    def __init__(self, params: Iterable[Parameter], lr: float = 1e-2, alpha: float = 0.99,
+                 eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
+                 centered: bool = False) -> None:
+        super().__init__(params, lr, weight_decay)
+        check_non_negative(momentum, "momentum")
+        self.alpha, self.eps, self.momentum, self.centered = alpha, eps, momentum, centered
+
+    def _update(self, p: Parameter, state: dict) -> None:
+        g = self._decayed_grad(p)
+        if not state:
+            state["square_avg"] = np.zeros_like(p.data)
+            if self.centered:
+                state["grad_avg"] = np.zeros_like(p.data)
+            if self.momentum:
+                state["momentum_buffer"] = np.zeros_like(p.data)
+        square_avg = state["square_avg"]
+        square_avg *= self.alpha
+        square_avg += (1 - self.alpha) * np.square(g)
+        if self.centered:
+            grad_avg = state["grad_avg"]
+            grad_avg *= self.alpha
+            grad_avg += (1 - self.alpha) * g
+            denom = np.sqrt(square_avg - np.square(grad_avg)) + self.eps
+        else:
+            denom = np.sqrt(square_avg) + self.eps
+        if self.momentum:
+            buf = state["momentum_buffer"]
+            buf *= self.momentum
+            buf += g / denom
+            p.data -= self.lr * buf
+        else:
+            p.data -= self.lr * g / denom
+
+
+class Adam(Optimizer):
+    """m, v = running means of g and g^2; p -= lr m_hat / (sqrt(v_hat) + eps), bias-corrected."""
+
+    decoupled_weight_decay = False
+
+    def __init__(self, params: Iterable[Parameter], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(params, lr, weight_decay)
+        for beta in betas:
+            if not 0.0 <= beta < 1.0:
+                raise InvalidParameterError(f"Adam betas must lie in [0, 1), got {betas}.")
+        self.betas, self.eps = betas, eps
+
+    def _update(self, p: Parameter, state: dict) -> None:
+        if self.decoupled_weight_decay:
+            p.data *= 1 - self.lr * self.weight_decay    # AdamW: decay the weights directly
+            g = p.grad
+        else:
+            g = self._decayed_grad(p)
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(p.data)
+            state["exp_avg_sq"] = np.zeros_like(p.data)
+        beta1, beta2 = self.betas
+        state["step"] += 1
+        t = state["step"]
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m *= beta1
+        m += (1 - beta1) * g
+        v *= beta2
+        v += (1 - beta2) * np.square(g)
+        bias_correction1 = 1 - beta1**t
+        bias_correction2 = 1 - beta2**t
+        denom = np.sqrt(v) / np.sqrt(bias_correction2) + self.eps
+        p.data -= (self.lr / bias_correction1) * m / denom
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): p *= 1 - lr wd before the step."""
+
+    decoupled_weight_decay = True
+
+    def __init__(self, params: Iterable[Parameter], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "sgd": SGD,
+    "rmsprop": RMSprop,
+    "adam": Adam,
+    "adamw": AdamW,
+}
+
+
+def get_optimizer(name: str, params: Iterable[Parameter], **kwargs) -> Optimizer:
+    """An optimizer by name over ``params`` ("sgd", "rmsprop", "adam", "adamw")."""
+    return resolve("optimizer", name, OPTIMIZERS)(params, **kwargs)

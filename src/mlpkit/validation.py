@@ -1,0 +1,114 @@
+"""Input checks shared by every public entry point.
+
+They run once at the boundary (``fit``, ``predict``, a loss call), never inside the training hot
+path, and turn NumPy's own failures into one-line ``MlpkitError`` messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from mlpkit.errors import InvalidInputError, InvalidParameterError, NotFittedError
+
+
+def check_array(
+    X: Any,
+    *,
+    name: str = "X",
+    dtype: type | np.dtype | None = np.float64,
+    ndim: int = 2,
+    allow_empty: bool = False,
+) -> np.ndarray:
+    """Return ``X`` as a finite numeric array of ``ndim`` dimensions (cast to ``dtype``)."""
+    try:
+        array = np.asarray(X, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"{name} must be numeric, but it could not be converted to numbers ({exc}); "
+            "encode text columns as numbers first."
+        ) from None
+    if dtype is None and not np.issubdtype(array.dtype, np.number):
+        raise InvalidInputError(f"{name} must be numeric, got an array of dtype {array.dtype}.")
+    if array.ndim != ndim:
+        hint = " Reshape a single sample with X.reshape(1, -1)." if array.ndim == 1 else ""
+        raise InvalidInputError(
+            f"{name} must be {ndim}-D, got a {array.ndim}-D array of shape "
+            f"{array.shape}.{hint}"
+        )
+    if array.size == 0 and not allow_empty:
+        raise InvalidInputError(
+            f"{name} is empty (shape {array.shape}); pass at least one sample."
+        )
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+        where = np.argwhere(~np.isfinite(array))[0]
+        position = ", ".join(str(int(i)) for i in where)
+        raise InvalidInputError(
+            f"{name} contains NaN or infinity (first at index [{position}]); "
+            "remove or impute those values."
+        )
+    return array
+
+
+def check_X_y(X: Any, y: Any, *, dtype: type | np.dtype = np.float64) -> tuple[np.ndarray, np.ndarray]:
+    """Check features and a 1-D label vector together: both valid, same number of samples."""
+    X = check_array(X, dtype=dtype)
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.ravel()
+    if y.ndim != 1:
+        raise InvalidInputError(
+            f"y must be 1-D (one label per sample), got shape {y.shape}."
+        )
+    if len(y) != len(X):
+        raise InvalidInputError(
+            f"X and y have different numbers of samples: {len(X)} and {len(y)}."
+        )
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise InvalidInputError(
+            f"y contains NaN or infinity (first at index {int(np.argmax(~np.isfinite(y)))}); "
+            "remove those samples."
+        )
+    return X, y
+
+
+def check_n_features(X: np.ndarray, n_features: int, owner: str) -> None:
+    """Refuse data whose width differs from what ``owner`` was fitted on."""
+    if X.shape[1] != n_features:
+        raise InvalidInputError(
+            f"X has {X.shape[1]} features, but {owner} was fitted with {n_features}."
+        )
+
+
+def check_known_labels(y: np.ndarray, classes: np.ndarray) -> None:
+    """Refuse labels outside the fitted classes, naming them."""
+    unknown = np.setdiff1d(np.unique(y), classes)
+    if unknown.size:
+        raise InvalidInputError(
+            f"y contains labels the model was not fitted on: {unknown.tolist()}; "
+            f"the fitted classes are {classes.tolist()}."
+        )
+
+
+def check_is_fitted(estimator: Any, attributes: Iterable[str]) -> None:
+    """Raise ``NotFittedError`` unless every fitted attribute exists."""
+    if not all(hasattr(estimator, attr) for attr in attributes):
+        raise NotFittedError(
+            f"This {type(estimator).__name__} is not fitted yet; call fit(X, y) first."
+        )
+
+
+def check_positive(value: Any, name: str, *, integer: bool = False) -> None:
+    """Refuse a hyper-parameter that is not a strictly positive (integer) number."""
+    kind = int if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kind) or not value > 0:
+        what = "a positive integer" if integer else "a positive number"
+        raise InvalidParameterError(f"{name} must be {what}, got {value!r}.")
+
+
+def check_non_negative(value: Any, name: str) -> None:
+    """Refuse a hyper-parameter that is negative or not a number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise InvalidParameterError(f"{name} must be a number >= 0, got {value!r}.")

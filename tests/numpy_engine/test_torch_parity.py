@@ -1,0 +1,99 @@
+"""The NumPy engine against PyTorch autograd: same weights -> same outputs and gradients."""
+
+import numpy as np
+import pytest
+
+from mlpkit.numpy_engine import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    Linear,
+    MSELoss,
+    Sequential,
+    Sigmoid,
+)
+from mlpkit.numpy_engine.gradcheck import relative_error
+
+from .helpers import make_mlp
+
+torch = pytest.importorskip("torch")
+
+TORCH_LAYERS = {"Sigmoid": torch.nn.Sigmoid, "ReLU": torch.nn.ReLU, "Tanh": torch.nn.Tanh,
+                "Identity": torch.nn.Identity, "Softmax": lambda: torch.nn.Softmax(dim=1)}
+TOLERANCE = 1e-8
+
+
+def to_torch(model: Sequential) -> torch.nn.Sequential:
+    """An equivalent torch network, built layer by layer, loaded from the NumPy state dict."""
+    layers = []
+    for layer in model.layers:
+        if isinstance(layer, Linear):
+            layers.append(torch.nn.Linear(layer.in_features, layer.out_features, dtype=torch.float64))
+        else:
+            layers.append(TORCH_LAYERS[type(layer).__name__]())
+    net = torch.nn.Sequential(*layers)
+    net.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    return net
+
+
+def compare(model, loss, torch_loss, X, target, torch_target):
+    net = to_torch(model)
+    model.zero_grad()
+    out = model(X)
+    value = loss(out, target)
+    model.backward(loss.backward())
+
+    torch_out = net(torch.from_numpy(X))
+    torch_value = torch_loss(torch_out, torch_target)
+    torch_value.backward()
+
+    assert relative_error(out, torch_out.detach().numpy()) < TOLERANCE
+    assert abs(value - torch_value.item()) <= TOLERANCE * abs(torch_value.item())
+    torch_grads = {name: p.grad.numpy() for name, p in net.named_parameters()}
+    assert set(torch_grads) == {name for name, _ in model.named_parameters()}
+    for name, param in model.named_parameters():
+        assert relative_error(param.grad, torch_grads[name]) < TOLERANCE, name
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "relu", "tanh", "identity", "softmax"])
+@pytest.mark.parametrize("depth", [1, 2, 3, 4])
+@pytest.mark.parametrize("loss_name", ["cross_entropy", "weighted_cross_entropy", "mse"])
+def test_parity_multiclass_losses(activation, depth, loss_name, rng):
+    sizes = [4] + [6] * (depth - 1) + [3]
+    model = make_mlp(sizes, activation, seed=depth)
+    X = rng.normal(size=(10, 4))
+    labels = rng.integers(0, 3, size=10)
+    if loss_name == "mse":
+        target = rng.normal(size=(10, 3))
+        compare(model, MSELoss(), torch.nn.MSELoss(), X, target, torch.from_numpy(target))
+        return
+    weight = np.array([0.2, 1.0, 3.0]) if loss_name.startswith("weighted") else None
+    torch_weight = None if weight is None else torch.from_numpy(weight)
+    compare(model, CrossEntropyLoss(weight=weight), torch.nn.CrossEntropyLoss(weight=torch_weight),
+            X, labels, torch.from_numpy(labels))
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "relu", "tanh"])
+@pytest.mark.parametrize("depth", [1, 2, 3, 4])
+def test_parity_binary_losses(activation, depth, rng):
+    sizes = [4] + [5] * (depth - 1) + [1]
+    X = rng.normal(size=(9, 4))
+    target = rng.integers(0, 2, size=(9, 1)).astype(np.float64)
+    model = make_mlp(sizes, activation, seed=depth)
+    compare(model, BCEWithLogitsLoss(), torch.nn.BCEWithLogitsLoss(), X, target,
+            torch.from_numpy(target))
+    with_sigmoid = Sequential(*make_mlp(sizes, activation, seed=depth).layers, Sigmoid())
+    compare(with_sigmoid, BCELoss(), torch.nn.BCELoss(), X, target, torch.from_numpy(target))
+
+
+def test_state_dict_keys_and_shapes_equal_torch():
+    model = make_mlp([784, 100, 50, 10], "relu", dtype=np.float32)
+    net = torch.nn.Sequential(torch.nn.Linear(784, 100), torch.nn.ReLU(), torch.nn.Linear(100, 50),
+                              torch.nn.ReLU(), torch.nn.Linear(50, 10))
+    ours = {k: v.shape for k, v in model.state_dict().items()}
+    theirs = {k: tuple(v.shape) for k, v in net.state_dict().items()}
+    assert ours == theirs
+    # and the torch weights load straight into the NumPy network, dtype kept
+    model.load_state_dict({k: v.double().numpy() for k, v in net.state_dict().items()})
+    assert model[0].weight.data.dtype == np.float64
+    np.testing.assert_array_equal(model[4].bias.data, net[4].bias.detach().double().numpy())
