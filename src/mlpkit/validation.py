@@ -52,7 +52,9 @@ def check_array(
     return array
 
 
-def check_X_y(X: Any, y: Any, *, dtype: type | np.dtype = np.float64) -> tuple[np.ndarray, np.ndarray]:
+def check_X_y(
+    X: Any, y: Any, *, dtype: type | np.dtype = np.float64
+) -> tuple[np.ndarray, np.ndarray]:
     """Check features and a 1-D label vector together: both valid, same number of samples."""
     X = check_array(X, dtype=dtype)
     y = np.asarray(y)

@@ -47,8 +47,8 @@ def test_linear_gradients_for_weight_bias_and_input(rng):
     layer.zero_grad()
     layer.forward(x)
     grad_x = layer.backward(upstream)
-    assert relative_error(layer.weight.grad, numerical_gradient(objective, layer.weight.data)) < TOLERANCE
-    assert relative_error(layer.bias.grad, numerical_gradient(objective, layer.bias.data)) < TOLERANCE
+    for param in (layer.weight, layer.bias):
+        assert relative_error(param.grad, numerical_gradient(objective, param.data)) < TOLERANCE
     assert relative_error(grad_x, numerical_gradient(objective, x)) < TOLERANCE
 
 

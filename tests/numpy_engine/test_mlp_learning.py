@@ -27,7 +27,8 @@ def test_two_two_one_network_one_sgd_step_by_hand():
     # dL/dout = 2 (out - 1) = -1.41740787; dW2 = dL/dout * h; db2 = dL/dout
     # dz1 = dL/dout * W2 * h (1 - h) = (-0.16654806, 0.14033225); dW1 = outer(dz1, x)
     # SGD lr 0.5: W2 = (0.94113938, -0.01033048), b2 = 0.90870393,
-    #             W1 = [[0.18327403, 0.36654806], [0.22983361, -0.24033277]], b1 = (0.08327403, 0.02983361)
+    #             W1 = [[0.18327403, 0.36654806], [0.22983361, -0.24033277]],
+    #             b1 = (0.08327403, 0.02983361)
     model = Sequential(Linear(2, 2, dtype=np.float64), Sigmoid(), Linear(2, 1, dtype=np.float64))
     model.load_state_dict({
         "0.weight": np.array([[0.1, 0.2], [0.3, -0.1]]), "0.bias": np.array([0.0, 0.1]),
@@ -41,8 +42,8 @@ def test_two_two_one_network_one_sgd_step_by_hand():
     sd = model.state_dict()
     np.testing.assert_allclose(sd["2.weight"], [[0.94113938, -0.01033048]], rtol=1e-6)
     np.testing.assert_allclose(sd["2.bias"], [0.90870393], rtol=1e-7)
-    np.testing.assert_allclose(sd["0.weight"], [[0.18327403, 0.36654806], [0.22983361, -0.24033277]],
-                               rtol=1e-6)
+    np.testing.assert_allclose(sd["0.weight"],
+                               [[0.18327403, 0.36654806], [0.22983361, -0.24033277]], rtol=1e-6)
     np.testing.assert_allclose(sd["0.bias"], [0.08327403, 0.02983361], rtol=1e-6)
     assert 1 / (1 + math.exp(-0.5)) == pytest.approx(0.62245933)  # the comment's sigmoid
 
@@ -51,8 +52,9 @@ def split(X, y, seed=0):
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=seed,
                                                         stratify=y)
     mean, std = X_train.mean(axis=0), X_train.std(axis=0)
-    return ((X_train - mean) / std).astype(np.float32), ((X_test - mean) / std).astype(np.float32), \
-        y_train, y_test
+    scaled_train = ((X_train - mean) / std).astype(np.float32)
+    scaled_test = ((X_test - mean) / std).astype(np.float32)
+    return scaled_train, scaled_test, y_train, y_test
 
 
 def accuracy(model, X, y):

@@ -38,7 +38,7 @@ def test_steps_match_torch(ours, theirs, kwargs, rng):
         optimizer.zero_grad()
         reference.zero_grad()
         for p, t, g in zip(params, tensors, grads):
-            p.grad += g
+            p.grad = g.copy()
             t.grad = torch.from_numpy(g.copy())
         optimizer.step()
         reference.step()
@@ -53,7 +53,7 @@ def test_sgd_step_by_hand():
     optimizer = SGD([p], lr=0.1, momentum=0.9)
     for expected in (0.95, 0.855):
         optimizer.zero_grad()
-        p.grad += 0.5
+        p.grad = np.array([0.5])
         optimizer.step()
         assert p.data[0] == pytest.approx(expected)
 

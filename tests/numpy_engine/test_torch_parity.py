@@ -28,7 +28,8 @@ def to_torch(model: Sequential) -> torch.nn.Sequential:
     layers = []
     for layer in model.layers:
         if isinstance(layer, Linear):
-            layers.append(torch.nn.Linear(layer.in_features, layer.out_features, dtype=torch.float64))
+            layers.append(torch.nn.Linear(layer.in_features, layer.out_features,
+                                          dtype=torch.float64))
         else:
             layers.append(TORCH_LAYERS[type(layer).__name__]())
     net = torch.nn.Sequential(*layers)
@@ -97,3 +98,21 @@ def test_state_dict_keys_and_shapes_equal_torch():
     model.load_state_dict({k: v.double().numpy() for k, v in net.state_dict().items()})
     assert model[0].weight.data.dtype == np.float64
     np.testing.assert_array_equal(model[4].bias.data, net[4].bias.detach().double().numpy())
+
+
+def test_gradients_accumulate_until_zero_grad_like_torch(rng):
+    model = make_mlp([3, 4, 2], "tanh")
+    net = to_torch(model)
+    X = rng.normal(size=(5, 3))
+    for _ in range(2):                      # two backward passes, no zero_grad in between
+        loss = MSELoss()
+        loss(model(X), np.zeros((5, 2)))
+        model.backward(loss.backward())
+        net(torch.from_numpy(X)).pow(2).mean().backward()
+    ours = dict(model.named_parameters())
+    for name, param in net.named_parameters():
+        assert relative_error(ours[name].grad, param.grad.numpy()) < TOLERANCE
+    model.zero_grad()
+    net.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+    assert all(p.grad is None for p in net.parameters())

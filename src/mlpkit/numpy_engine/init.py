@@ -63,7 +63,8 @@ def zeros(rng: np.random.Generator, shape: tuple[int, int], dtype=np.float32) ->
     return np.zeros(shape, dtype=dtype)
 
 
-def pytorch_default(rng: np.random.Generator, shape: tuple[int, int], dtype=np.float32) -> np.ndarray:
+def pytorch_default(rng: np.random.Generator, shape: tuple[int, int],
+                    dtype=np.float32) -> np.ndarray:
     """``nn.Linear``'s own default: U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
     fan_in, _ = _fans(shape)
     bound = 1.0 / math.sqrt(fan_in)

@@ -51,7 +51,6 @@ class Linear(Module):
                 b = np.zeros(out_features, dtype=dtype)
             self.bias = Parameter(b)
         self._input: np.ndarray | None = None
-        self._weight_grad_scratch = np.empty_like(self.weight.data)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         if x.ndim != 2 or x.shape[1] != self.in_features:
@@ -71,13 +70,9 @@ class Linear(Module):
         if x is None:
             raise RuntimeError("Linear.backward called before forward")
         w = self.weight
-        if self._weight_grad_scratch.dtype != w.data.dtype:  # after load_state_dict changed dtype
-            self._weight_grad_scratch = np.empty_like(w.data)
-        # (out, n) @ (n, in) -> (out, in), written into scratch, then accumulated like PyTorch
-        np.matmul(grad_output.T, x, out=self._weight_grad_scratch)
-        w.grad += self._weight_grad_scratch
+        w.accumulate(grad_output.T @ x)              # (out, n) @ (n, in) -> (out, in)
         if self.bias is not None:
-            self.bias.grad += grad_output.sum(axis=0)
+            self.bias.accumulate(grad_output.sum(axis=0))
         if not need_input_grad:
             return None
         return grad_output @ w.data                  # (n, out) @ (out, in) -> (n, in)

@@ -90,22 +90,23 @@ class CrossEntropyLoss(Loss):
 
     def forward(self, logits: np.ndarray, target: np.ndarray) -> float:
         target = self._check_target(logits, target)
-        rows = np.arange(len(target))
         shifted = logits - logits.max(axis=1, keepdims=True)      # exp never overflows
-        log_norm = np.log(np.exp(shifted).sum(axis=1))             # log sum_j e^{z_j}
-        nll = log_norm - shifted[rows, target]                     # -log softmax(z)_y
-        self._probs = np.exp(shifted - log_norm[:, None])
-        self._target = target
+        probs = np.exp(shifted)
+        norm = probs.sum(axis=1, keepdims=True)                    # sum_j e^{z_j}
+        probs /= norm                                              # softmax(z)
+        rows = np.arange(len(target))
+        nll = np.log(norm[:, 0]) - shifted[rows, target]           # -log softmax(z)_y
+        self._probs, self._target, self._rows = probs, target, rows
         if self.weight is None:
             self._sample_scale = 1.0 / len(target)
-            return float(nll.mean())
+            return float(nll.sum()) / len(target)
         w = self.weight[target]
         self._sample_scale = (w / w.sum())[:, None].astype(logits.dtype)
         return float(np.dot(w, nll) / w.sum())
 
     def backward(self) -> np.ndarray:
         grad = self._cached(self._probs).copy()
-        grad[np.arange(len(self._target)), self._target] -= 1.0   # softmax - onehot
+        grad[self._rows, self._target] -= 1.0                      # softmax - onehot
         grad *= self._sample_scale
         return grad
 

@@ -1,8 +1,8 @@
 """Parameter and Module: the two types every piece of the NumPy engine is built from.
 
 They mirror PyTorch's names (``parameters()``, ``zero_grad()``, ``forward``) so that the two
-engines read alike. Gradients accumulate into ``Parameter.grad`` exactly as in PyTorch: call
-``zero_grad()`` before each backward pass.
+engines read alike. Gradients behave exactly as in PyTorch: ``zero_grad()`` sets ``grad`` to
+None, the next backward pass stores a fresh gradient, and further passes accumulate into it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,14 @@ class Parameter:
 
     def __init__(self, data: np.ndarray) -> None:
         self.data = data
-        self.grad = np.zeros_like(data)
+        self.grad: np.ndarray | None = None
+
+    def accumulate(self, grad: np.ndarray) -> None:
+        """Store ``grad``, or add it to the gradient already held (PyTorch's rule)."""
+        if self.grad is None:
+            self.grad = grad
+        else:
+            self.grad += grad
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -52,7 +59,7 @@ class Module:
 
     def zero_grad(self) -> None:
         for p in self.parameters():
-            p.grad.fill(0)
+            p.grad = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

@@ -66,7 +66,7 @@ class Sequential(Module):
                 )
         for name, param in params.items():
             param.data = arrays[name]
-            param.grad = np.zeros_like(param.data)
+            param.grad = None
 
     def __getitem__(self, index: int) -> Module:
         return self.layers[index]

@@ -29,11 +29,13 @@ class Optimizer:
 
     def zero_grad(self) -> None:
         for p in self.params:
-            p.grad.fill(0)
+            p.grad = None
 
     def step(self) -> None:
+        """Update every parameter that has a gradient (as torch.optim, skip those without)."""
         for p, state in zip(self.params, self.state):
-            self._update(p, state)
+            if p.grad is not None:
+                self._update(p, state)
 
     def _update(self, p: Parameter, state: dict) -> None:
         raise NotImplementedError
@@ -41,6 +43,15 @@ class Optimizer:
     def _decayed_grad(self, p: Parameter) -> np.ndarray:
         """g + wd * p: L2 regularisation folded into the gradient (coupled weight decay)."""
         return p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
+
+    @staticmethod
+    def _descend(p: Parameter, state: dict, scale: float, direction: np.ndarray) -> None:
+        """p -= scale * direction, through a buffer kept in ``state`` (no allocation per step)."""
+        scratch = state.get("scratch")
+        if scratch is None or scratch.dtype != p.data.dtype:
+            scratch = state["scratch"] = np.empty_like(p.data)
+        np.multiply(direction, scale, out=scratch)
+        p.data -= scratch
 
 
 class SGD(Optimizer):
@@ -65,7 +76,7 @@ class SGD(Optimizer):
                 velocity *= self.momentum
                 velocity += g
             g = g + self.momentum * velocity if self.nesterov else velocity
-        p.data -= self.lr * g
+        self._descend(p, state, self.lr, g)
 
 
 class RMSprop(Optimizer):
