@@ -19,8 +19,25 @@ def build_parser() -> argparse.ArgumentParser:
         description="Feedforward neural networks: train, evaluate and inspect MLPs.",
     )
     parser.add_argument("--version", action="version", version=f"mlpkit {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    datasets = commands.add_parser("datasets", help="list the built-in data sets with their shapes",
+                                   description="List the built-in data sets with their shapes.")
+    datasets.set_defaults(handler=run_datasets)
     return parser
+
+
+def run_datasets(args: argparse.Namespace) -> int:
+    from mlpkit.data import describe_datasets
+
+    rows = describe_datasets()
+    columns = ("name", "train", "test", "classes", "source")
+    widths = {c: max(len(c), *(len(r.get(c, "-")) for r in rows)) for c in columns[:-1]}
+    print("  ".join(c.ljust(widths[c]) for c in columns[:-1]) + "  source")
+    for row in rows:
+        print("  ".join(row.get(c, "-").ljust(widths[c]) for c in columns[:-1])
+              + "  " + row["source"])
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,44 @@
+"""The Dataset every loader returns: a train/test split plus what is needed to read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+Task = Literal["classification", "regression"]
+
+
+@dataclass
+class Dataset:
+    """Features are float32 ``(n, n_features)``; targets int64 class indices or float32 values.
+
+    ``class_names[i]`` is the label behind class index ``i``; ``encoder`` (CSV data only)
+    turns raw table rows into the feature columns, so prediction repeats training's encoding.
+    """
+
+    name: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    feature_names: list[str]
+    class_names: list[str]
+    task: Task
+    description: str
+    encoder: Any = field(default=None, repr=False)
+
+    @property
+    def n_features(self) -> int:
+        return self.X_train.shape[1]
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+    def summary(self) -> str:
+        """One line: name, shapes, classes."""
+        kind = f"{self.n_classes} classes" if self.task == "classification" else "regression"
+        return (f"{self.name}: train {self.X_train.shape[0]} x {self.n_features}, "
+                f"test {self.X_test.shape[0]} x {self.n_features}, {kind}")

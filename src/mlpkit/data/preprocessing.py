@@ -1,0 +1,81 @@
+"""Scaling, splitting and one-hot helpers: fitted on training data only.
+
+The scaler is a small dataclass rather than scikit-learn's StandardScaler because its two
+arrays must travel inside a model's JSON file, never through pickle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mlpkit.errors import InvalidInputError
+
+
+@dataclass
+class Standardizer:
+    """z = (x - mean) / scale, with mean and scale learned from the training set."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def fit(cls, X: np.ndarray) -> Standardizer:
+        std = X.std(axis=0, dtype=np.float64)
+        scale = np.where(std > 0, std, 1.0)   # a constant column is centred, not divided by 0
+        return cls(X.mean(axis=0, dtype=np.float64).astype(np.float32), scale.astype(np.float32))
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        if X.shape[1] != self.mean.shape[0]:
+            raise InvalidInputError(
+                f"X has {X.shape[1]} features, but the scaler was fitted with "
+                f"{self.mean.shape[0]}."
+            )
+        return ((X - self.mean) / self.scale).astype(np.float32)
+
+    def to_dict(self) -> dict[str, list[float]]:
+        return {"mean": self.mean.tolist(), "scale": self.scale.tolist()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Standardizer:
+        return cls(np.asarray(data["mean"], np.float32), np.asarray(data["scale"], np.float32))
+
+
+def stratified_split(X: np.ndarray, y: np.ndarray, test_size: float, random_state: int | None,
+                     stratify: bool = True) -> tuple[np.ndarray, ...]:
+    """A seeded train/test split that keeps class proportions (scikit-learn's), checked first."""
+    from sklearn.model_selection import train_test_split
+
+    if not 0.0 < test_size < 1.0:
+        raise InvalidInputError(f"test_size must lie strictly between 0 and 1, got {test_size}.")
+    n_test = int(np.ceil(test_size * len(y)))
+    if n_test < 1 or len(y) - n_test < 1:
+        raise InvalidInputError(
+            f"{len(y)} rows cannot be split with test_size={test_size}: both parts need a row."
+        )
+    if stratify:
+        classes, counts = np.unique(y, return_counts=True)
+        if counts.min() < 2:
+            rare = classes[counts.argmin()]
+            raise InvalidInputError(
+                f"Class {rare!r} has only {counts.min()} row; a stratified split needs at least 2 "
+                "per class. Add rows or supply a separate test set."
+            )
+        if n_test < len(classes) or len(y) - n_test < len(classes):
+            raise InvalidInputError(
+                f"{len(y)} rows split with test_size={test_size} leave fewer rows than the "
+                f"{len(classes)} classes in one part; add rows or change test_size."
+            )
+    return train_test_split(X, y, test_size=test_size, random_state=random_state,
+                            stratify=y if stratify else None)
+
+
+def one_hot(y: np.ndarray, n_classes: int, dtype: type = np.float32) -> np.ndarray:
+    """Class indices (n,) -> rows of the identity (n, n_classes)."""
+    if y.size and (y.min() < 0 or y.max() >= n_classes):
+        raise InvalidInputError(
+            f"Class indices must lie in [0, {n_classes - 1}], got {y.min()} to {y.max()}."
+        )
+    return np.eye(n_classes, dtype=dtype)[y]
