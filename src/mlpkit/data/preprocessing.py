@@ -60,8 +60,8 @@ def stratified_split(X: np.ndarray, y: np.ndarray, test_size: float, random_stat
         if counts.min() < 2:
             rare = classes[counts.argmin()]
             raise InvalidInputError(
-                f"Class {rare!r} has only {counts.min()} row; a stratified split needs at least 2 "
-                "per class. Add rows or supply a separate test set."
+                f"Class {str(rare)!r} has only {counts.min()} row; a stratified split needs at "
+                "least 2 per class. Add rows or supply a separate test set."
             )
         if n_test < len(classes) or len(y) - n_test < len(classes):
             raise InvalidInputError(

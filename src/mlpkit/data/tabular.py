@@ -108,8 +108,8 @@ class TabularEncoder:
         for name in features:
             series = frame[name]
             if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
-                fill = None
-                if impute in ("mean", "median") and series.isna().any():
+                fill = None   # kept even without gaps here: test or new rows may have some
+                if impute in ("mean", "median"):
                     fill = float(getattr(series.astype(float), impute)())
                 columns.append(ColumnEncoding(name, None, fill))
                 continue
@@ -128,7 +128,7 @@ class TabularEncoder:
                     "leave it out with features=[...]."
                 )
             fill = None
-            if impute in ("mean", "median") and series.isna().any():
+            if impute in ("mean", "median"):
                 fill = str(series.dropna().astype(str).mode().iloc[0])  # most frequent category
             columns.append(ColumnEncoding(name, categories, fill))
         return cls(columns)
@@ -299,12 +299,14 @@ def load_csv(path: str | Path, target: str | None = None, test_path: str | Path 
     if test_frame is not None:
         _refuse_missing_target(test_frame[target], target, test_path)
 
+    import pandas as pd
+
     inferred, reason = infer_task(frame[target])
     if task is None:
         task = inferred
     elif task != inferred:
         reason = f"forced by task={task!r}"
-    if task == "regression" and inferred == "classification" and reason == "its values are labels":
+    if task == "regression" and not pd.api.types.is_numeric_dtype(frame[target]):
         raise InvalidInputError(
             f"Target column {target!r} in '{path}' holds text; it cannot be a regression target.")
 
@@ -316,17 +318,15 @@ def load_csv(path: str | Path, target: str | None = None, test_path: str | Path 
                 f"Target column {target!r} in '{path}' has a single class ({class_values[0]!r}); "
                 "classification needs at least two."
             )
-        index_of = {value: i for i, value in enumerate(class_values)}
-        codes = np.array([index_of[v] for v in labels], dtype=np.int64)
         class_names = [str(v) for v in class_values]
     else:
-        codes = np.arange(len(frame))   # only used to split
         class_names = []
 
     if test_frame is None:
         rows = np.arange(len(frame))
-        train_rows, test_rows, _, _ = stratified_split(
-            rows, codes, test_size, random_state, stratify=task == "classification")
+        train_rows, test_rows, _, _ = stratified_split(   # on labels, so errors can name them
+            rows, np.asarray(labels), test_size, random_state,
+            stratify=task == "classification")
         train_frame, test_frame = frame.iloc[np.sort(train_rows)], frame.iloc[np.sort(test_rows)]
         test_source = path
     else:
