@@ -12,9 +12,8 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from sklearn.datasets import make_blobs
-from sklearn.model_selection import train_test_split
 
+from mlpkit.data import Standardizer, load_dataset, minibatch_indices
 from mlpkit.numpy_engine import SGD, CrossEntropyLoss, Linear, Sequential, Sigmoid
 
 
@@ -26,11 +25,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    X, y = make_blobs(n_samples=1000, centers=4, n_features=2, random_state=0)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X.astype(np.float32), y, test_size=0.2, stratify=y, random_state=args.seed)
-    mean, std = X_train.mean(axis=0), X_train.std(axis=0)     # scale with training data only
-    X_train, X_test = (X_train - mean) / std, (X_test - mean) / std
+    data = load_dataset("blobs", n_samples=1000, centers=4, test_size=0.2)
+    print(data.summary())
+    scaler = Standardizer.fit(data.X_train)                    # training statistics only
+    X_train, X_test = scaler.transform(data.X_train), scaler.transform(data.X_test)
+    y_train, y_test = data.y_train, data.y_test
 
     rng = np.random.default_rng(args.seed)
     model = Sequential(Linear(2, 10, rng=rng), Sigmoid(), Linear(10, 4, rng=rng))
@@ -38,10 +37,8 @@ def main() -> None:
     optimizer = SGD(model.parameters(), lr=args.lr)
 
     for epoch in range(1, args.epochs + 1):
-        order = rng.permutation(len(X_train))
         losses = []
-        for start in range(0, len(order), args.batch_size):
-            batch = order[start:start + args.batch_size]
+        for batch in minibatch_indices(len(X_train), args.batch_size, rng):
             optimizer.zero_grad()
             losses.append(loss_fn(model(X_train[batch]), y_train[batch]))
             model.backward(loss_fn.backward())
