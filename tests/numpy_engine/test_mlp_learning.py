@@ -91,8 +91,7 @@ def test_relu_2_16_16_2_on_moons_reaches_95_percent():
 
 
 def test_relu_network_on_circles_reaches_95_percent():
-    X_train, X_test, y_train, y_test = split(*make_circles(2000, noise=0.05, factor=0.5,
-                                                           random_state=0))
+    X_train, X_test, y_train, y_test = split(*make_circles(2000, noise=0.05, random_state=0))
     model = make_mlp([2, 16, 16, 2], "relu", seed=0, dtype=np.float32)
     train(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1, momentum=0.9), X_train,
           y_train, epochs=40, batch_size=32)
