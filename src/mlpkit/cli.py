@@ -1,25 +1,128 @@
 """The ``mlpkit`` command: parse arguments, call the library, print. No logic of its own.
 
-Every ``MlpkitError`` becomes one line on stderr and exit code 2, never a traceback.
+Every ``MlpkitError`` (and every argument error) becomes one line on stderr and exit code 2,
+never a traceback. An interrupted training run exits 130 (SIGINT) or 143 (SIGTERM).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from mlpkit import __version__
 from mlpkit.errors import MlpkitError
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but an error is one line (no usage block) and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}; see '{self.prog} --help'.\n")
+
+
+def _batch_size(text: str) -> int | str:
+    if text == "full":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid batch size {text!r} (a whole number, or 'full')") from None
+
+
+def _key_value(text: str) -> tuple[str, Any]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    for cast in (int, float):
+        try:
+            return key, cast(value)
+        except ValueError:
+            pass
+    return key, value
+
+
+def _add_data_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("data")
+    g.add_argument("--dataset", help="built-in data set (see 'mlpkit datasets'); default blobs")
+    g.add_argument("--data-dir", help="folder with the MNIST / Fashion-MNIST files")
+    g.add_argument("--csv", help="your own CSV file (instead of --dataset)")
+    g.add_argument("--target", help="the CSV's target column (default: the last)")
+    g.add_argument("--test-csv", help="a separate test CSV with the same columns")
+    g.add_argument("--impute", choices=["mean", "median", "drop"],
+                   help="what to do with missing CSV values (default: refuse them)")
+    g.add_argument("--task", choices=["classification", "regression"],
+                   help="override the task inferred from the CSV target")
+    g.add_argument("--data-option", action="append", type=_key_value, metavar="KEY=VALUE",
+                   help="a dataset option, e.g. noise=0.3 or n_samples=5000 (repeatable)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="mlpkit",
-        description="Feedforward neural networks: train, evaluate and inspect MLPs.",
-    )
+    parser = _Parser(prog="mlpkit",
+                     description="Feedforward neural networks: train, evaluate and inspect MLPs.")
     parser.add_argument("--version", action="version", version=f"mlpkit {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    train = commands.add_parser(
+        "train", help="train a network and write a run folder",
+        description="Train an MLP and write a run folder (config.toml, model files, history, "
+                    "metrics, plots). Options not given come from --config, then defaults.")
+    _add_data_arguments(train)
+    m = train.add_argument_group("model")
+    m.add_argument("--hidden", type=int, nargs="+", metavar="N", help="hidden layer sizes (100)")
+    m.add_argument("--activation", help="relu (default), sigmoid, tanh or identity")
+    m.add_argument("--dropout", type=float, help="dropout after each hidden layer (0)")
+    m.add_argument("--init", help="weight init: default, xavier_uniform, kaiming_uniform, ...")
+    m.add_argument("--no-scale", dest="scale", action="store_false", default=None,
+                   help="do not standardise the features")
+    t = train.add_argument_group("training")
+    t.add_argument("--optimizer", help="sgd, rmsprop, adam (default) or adamw")
+    t.add_argument("--lr", type=float, help="learning rate (0.001)")
+    t.add_argument("--momentum", type=float, help="momentum for sgd / rmsprop (0)")
+    t.add_argument("--nesterov", action="store_true", default=None, help="Nesterov momentum")
+    t.add_argument("--weight-decay", type=float, help="L2 weight decay (0)")
+    t.add_argument("--schedule", choices=["step", "cosine", "plateau"], help="learning-rate schedule")
+    t.add_argument("--batch-size", type=_batch_size, help="samples per step, or 'full' (64)")
+    t.add_argument("--epochs", type=int, help="passes over the training data (20)")
+    t.add_argument("--val-fraction", type=float, help="share of training data held out (0.1)")
+    t.add_argument("--patience", type=int, help="early stopping after N epochs without progress")
+    t.add_argument("--class-weight", choices=["balanced"], help="weight classes by rarity")
+    t.add_argument("--seed", type=int, help="seed for weights, batches and splits (0)")
+    r = train.add_argument_group("run")
+    r.add_argument("--engine", choices=["numpy", "torch"],
+                   help="numpy (default on CPU: no torch import) or torch (default for a GPU)")
+    r.add_argument("--device", help="auto (default), cpu, cuda or mps (torch engine)")
+    r.add_argument("--out", help="run folder to create (default runs/<dataset>-NNN)")
+    r.add_argument("--config", help="a config.toml to start from (e.g. runs/x/config.toml)")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(handler=run_train)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="metrics of a trained model on a test set",
+        description="Metrics of a run's model: on the run's own test split, or on another "
+                    "dataset or CSV file with the same features.")
+    evaluate.add_argument("run", help="run folder made by 'mlpkit train'")
+    _add_data_arguments(evaluate)
+    evaluate.add_argument("--engine", choices=["numpy", "torch"], help="engine to predict with")
+    evaluate.add_argument("--device", default="auto")
+    evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    evaluate.set_defaults(handler=run_evaluate)
+
+    predict = commands.add_parser(
+        "predict", help="predict the rows of a CSV file",
+        description="Predict each row of INPUT.csv; write the prediction and class "
+                    "probabilities (or the predicted value) to -o OUT.csv.")
+    predict.add_argument("run", help="run folder made by 'mlpkit train'")
+    predict.add_argument("input", help="CSV whose header names the model's features")
+    predict.add_argument("-o", "--output", required=True, help="CSV file to write")
+    predict.add_argument("--engine", choices=["numpy", "torch"], help="engine to predict with")
+    predict.add_argument("--device", default="auto")
+    predict.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    predict.set_defaults(handler=run_predict)
 
     datasets = commands.add_parser("datasets", help="list the built-in data sets with their shapes",
                                    description="List the built-in data sets with their shapes.")
@@ -27,16 +130,104 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _dataset_choice(args: argparse.Namespace) -> tuple[str | None, dict[str, Any]]:
+    """(dataset name, options) from --dataset/--csv and their options; (None, {}) if neither."""
+    options = dict(args.data_option or [])
+    if args.csv:
+        if args.dataset:
+            raise MlpkitError("Give --dataset or --csv, not both.")
+        options["path"] = args.csv
+        for key in ("target", "test_csv", "impute", "task"):
+            value = getattr(args, key)
+            if value is not None:
+                options["test_path" if key == "test_csv" else key] = value
+        return "csv", options
+    if args.data_dir:
+        options["data_dir"] = args.data_dir
+    return args.dataset, options
+
+
+def _run_config(args: argparse.Namespace):
+    from mlpkit.config import RunConfig, TrainConfig
+    from mlpkit.io.runs import read_config
+
+    base = RunConfig.from_toml_dict(read_config(args.config)) if args.config else RunConfig()
+    train = base.train.to_dict()
+    for key in ("optimizer", "lr", "momentum", "nesterov", "weight_decay", "schedule", "epochs",
+                "val_fraction", "patience", "class_weight", "seed"):
+        if getattr(args, key) is not None:
+            train[key] = getattr(args, key)
+    if args.batch_size is not None:
+        train["batch_size"] = None if args.batch_size == "full" else args.batch_size
+    dataset, options = _dataset_choice(args)
+    changes: dict[str, Any] = {"train": TrainConfig(**train)}
+    if dataset is not None:
+        changes.update(dataset=dataset, dataset_options=options)
+    for key in ("hidden", "activation", "dropout", "init", "scale", "engine", "device"):
+        if getattr(args, key) is not None:
+            changes[key] = tuple(args.hidden) if key == "hidden" else getattr(args, key)
+    return RunConfig(**{**base.__dict__, **changes})
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from mlpkit.workflow import train
+
+    run = _run_config(args)
+    outcome = train(run, out=args.out, progress=False if args.quiet else None)
+    state = outcome.state
+    if outcome.metrics is None:
+        signum = state.extra.get("signal", signal.SIGINT)
+        done = len(state.history)
+        print(f"mlpkit: interrupted during epoch {done + 1}; '{outcome.folder}' keeps the "
+              f"checkpoint of epoch {done}. Train again with: mlpkit train --config "
+              f"{outcome.folder}/config.toml", file=sys.stderr)
+        return 128 + int(signum)
+    test = outcome.metrics["test"]
+    summary = (f"test accuracy {test['accuracy']:.4f}" if "accuracy" in test
+               else f"test MSE {test['mse']:.4g}, R2 {test['r2']:.4f}")
+    info = outcome.metrics["run"]
+    print(f"run folder: {outcome.folder}")
+    print(f"{info['epochs']} epochs in {info['seconds']:.2f} s on {info['engine']} "
+          f"({info['device']}); {summary}")
+    if state.stop_reason:
+        print(f"stopped: {state.stop_reason}")
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from mlpkit.workflow import evaluate
+
+    dataset, options = _dataset_choice(args)
+    metrics = evaluate(args.run, dataset, options, engine=args.engine, device=args.device)
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+        return 0
+    for key in ("accuracy", "precision_macro", "recall_macro", "f1_macro", "loss", "mse", "mae",
+                "r2", "n_samples"):
+        if key in metrics:
+            value = metrics[key]
+            print(f"{key:16s} {value:.4f}" if isinstance(value, float) else f"{key:16s} {value}")
+    return 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from mlpkit.workflow import predict
+
+    n = predict(args.run, args.input, args.output, engine=args.engine, device=args.device,
+                overwrite=args.overwrite)
+    print(f"wrote {n} predictions to {args.output}")
+    return 0
+
+
 def run_datasets(args: argparse.Namespace) -> int:
     from mlpkit.data import describe_datasets
 
     rows = describe_datasets()
-    columns = ("name", "train", "test", "classes", "source")
-    widths = {c: max(len(c), *(len(r.get(c, "-")) for r in rows)) for c in columns[:-1]}
-    print("  ".join(c.ljust(widths[c]) for c in columns[:-1]) + "  source")
+    columns = ("name", "train", "test", "classes")
+    widths = {c: max(len(c), *(len(r.get(c, "-")) for r in rows)) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns) + "  source")
     for row in rows:
-        print("  ".join(row.get(c, "-").ljust(widths[c]) for c in columns[:-1])
-              + "  " + row["source"])
+        print("  ".join(row.get(c, "-").ljust(widths[c]) for c in columns) + "  " + row["source"])
     return 0
 
 

@@ -116,3 +116,26 @@ def test_gradients_accumulate_until_zero_grad_like_torch(rng):
     net.zero_grad()
     assert all(p.grad is None for p in model.parameters())
     assert all(p.grad is None for p in net.parameters())
+
+
+def test_sample_weights_match_torch_weighted_means(rng):
+    logits, labels = rng.normal(size=(6, 3)), rng.integers(0, 3, 6)
+    weights = rng.uniform(0.1, 2.0, 6)
+    class_weight = np.array([0.5, 1.0, 2.0])
+    pred, target = rng.normal(size=(6, 2)), rng.normal(size=(6, 2))
+    ours = [(CrossEntropyLoss(weight=class_weight), logits, labels),
+            (MSELoss(), pred, target)]
+    t_logits = torch.tensor(logits, requires_grad=True)
+    t_pred = torch.tensor(pred, requires_grad=True)
+    w = torch.from_numpy(weights)
+    per_ce = torch.nn.functional.cross_entropy(t_logits, torch.from_numpy(labels),
+                                               weight=torch.from_numpy(class_weight),
+                                               reduction="none")
+    cw = torch.from_numpy(class_weight)[torch.from_numpy(labels)]
+    ce = (per_ce * w).sum() / (cw * w).sum()
+    mse = ((t_pred - torch.from_numpy(target)) ** 2).mean(dim=1).mul(w).sum() / w.sum()
+    for (loss, x, y), reference, tensor in zip(ours, (ce, mse), (t_logits, t_pred)):
+        value = loss(x, y, weights)
+        reference.backward()
+        assert value == pytest.approx(reference.item(), rel=1e-10)
+        assert relative_error(loss.backward(), tensor.grad.numpy()) < TOLERANCE

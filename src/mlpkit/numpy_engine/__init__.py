@@ -5,7 +5,7 @@ Nothing here imports torch or matplotlib.
 
 from mlpkit.numpy_engine.activations import Identity, ReLU, Sigmoid, Softmax, Tanh
 from mlpkit.numpy_engine.gradcheck import gradcheck, numerical_gradient
-from mlpkit.numpy_engine.layers import Linear
+from mlpkit.numpy_engine.layers import Dropout, Linear
 from mlpkit.numpy_engine.linear_models import AdalineGD, AdalineSGD, Perceptron
 from mlpkit.numpy_engine.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from mlpkit.numpy_engine.module import Module, Parameter
@@ -14,7 +14,7 @@ from mlpkit.numpy_engine.optim import SGD, Adam, AdamW, RMSprop
 
 __all__ = [
     "Adam", "AdamW", "AdalineGD", "AdalineSGD", "BCELoss", "BCEWithLogitsLoss",
-    "CrossEntropyLoss", "Identity", "Linear", "MSELoss", "Module", "Parameter", "Perceptron",
+    "CrossEntropyLoss", "Dropout", "Identity", "Linear", "MSELoss", "Module", "Parameter", "Perceptron",
     "RMSprop", "ReLU", "SGD", "Sequential", "Sigmoid", "Softmax", "Tanh", "gradcheck",
     "numerical_gradient",
 ]

@@ -1,4 +1,4 @@
-"""The fully connected layer, with its backpropagation written out.
+"""The fully connected layer, with its backpropagation written out, and dropout.
 
 For a batch ``x`` of shape (n, in) the layer computes ``y = x W^T + b`` with ``W`` of shape
 (out, in), PyTorch's layout. Given dL/dy (shape (n, out)) the chain rule gives::
@@ -86,3 +86,30 @@ class Linear(Module):
     def __repr__(self) -> str:
         return (f"Linear(in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None})")
+
+
+class Dropout(Module):
+    """Inverted dropout: in training, zero each value with probability p and scale the rest by
+    1 / (1 - p), so evaluation (identity) needs no rescaling. Backward applies the same mask.
+    """
+
+    def __init__(self, p: float = 0.5, rng: np.random.Generator | int | None = None) -> None:
+        if not 0.0 <= p < 1.0:
+            raise InvalidInputError(f"Dropout probability must lie in [0, 1), got {p!r}.")
+        self.p = p
+        self.rng = np.random.default_rng(rng)
+        self._mask: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        if not self.training or self.p == 0.0:
+            self._mask = None
+            return x
+        keep = self.rng.random(x.shape, dtype=np.float32) >= self.p
+        self._mask = keep.astype(x.dtype) / (1.0 - self.p)
+        return x * self._mask
+
+    def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        return grad_output if self._mask is None else grad_output * self._mask
+
+    def __repr__(self) -> str:
+        return f"Dropout(p={self.p})"

@@ -1,7 +1,8 @@
 """Losses: ``forward(pred, target)`` returns the mean loss, ``backward()`` dLoss/dPred.
 
 Reductions follow PyTorch's ``reduction="mean"``: MSE and the binary losses average over every
-element, cross-entropy over samples (weighted by class weight when given).
+element, cross-entropy over samples (weighted by class weight when given). MSE and
+cross-entropy also take per-sample weights w: the loss becomes ``sum_i w_i l_i / sum_i w_i``.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ class Loss:
     def backward(self) -> np.ndarray:
         raise NotImplementedError
 
-    def __call__(self, pred: np.ndarray, target: np.ndarray) -> float:
-        return self.forward(pred, target)
+    def __call__(self, pred: np.ndarray, target: np.ndarray, *args) -> float:
+        return self.forward(pred, target, *args)
 
     def _same_shape_target(self, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
         target = np.asarray(target)
@@ -42,13 +43,20 @@ class MSELoss(Loss):
 
     _diff: np.ndarray | None = None
 
-    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+    def forward(self, pred: np.ndarray, target: np.ndarray,
+                sample_weight: np.ndarray | None = None) -> float:
         self._diff = pred - self._same_shape_target(pred, target)
-        return float(np.mean(np.square(self._diff)))
+        if sample_weight is None:
+            self._scale = 2.0 / self._diff.size
+            return float(np.mean(np.square(self._diff)))
+        # per sample: mean over outputs; then the weighted mean over samples
+        w = np.asarray(sample_weight, dtype=pred.dtype)
+        per_sample = np.square(self._diff).mean(axis=1)
+        self._scale = (2.0 / pred.shape[1]) * (w / w.sum())[:, None]
+        return float(np.dot(w, per_sample) / w.sum())
 
     def backward(self) -> np.ndarray:
-        diff = self._cached(self._diff)
-        return diff * (2.0 / diff.size)
+        return self._cached(self._diff) * self._scale
 
 
 class CrossEntropyLoss(Loss):
@@ -88,7 +96,8 @@ class CrossEntropyLoss(Loss):
             )
         return target
 
-    def forward(self, logits: np.ndarray, target: np.ndarray) -> float:
+    def forward(self, logits: np.ndarray, target: np.ndarray,
+                sample_weight: np.ndarray | None = None) -> float:
         target = self._check_target(logits, target)
         shifted = logits - logits.max(axis=1, keepdims=True)      # exp never overflows
         probs = np.exp(shifted)
@@ -97,10 +106,12 @@ class CrossEntropyLoss(Loss):
         rows = np.arange(len(target))
         nll = np.log(norm[:, 0]) - shifted[rows, target]           # -log softmax(z)_y
         self._probs, self._target, self._rows = probs, target, rows
-        if self.weight is None:
+        w = None if self.weight is None else self.weight[target]
+        if sample_weight is not None:
+            w = sample_weight if w is None else w * sample_weight
+        if w is None:
             self._sample_scale = 1.0 / len(target)
             return float(nll.sum()) / len(target)
-        w = self.weight[target]
         self._sample_scale = (w / w.sum())[:, None].astype(logits.dtype)
         return float(np.dot(w, nll) / w.sum())
 

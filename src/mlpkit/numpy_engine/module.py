@@ -39,8 +39,18 @@ class Module:
 
     ``backward(grad_output)`` receives dLoss/dOutput, adds this module's parameter gradients
     into ``.grad`` and returns dLoss/dInput. ``need_input_grad=False`` lets the first layer of a
-    network skip a matrix product whose result nobody reads.
+    network skip a matrix product whose result nobody reads. ``train()`` / ``eval()`` switch
+    the mode that dropout looks at, as in PyTorch.
     """
+
+    training: bool = True
+
+    def train(self, mode: bool = True) -> Module:
+        self.training = mode
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError

@@ -24,6 +24,12 @@ class Sequential(Module):
                 )
         self.layers = list(layers)
 
+    def train(self, mode: bool = True) -> Sequential:
+        self.training = mode
+        for layer in self.layers:
+            layer.train(mode)
+        return self
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         for layer in self.layers:
             x = layer(x)

@@ -1,0 +1,1 @@
+"""Files: model weights and metadata, run folders; every write is atomic."""

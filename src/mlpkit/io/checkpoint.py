@@ -1,0 +1,94 @@
+"""Model files: ``model.safetensors`` (weights) and ``model.json`` (everything else).
+
+Nothing is ever unpickled: safetensors holds only named arrays, JSON only plain data. Either
+engine reads what either engine wrote, because both name parameters as ``nn.Sequential``
+does. Loading checks the format, the version, and every weight's name and shape against the
+architecture the JSON describes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mlpkit.config import MLPSpec
+from mlpkit.errors import InvalidInputError, MlpkitError
+from mlpkit.io import atomic
+
+FORMAT = "mlpkit-model"
+FORMAT_VERSION = 1
+WEIGHTS, META = "model.safetensors", "model.json"
+
+
+def expected_shapes(spec: MLPSpec) -> dict[str, tuple[int, ...]]:
+    """Parameter name -> shape for the network ``spec`` describes."""
+    shapes = {}
+    for index, (kind, *args) in enumerate(spec.layers()):
+        if kind == "linear":
+            shapes[f"{index}.weight"] = (args[1], args[0])
+            shapes[f"{index}.bias"] = (args[1],)
+    return shapes
+
+
+def save_model(folder: str | Path, state_dict: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+    """Write weights then metadata, each atomically."""
+    from safetensors.numpy import save
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in state_dict.items()}
+    atomic.write_bytes(folder / WEIGHTS, save(arrays))
+    atomic.write_text(folder / META, json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION,
+                                                 **meta}, indent=2))
+
+
+def load_model(folder: str | Path) -> tuple[dict[str, Any], MLPSpec, dict[str, np.ndarray]]:
+    """(metadata, spec, weights) from a model folder, or a one-line error saying what is wrong."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise InvalidInputError(f"Run folder '{folder}' {what}; pass a folder made by mlpkit train.")
+    for name in (META, WEIGHTS):
+        if not (folder / name).is_file():
+            raise InvalidInputError(f"'{folder}' has no {name}; pass a folder made by mlpkit train.")
+    try:
+        meta = json.loads((folder / META).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInputError(f"'{folder / META}' is not valid JSON ({exc}).") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise InvalidInputError(f"'{folder / META}' is not an mlpkit model description.")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise InvalidInputError(
+            f"'{folder / META}' has format version {meta.get('format_version')!r}; this mlpkit "
+            f"reads version {FORMAT_VERSION}. Upgrade mlpkit or retrain the model.")
+    try:
+        spec = MLPSpec.from_dict(meta["spec"])
+    except (KeyError, TypeError) as exc:
+        raise InvalidInputError(f"'{folder / META}' has no valid spec ({exc}).") from None
+    except MlpkitError as exc:
+        raise InvalidInputError(f"'{folder / META}' has an invalid spec: {exc}") from None
+    try:
+        weights = load((folder / WEIGHTS).read_bytes())
+    except (SafetensorError, ValueError, OSError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InvalidInputError(
+            f"'{folder / WEIGHTS}' is not a valid safetensors file ({reason}).") from None
+    expected = expected_shapes(spec)
+    if set(weights) != set(expected):
+        raise InvalidInputError(
+            f"'{folder / WEIGHTS}' does not match the architecture in {META}: missing "
+            f"{sorted(set(expected) - set(weights))}, unexpected {sorted(set(weights) - set(expected))}.")
+    for name, shape in expected.items():
+        if weights[name].shape != shape:
+            raise InvalidInputError(
+                f"'{folder / WEIGHTS}': {name} has shape {weights[name].shape}, but {META} "
+                f"describes {shape}.")
+        if not np.isfinite(weights[name]).all():
+            raise InvalidInputError(f"'{folder / WEIGHTS}': {name} holds NaN or infinite values.")
+    return meta, spec, {k: v.astype(np.float32) for k, v in weights.items()}

@@ -1,0 +1,83 @@
+"""The NumPy engine's side of the shared training loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from mlpkit.config import MLPSpec, TrainConfig
+from mlpkit.numpy_engine.activations import Softmax
+from mlpkit.numpy_engine.losses import CrossEntropyLoss, MSELoss
+from mlpkit.numpy_engine.models import build_mlp
+from mlpkit.numpy_engine.optim import get_optimizer
+from mlpkit.training.stepper import EpochResult
+
+EVAL_CHUNK = 8192   # rows per forward pass when evaluating: bounds memory on large sets
+
+
+class NumpyStepper:
+    def __init__(self, spec: MLPSpec, task: str, config: TrainConfig) -> None:
+        self.classification = task == "classification"
+        self.model = build_mlp(spec, np.random.default_rng(config.seed))
+        self.loss = CrossEntropyLoss() if self.classification else MSELoss()
+        self.optimizer = get_optimizer(config.optimizer, self.model.parameters(),
+                                       **config.optimizer_kwargs())
+
+    @property
+    def lr(self) -> float:
+        return self.optimizer.lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self.optimizer.lr = value
+
+    def _target(self, y: np.ndarray) -> np.ndarray:
+        return y if self.classification else y.reshape(-1, 1).astype(np.float32)
+
+    def bind(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> None:
+        self._X, self._y = X, self._target(y)
+        self._w = None if sample_weight is None else sample_weight.astype(np.float32)
+
+    @np.errstate(over="ignore", invalid="ignore")   # divergence is the NanGuard's to report
+    def train_epoch(self, batches: Sequence[np.ndarray],
+                    should_stop: Callable[[], bool]) -> EpochResult:
+        model, loss_fn, optimizer = self.model.train(), self.loss, self.optimizer
+        X, y, w = self._X, self._y, self._w
+        total, correct, seen = 0.0, 0, 0
+        for index in batches:
+            target = y[index]
+            optimizer.zero_grad()
+            out = model(X[index])
+            total += loss_fn(out, target, None if w is None else w[index]) * len(index)
+            model.backward(loss_fn.backward())
+            optimizer.step()
+            if self.classification:
+                correct += int(np.count_nonzero(out.argmax(axis=1) == target))
+            seen += len(index)
+            if should_stop():
+                break
+        accuracy = correct / seen if self.classification else None
+        return EpochResult(total / seen, accuracy, seen == len(X))
+
+    @np.errstate(over="ignore", invalid="ignore")
+    def _outputs(self, X: np.ndarray) -> np.ndarray:
+        self.model.eval()
+        return np.concatenate([self.model(X[i:i + EVAL_CHUNK])
+                               for i in range(0, len(X), EVAL_CHUNK)])
+
+    def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
+        out = self._outputs(X)
+        value = self.loss(out, self._target(y))
+        accuracy = float(np.mean(out.argmax(axis=1) == y)) if self.classification else None
+        return value, accuracy
+
+    def predict_output(self, X: np.ndarray) -> np.ndarray:
+        out = self._outputs(X)
+        return Softmax().forward(out) if self.classification else out[:, 0]
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return self.model.state_dict()
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        self.model.load_state_dict({k: np.asarray(v, np.float32) for k, v in state.items()})

@@ -1,0 +1,33 @@
+"""Build the ``nn.Sequential`` an ``MLPSpec`` describes, with the NumPy engine's weights.
+
+The weights are drawn by the NumPy engine's initialisers from the same Generator and copied
+in, so one seed gives identical initial weights in both engines and the state-dict keys
+(``0.weight``, ``0.bias``, ``2.weight``, ...) are the same.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from mlpkit.config import MLPSpec
+from mlpkit.numpy_engine.models import build_mlp as build_numpy_mlp
+
+ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "identity": nn.Identity}
+
+
+def build_mlp(spec: MLPSpec, rng: np.random.Generator | int | None = None,
+              dtype: torch.dtype = torch.float32) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for kind, *args in spec.layers():
+        if kind == "linear":
+            layers.append(nn.Linear(args[0], args[1], dtype=dtype))
+        elif kind == "activation":
+            layers.append(ACTIVATIONS[args[0]]())
+        else:
+            layers.append(nn.Dropout(args[0]))
+    model = nn.Sequential(*layers)
+    initial = build_numpy_mlp(spec, rng, dtype=np.float64).state_dict()
+    model.load_state_dict({k: torch.from_numpy(v).to(dtype) for k, v in initial.items()})
+    return model

@@ -1,0 +1,115 @@
+"""The PyTorch engine's side of the shared training loop (fast path: data on the device).
+
+The training arrays move to the device once; each epoch's permutation moves once as an index
+tensor and batches are slices of it, so there is no per-batch collation or host round trip.
+The loss is accumulated on the device and read back once per epoch.
+
+Weights come from the seed through the NumPy initialisers; dropout masks can only come from
+PyTorch's global generator, so the stepper seeds it (``torch.manual_seed``) once, when built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from mlpkit.config import MLPSpec, TrainConfig
+from mlpkit.torch_engine.models import build_mlp
+from mlpkit.training.stepper import EpochResult
+
+OPTIMIZERS = {"sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam,
+              "adamw": torch.optim.AdamW}
+EVAL_CHUNK = 8192
+
+
+class TorchStepper:
+    def __init__(self, spec: MLPSpec, task: str, config: TrainConfig,
+                 device: torch.device) -> None:
+        self.classification = task == "classification"
+        self.device = device
+        torch.manual_seed(config.seed)
+        self.model = build_mlp(spec, np.random.default_rng(config.seed)).to(device)
+        self.optimizer = OPTIMIZERS[config.optimizer](self.model.parameters(),
+                                                      **config.optimizer_kwargs())
+
+    @property
+    def lr(self) -> float:
+        return self.optimizer.param_groups[0]["lr"]
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = value
+
+    def _tensor(self, array: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(array)).to(self.device)
+
+    def _target(self, y: np.ndarray) -> torch.Tensor:
+        return self._tensor(y if self.classification else y.reshape(-1, 1).astype(np.float32))
+
+    def _per_sample_loss(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if self.classification:
+            return nn.functional.cross_entropy(out, target, reduction="none")
+        return (out - target).square().mean(dim=1)
+
+    def bind(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> None:
+        self._X, self._y = self._tensor(X), self._target(y)
+        self._w = None if sample_weight is None else self._tensor(sample_weight.astype(np.float32))
+
+    def train_epoch(self, batches: Sequence[np.ndarray],
+                    should_stop: Callable[[], bool]) -> EpochResult:
+        model, optimizer = self.model.train(), self.optimizer
+        X, y, w = self._X, self._y, self._w
+        order = self._tensor(np.concatenate(batches))
+        total = torch.zeros((), device=self.device)
+        correct = torch.zeros((), dtype=torch.long, device=self.device)
+        seen = 0
+        for batch in batches:
+            index = order[seen:seen + len(batch)]
+            target = y[index]
+            out = model(X[index])
+            per_sample = self._per_sample_loss(out, target)
+            if w is None:
+                loss = per_sample.mean()
+            else:
+                loss = (per_sample * w[index]).sum() / w[index].sum()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += loss.detach() * len(batch)
+            if self.classification:
+                correct += (out.argmax(dim=1) == target).sum()
+            seen += len(batch)
+            if should_stop():
+                break
+        accuracy = correct.item() / seen if self.classification else None
+        return EpochResult(total.item() / seen, accuracy, seen == len(X))
+
+    @torch.inference_mode()
+    def _outputs(self, X: np.ndarray) -> torch.Tensor:
+        self.model.eval()
+        return torch.cat([self.model(self._tensor(X[i:i + EVAL_CHUNK]))
+                          for i in range(0, len(X), EVAL_CHUNK)])
+
+    def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
+        out = self._outputs(X)
+        target = self._target(y)
+        loss = self._per_sample_loss(out, target).mean().item()
+        accuracy = (out.argmax(dim=1) == target).double().mean().item() \
+            if self.classification else None
+        return loss, accuracy
+
+    def predict_output(self, X: np.ndarray) -> np.ndarray:
+        out = self._outputs(X)
+        result = torch.softmax(out, dim=1) if self.classification else out[:, 0]
+        return result.cpu().numpy()
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {k: v.detach().cpu().numpy().copy() for k, v in self.model.state_dict().items()}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        self.model.load_state_dict({k: torch.as_tensor(np.asarray(v, np.float32))
+                                    for k, v in state.items()})

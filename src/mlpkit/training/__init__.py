@@ -1,0 +1,1 @@
+"""One training loop for both engines, with callbacks, history and metrics."""

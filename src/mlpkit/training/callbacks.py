@@ -1,0 +1,155 @@
+"""Callbacks: objects with no-op hooks that the loop calls at fixed points.
+
+A callback that wants training to end sets ``state.stop_training`` (and says why in
+``state.stop_reason``); nothing raises, so the loop always finishes its bookkeeping.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mlpkit.training.history import History
+
+
+@dataclass
+class TrainingState:
+    stepper: Any
+    history: History
+    epochs: int
+    stop_training: bool = False
+    stop_reason: str | None = None
+    interrupt_requested: bool = False    # set from a signal handler: stop after this batch
+    interrupted: bool = False
+    best_epoch: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class Callback:
+    def on_train_begin(self, state: TrainingState) -> None:
+        pass
+
+    def on_epoch_end(self, state: TrainingState, record: dict) -> None:
+        pass
+
+    def on_train_end(self, state: TrainingState) -> None:
+        pass
+
+
+def _monitored(record: dict) -> float:
+    """Validation loss when there is a validation set, else training loss."""
+    value = record.get("val_loss")
+    return record["train_loss"] if value is None else value
+
+
+class EarlyStopping(Callback):
+    """Stop when the validation loss has not improved for ``patience`` epochs; restore the best."""
+
+    def __init__(self, patience: int, min_delta: float = 0.0, restore_best: bool = True) -> None:
+        self.patience, self.min_delta, self.restore_best = patience, min_delta, restore_best
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        self.best, self.best_state, self.wait = math.inf, None, 0
+
+    def on_epoch_end(self, state: TrainingState, record: dict) -> None:
+        value = _monitored(record)
+        if value < self.best - self.min_delta:
+            self.best, self.wait = value, 0
+            self.best_state = state.stepper.state_dict()
+            state.best_epoch = record["epoch"]
+        else:
+            self.wait += 1
+            if self.wait >= self.patience:
+                state.stop_training = True
+                state.stop_reason = (f"early stopping: no improvement for {self.patience} epochs; "
+                                     f"best epoch {state.best_epoch}")
+
+    def on_train_end(self, state: TrainingState) -> None:
+        if self.restore_best and self.best_state is not None:
+            state.stepper.load_state_dict(self.best_state)
+
+
+class NanGuard(Callback):
+    """Stop as soon as the loss or the weights stop being finite; keep the last good weights."""
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        self.good_state = state.stepper.state_dict()
+
+    def on_epoch_end(self, state: TrainingState, record: dict) -> None:
+        weights = state.stepper.state_dict()
+        losses = [record["train_loss"], record.get("val_loss")]
+        finite = all(v is None or math.isfinite(v) for v in losses) and \
+            all(np.isfinite(w).all() for w in weights.values())
+        if finite:
+            self.good_state = weights
+            return
+        state.stepper.load_state_dict(self.good_state)
+        state.stop_training = True
+        state.stop_reason = (
+            f"training diverged in epoch {record['epoch']} (the loss or weights became NaN or "
+            f"infinite); kept the weights of epoch {record['epoch'] - 1}. Lower the learning "
+            f"rate (it was {record['lr']:g}) or scale the features.")
+
+
+class LearningRateSchedule(Callback):
+    """step: x0.1 every third of the run; cosine: to 0 over the run; plateau: x0.1 after 3
+    epochs without improvement of the monitored loss."""
+
+    def __init__(self, kind: str, base_lr: float) -> None:
+        self.kind, self.base_lr = kind, base_lr
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        self.best, self.wait = math.inf, 0
+
+    def on_epoch_end(self, state: TrainingState, record: dict) -> None:
+        done, total = record["epoch"], state.epochs
+        stepper = state.stepper
+        if self.kind == "step":
+            stepper.lr = self.base_lr * 0.1 ** (done // max(1, total // 3))
+        elif self.kind == "cosine":
+            stepper.lr = self.base_lr * 0.5 * (1.0 + math.cos(math.pi * done / total))
+        else:
+            value = _monitored(record)
+            if value < self.best:
+                self.best, self.wait = value, 0
+            else:
+                self.wait += 1
+                if self.wait >= 3:
+                    stepper.lr, self.wait = stepper.lr * 0.1, 0
+
+
+class Checkpoint(Callback):
+    """Call ``save(state)`` after every epoch (the run folder writes its files atomically)."""
+
+    def __init__(self, save: Callable[[TrainingState], None]) -> None:
+        self.save = save
+
+    def on_epoch_end(self, state: TrainingState, record: dict) -> None:
+        self.save(state)
+
+
+class ProgressBar(Callback):
+    """A tqdm bar over epochs with the latest metrics; silent when stderr is not a terminal."""
+
+    def __init__(self, disable: bool | None = None) -> None:
+        self.disable = disable
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=state.epochs, initial=len(state.history), unit="epoch",
+                        file=sys.stderr, disable=self.disable, dynamic_ncols=True)
+
+    def on_epoch_end(self, state: TrainingState, record: dict) -> None:
+        shown = {k: f"{record[k]:.4g}" for k in ("train_loss", "val_loss", "val_accuracy")
+                 if record.get(k) is not None}
+        self.bar.set_postfix(shown, refresh=False)
+        self.bar.update(1)
+
+    def on_train_end(self, state: TrainingState) -> None:
+        self.bar.close()

@@ -1,0 +1,30 @@
+"""Ctrl-C and SIGTERM end training after the current batch, not in the middle of a write."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from mlpkit.training.callbacks import TrainingState
+
+
+@contextmanager
+def stop_after_batch_on_signals(state: TrainingState) -> Iterator[None]:
+    """First SIGINT/SIGTERM asks the loop to stop (``state.extra["signal"]`` says which);
+    a second SIGINT interrupts at once."""
+    previous = {}
+
+    def request_stop(signum, frame):
+        if state.interrupt_requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        state.interrupt_requested = True
+        state.extra["signal"] = signum
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous[signum] = signal.signal(signum, request_stop)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -1,0 +1,1 @@
+"""Pictures of data and training (matplotlib, headless; imported only when drawing)."""

@@ -1,0 +1,205 @@
+"""train / evaluate / predict as the command line runs them, on run folders.
+
+A run folder holds config.toml (enough to run it again), model.safetensors + model.json,
+history.csv, metrics.json and plots/. Every input is checked before the folder is created;
+an unexpected failure removes the folder; an interrupted run keeps its last checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mlpkit.config import MLPSpec, RunConfig
+from mlpkit.data import Dataset, Standardizer, load_dataset
+from mlpkit.engines import default_engine, make_stepper
+from mlpkit.errors import InvalidInputError
+from mlpkit.io import atomic
+from mlpkit.io.runs import create_run_folder, write_config
+from mlpkit.model import TrainedModel
+from mlpkit.training.callbacks import (
+    Checkpoint,
+    EarlyStopping,
+    LearningRateSchedule,
+    ProgressBar,
+    TrainingState,
+)
+from mlpkit.training.history import History
+from mlpkit.training.interrupt import stop_after_batch_on_signals
+from mlpkit.training.loop import fit, holdout
+from mlpkit.training.metrics import classification_metrics, regression_metrics
+
+
+@dataclass
+class TrainOutcome:
+    folder: Path
+    state: TrainingState
+    metrics: dict[str, Any] | None      # None when interrupted
+
+
+@dataclass
+class Splits:
+    """The arrays of one run: train (after the validation holdout), validation and test."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray | None
+    y_val: np.ndarray | None
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+def prepare(run: RunConfig) -> tuple[Dataset, Standardizer | None, Splits]:
+    """Load, scale (training statistics only) and hold out validation rows, as the run did."""
+    data = load_dataset(run.dataset, **run.dataset_options)
+    scaler = Standardizer.fit(data.X_train) if run.scale else None
+    X_train = scaler.transform(data.X_train) if scaler else data.X_train
+    X_test = scaler.transform(data.X_test) if scaler else data.X_test
+    y_train = data.y_train
+    X_val = y_val = None
+    if run.train.val_fraction > 0:
+        train_rows, val_rows, _ = holdout(X_train, y_train, run.train.val_fraction,
+                                          run.train.seed, data.task == "classification")
+        X_val, y_val = X_train[val_rows], y_train[val_rows]
+        X_train, y_train = X_train[train_rows], y_train[train_rows]
+    return data, scaler, Splits(X_train, y_train, X_val, y_val, X_test, data.y_test)
+
+
+def _metrics(model: TrainedModel, stepper, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    output = stepper.predict_output(X)
+    if model.task == "classification":
+        return classification_metrics(y, output, model.class_names)
+    return regression_metrics(y, output)
+
+
+def train(run: RunConfig, out: str | Path | None = None, root: str | Path = "runs",
+          progress: bool | None = None) -> TrainOutcome:
+    data, scaler, splits = prepare(run)
+    spec = MLPSpec(data.n_features, data.n_classes or 1, run.hidden, run.activation, run.init,
+                   run.dropout)
+    engine = run.engine or default_engine(run.device)
+    stepper = make_stepper(engine, spec, data.task, run.train, run.device)
+    model = TrainedModel(spec, {}, data.task, data.class_names, data.feature_names, scaler,
+                         data.encoder, engine)
+    folder = create_run_folder(out, root, data.name)
+    state = TrainingState(stepper=stepper, history=History(), epochs=run.train.epochs)
+    try:
+        write_config(folder, run.to_toml_dict() | {"run": {**run.to_toml_dict()["run"],
+                                                              "engine": engine}})
+
+        def save_checkpoint(state: TrainingState) -> None:
+            model.state_dict = stepper.state_dict()
+            model.save(folder)
+            atomic.write_text(folder / "history.csv", state.history.to_csv_text())
+
+        callbacks = []
+        if run.train.schedule:
+            callbacks.append(LearningRateSchedule(run.train.schedule, run.train.lr))
+        if run.train.patience:
+            callbacks.append(EarlyStopping(run.train.patience))
+        callbacks += [Checkpoint(save_checkpoint), ProgressBar(disable=None if progress is None
+                                                                else not progress)]
+        validation = None if splits.X_val is None else (splits.X_val, splits.y_val)
+        started = time.perf_counter()
+        with stop_after_batch_on_signals(state):
+            fit(stepper, splits.X_train, splits.y_train, run.train, n_classes=data.n_classes,
+                validation=validation, callbacks=callbacks, state=state)
+        seconds = time.perf_counter() - started
+        if state.interrupted:
+            return TrainOutcome(folder, state, None)
+        save_checkpoint(state)     # final weights (the best ones, after early stopping)
+        metrics = {"train": _metrics(model, stepper, splits.X_train, splits.y_train)}
+        if splits.X_val is not None:
+            metrics["val"] = _metrics(model, stepper, splits.X_val, splits.y_val)
+        metrics["test"] = _metrics(model, stepper, splits.X_test, splits.y_test)
+        metrics["run"] = {"epochs": len(state.history), "best_epoch": state.best_epoch,
+                          "stop_reason": state.stop_reason, "seconds": seconds,
+                          "engine": engine, "device": str(getattr(stepper, "device", "cpu")),
+                          "parameters": spec.n_parameters()}
+        atomic.write_text(folder / "metrics.json", json.dumps(_finite(metrics), indent=2))
+        _plots(folder, state.history, model, stepper, data, splits)
+        return TrainOutcome(folder, state, metrics)
+    except BaseException:
+        if not state.interrupted:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _finite(value):
+    """JSON has no NaN: non-finite numbers become null."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def _plots(folder: Path, history: History, model: TrainedModel, stepper, data: Dataset,
+           splits: Splits) -> None:
+    try:
+        from mlpkit.viz.plots import plot_decision_regions, plot_history
+    except ImportError:           # matplotlib is optional at run time
+        return
+    (folder / "plots").mkdir(exist_ok=True)
+    plot_history(history, folder / "plots" / "curves.png")
+    if data.n_features == 2 and model.task == "classification":
+        plot_decision_regions(lambda grid: stepper.predict_output(grid).argmax(axis=1),
+                              splits.X_test, splits.y_test, model.class_names,
+                              folder / "plots" / "decision_regions.png")
+
+
+def evaluate(folder: str | Path, dataset: str | None = None,
+             dataset_options: dict[str, Any] | None = None, engine: str | None = None,
+             device: str = "auto") -> dict[str, Any]:
+    """Metrics of a saved model: on its run's test split, or on another dataset / CSV file."""
+    from mlpkit.io.runs import read_config
+
+    model = TrainedModel.load(folder)
+    if dataset is None:
+        run = RunConfig.from_toml_dict(read_config(folder))
+        data = load_dataset(run.dataset, **run.dataset_options)
+    else:
+        data = load_dataset(dataset, **(dataset_options or {}))
+    if data.n_features != model.spec.n_inputs:
+        raise InvalidInputError(
+            f"Dataset {data.name!r} has {data.n_features} features, but the model expects "
+            f"{model.spec.n_inputs}.")
+    y = data.y_test
+    if model.task == "classification":
+        if data.class_names != model.class_names:
+            raise InvalidInputError(
+                f"Dataset {data.name!r} has classes {data.class_names[:10]}, but the model was "
+                f"trained on {model.class_names[:10]}.")
+        return classification_metrics(y, model.predict_output(data.X_test, engine, device),
+                                      model.class_names)
+    return regression_metrics(y, model.predict_output(data.X_test, engine, device))
+
+
+def predict(folder: str | Path, input_csv: str | Path, output_csv: str | Path,
+            engine: str | None = None, device: str = "auto", overwrite: bool = False) -> int:
+    """Write one row per input row: the prediction, then class probabilities. Returns rows."""
+    import pandas as pd
+
+    from mlpkit.data.tabular import read_csv
+
+    model = TrainedModel.load(folder)
+    output_csv = Path(output_csv)
+    if output_csv.exists() and not overwrite:
+        raise InvalidInputError(
+            f"Output file '{output_csv}' already exists; choose another -o or pass --overwrite.")
+    frame = read_csv(input_csv)
+    X = model.features_from_frame(frame, str(input_csv))
+    output = model.predict_output(X, engine, device)
+    result = pd.DataFrame({"prediction": model.predict_labels(output)})
+    if model.task == "classification":
+        for k, name in enumerate(model.class_names):
+            result[f"p_{name}"] = output[:, k]
+    atomic.write_text(output_csv, result.to_csv(index=False))
+    return len(result)

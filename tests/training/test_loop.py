@@ -1,0 +1,164 @@
+"""The one training loop: both engines, same seed -> same numbers; callbacks; weights."""
+
+import math
+
+import numpy as np
+import pytest
+
+from mlpkit.config import MLPSpec, TrainConfig
+from mlpkit.data import Standardizer, load_dataset
+from mlpkit.engines import make_stepper
+from mlpkit.errors import InvalidInputError
+from mlpkit.numpy_engine.models import build_mlp as build_numpy
+from mlpkit.training.callbacks import EarlyStopping, LearningRateSchedule
+from mlpkit.training.loop import fit, sample_weights
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.fixture(scope="module")
+def moons():
+    data = load_dataset("moons", n_samples=600)
+    scaler = Standardizer.fit(data.X_train)
+    return scaler.transform(data.X_train), data.y_train, scaler.transform(data.X_test), data.y_test
+
+
+def run(engine, X, y, config, spec=MLPSpec(2, 2, (16, 16)), callbacks=()):
+    stepper = make_stepper(engine, spec, "classification", config, "cpu")
+    state = fit(stepper, X, y, config, n_classes=2, callbacks=callbacks)
+    return stepper, state
+
+
+def test_same_seed_same_initial_weights_in_both_engines():
+    spec = MLPSpec(5, 3, (7, 4), "tanh", init="xavier_uniform", dropout=0.1)
+    from mlpkit.torch_engine.models import build_mlp as build_torch
+
+    ours = build_numpy(spec, 42).state_dict()
+    theirs = build_torch(spec, 42).state_dict()
+    assert list(ours) == list(theirs) == ["0.weight", "0.bias", "3.weight", "3.bias", "6.weight",
+                                          "6.bias"]
+    for key in ours:
+        np.testing.assert_array_equal(ours[key], theirs[key].numpy())
+    assert not np.array_equal(ours["0.weight"], build_numpy(spec, 43).state_dict()["0.weight"])
+
+
+@pytest.mark.parametrize("optimizer, extra", [("sgd", {"momentum": 0.9, "nesterov": True}),
+                                              ("adam", {}), ("rmsprop", {}), ("adamw", {})])
+def test_both_engines_follow_the_same_trajectory(moons, optimizer, extra):
+    X, y, *_ = moons
+    config = TrainConfig(epochs=8, batch_size=32, optimizer=optimizer, lr=0.01, seed=3, **extra)
+    _, a = run("numpy", X, y, config)
+    _, b = run("torch", X, y, config)
+    for key in ("train_loss", "val_loss"):
+        np.testing.assert_allclose(a.history.column(key), b.history.column(key), rtol=1e-4)
+    assert a.history.column("val_accuracy") == pytest.approx(b.history.column("val_accuracy"))
+    assert a.history[-1]["train_loss"] < a.history[0]["train_loss"]
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_same_seed_twice_is_identical_and_another_seed_is_not(moons, engine):
+    X, y, *_ = moons
+    config = TrainConfig(epochs=3, seed=5, lr=0.01)
+    s1, a = run(engine, X, y, config, MLPSpec(2, 2, (8,), dropout=0.2))
+    s2, b = run(engine, X, y, config, MLPSpec(2, 2, (8,), dropout=0.2))
+    assert a.history.column("train_loss") == b.history.column("train_loss")
+    for key, value in s1.state_dict().items():
+        np.testing.assert_array_equal(value, s2.state_dict()[key])
+    _, c = run(engine, X, y, TrainConfig(epochs=3, seed=6, lr=0.01), MLPSpec(2, 2, (8,), dropout=0.2))
+    assert c.history.column("train_loss") != a.history.column("train_loss")
+
+
+def test_full_batch_takes_one_step_per_epoch(moons):
+    X, y, *_ = moons
+    config = TrainConfig(epochs=2, batch_size=None, optimizer="sgd", lr=0.1, val_fraction=0)
+    stepper, state = run("numpy", X, y, config)
+    assert len(state.history) == 2 and state.history[0]["val_loss"] is None
+    # one full-batch SGD step by hand from the same initial weights gives the same weights
+    model = build_numpy(MLPSpec(2, 2, (16, 16)), np.random.default_rng(config.seed))
+    from mlpkit.numpy_engine import SGD, CrossEntropyLoss
+
+    loss, opt = CrossEntropyLoss(), SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        opt.zero_grad()
+        order = np.random.default_rng(config.seed)   # order does not matter for a full batch
+        loss(model(X), y)
+        model.backward(loss.backward())
+        opt.step()
+        del order
+    for key, value in model.state_dict().items():
+        np.testing.assert_allclose(stepper.state_dict()[key], value, rtol=1e-5, atol=1e-7)
+
+
+def test_early_stopping_stops_and_restores_the_best_weights(moons):
+    X, y, *_ = moons
+    config = TrainConfig(epochs=200, lr=0.05, patience=3, seed=0)
+    stepper, state = run("numpy", X, y, config, callbacks=[EarlyStopping(3)])
+    assert len(state.history) < 200
+    best = min(state.history, key=lambda r: r["val_loss"])
+    assert state.best_epoch == best["epoch"] == len(state.history) - 3
+    assert state.stop_reason.startswith("early stopping: no improvement for 3 epochs")
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_divergence_is_caught_within_one_epoch_and_good_weights_kept(moons, engine):
+    X, y, *_ = moons
+    config = TrainConfig(epochs=20, optimizer="sgd", lr=1e6, seed=0)
+    stepper, state = run(engine, X * 1e3, y, config, MLPSpec(2, 2, (16,), "relu"))
+    assert state.stop_training
+    diverged = state.history[-1]["epoch"]
+    assert state.stop_reason == (
+        f"training diverged in epoch {diverged} (the loss or weights became NaN or infinite); "
+        f"kept the weights of epoch {diverged - 1}. Lower the learning rate (it was 1e+06) or "
+        "scale the features.")
+    assert all(np.isfinite(w).all() for w in stepper.state_dict().values())
+
+
+def test_schedules_change_the_learning_rate(moons):
+    X, y, *_ = moons
+    for kind, check in (("step", lambda lrs: lrs[:3] == [0.1] * 3 and lrs[3] == pytest.approx(0.01)),
+                        ("cosine", lambda lrs: lrs[0] == 0.1 and all(np.diff(lrs) < 0))):
+        config = TrainConfig(epochs=9, lr=0.1, optimizer="sgd", schedule=kind)
+        _, state = run("numpy", X, y, config, callbacks=[LearningRateSchedule(kind, 0.1)])
+        assert check(state.history.column("lr")), (kind, state.history.column("lr"))
+
+
+def test_balanced_class_weights_match_scikit_learn():
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    y = np.array([0, 0, 0, 0, 1, 2, 2])
+    np.testing.assert_allclose(sample_weights(y, None, "balanced", 3),
+                               compute_sample_weight("balanced", y))
+    np.testing.assert_allclose(sample_weights(y, np.full(7, 2.0), {1: 5.0}, 3),
+                               [2, 2, 2, 2, 10, 2, 2])
+    with pytest.raises(InvalidInputError) as info:
+        sample_weights(y, None, {7: 1.0}, 3)
+    assert str(info.value) == ("class_weight names class 7, but there are 3 classes (0 to 2).")
+
+
+def test_class_weight_shifts_predictions_toward_the_rare_class():
+    from sklearn.datasets import make_blobs
+
+    X_all, y_all = make_blobs(1500, centers=[[0, 0], [1.5, 1.5]], cluster_std=1.5, random_state=0)
+    X_all = X_all.astype(np.float32)
+    keep = (y_all[:1000] == 0) | (np.arange(1000) % 10 == 0)   # 1 in 10 of class 1 kept
+    X, y = X_all[:1000][keep], y_all[:1000][keep]
+    X_test = X_all[1000:]
+    rare = []
+    for weight in (None, "balanced"):
+        config = TrainConfig(epochs=30, lr=0.01, class_weight=weight, val_fraction=0)
+        stepper, _ = run("numpy", X, y, config, MLPSpec(2, 2, (8,)))
+        rare.append(stepper.predict_output(X_test).argmax(axis=1).mean())
+    assert rare[1] > rare[0] + 0.1
+
+
+def test_regression_trains_with_mse():
+    data = load_dataset("diabetes")
+    scaler = Standardizer.fit(data.X_train)
+    y_mean, y_std = data.y_train.mean(), data.y_train.std()
+    y = (data.y_train - y_mean) / y_std
+    config = TrainConfig(epochs=40, lr=0.01)
+    for engine in ("numpy", "torch"):
+        stepper = make_stepper(engine, MLPSpec(10, 1, (32,)), "regression", config, "cpu")
+        state = fit(stepper, scaler.transform(data.X_train), y.astype(np.float32), config)
+        assert state.history[0]["train_accuracy"] is None
+        assert state.history[-1]["val_loss"] < 0.7 and not math.isnan(state.history[-1]["val_loss"])
