@@ -85,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--momentum", type=float, help="momentum for sgd / rmsprop (0)")
     t.add_argument("--nesterov", action="store_true", default=None, help="Nesterov momentum")
     t.add_argument("--weight-decay", type=float, help="L2 weight decay (0)")
-    t.add_argument("--schedule", choices=["step", "cosine", "plateau"], help="learning-rate schedule")
+    t.add_argument("--schedule", choices=["step", "cosine", "plateau"],
+                   help="learning-rate schedule")
     t.add_argument("--batch-size", type=_batch_size, help="samples per step, or 'full' (64)")
     t.add_argument("--epochs", type=int, help="passes over the training data (20)")
     t.add_argument("--val-fraction", type=float, help="share of training data held out (0.1)")

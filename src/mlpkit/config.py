@@ -50,7 +50,8 @@ class MLPSpec:
             raise InvalidParameterError(f"dropout must lie in [0, 1), got {self.dropout!r}.")
 
     def layers(self) -> list[tuple]:
-        """The plan both engines follow: ("linear", in, out) | ("activation", name) | ("dropout", p)."""
+        """The plan both engines follow, layer by layer:
+        ("linear", in, out) | ("activation", name) | ("dropout", p)."""
         plan: list[tuple] = []
         width = self.n_inputs
         for size in self.hidden:

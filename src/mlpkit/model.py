@@ -55,11 +55,10 @@ class TrainedModel:
         meta, spec, weights = load_model(folder)
         try:
             pre = meta["preprocessing"]
+            scaler = None if pre["scaler"] is None else Standardizer.from_dict(pre["scaler"])
+            encoder = None if pre["encoder"] is None else TabularEncoder.from_dict(pre["encoder"])
             model = cls(spec, weights, meta["task"], list(meta["class_names"]),
-                        list(meta["feature_names"]),
-                        None if pre["scaler"] is None else Standardizer.from_dict(pre["scaler"]),
-                        None if pre["encoder"] is None else TabularEncoder.from_dict(pre["encoder"]),
-                        meta.get("engine", "numpy"))
+                        list(meta["feature_names"]), scaler, encoder, meta.get("engine", "numpy"))
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidInputError(f"'{folder}/model.json' is incomplete or malformed ({exc}).") \
                 from None

@@ -23,7 +23,8 @@ def moons():
     return scaler.transform(data.X_train), data.y_train, scaler.transform(data.X_test), data.y_test
 
 
-def run(engine, X, y, config, spec=MLPSpec(2, 2, (16, 16)), callbacks=()):
+def run(engine, X, y, config, spec=None, callbacks=()):
+    spec = spec or MLPSpec(2, 2, (16, 16))
     stepper = make_stepper(engine, spec, "classification", config, "cpu")
     state = fit(stepper, X, y, config, n_classes=2, callbacks=callbacks)
     return stepper, state
@@ -64,7 +65,8 @@ def test_same_seed_twice_is_identical_and_another_seed_is_not(moons, engine):
     assert a.history.column("train_loss") == b.history.column("train_loss")
     for key, value in s1.state_dict().items():
         np.testing.assert_array_equal(value, s2.state_dict()[key])
-    _, c = run(engine, X, y, TrainConfig(epochs=3, seed=6, lr=0.01), MLPSpec(2, 2, (8,), dropout=0.2))
+    other = TrainConfig(epochs=3, seed=6, lr=0.01)
+    _, c = run(engine, X, y, other, MLPSpec(2, 2, (8,), dropout=0.2))
     assert c.history.column("train_loss") != a.history.column("train_loss")
 
 
@@ -115,8 +117,9 @@ def test_divergence_is_caught_within_one_epoch_and_good_weights_kept(moons, engi
 
 def test_schedules_change_the_learning_rate(moons):
     X, y, *_ = moons
-    for kind, check in (("step", lambda lrs: lrs[:3] == [0.1] * 3 and lrs[3] == pytest.approx(0.01)),
-                        ("cosine", lambda lrs: lrs[0] == 0.1 and all(np.diff(lrs) < 0))):
+    checks = (("step", lambda lrs: lrs[:3] == [0.1] * 3 and lrs[3] == pytest.approx(0.01)),
+              ("cosine", lambda lrs: lrs[0] == 0.1 and all(np.diff(lrs) < 0)))
+    for kind, check in checks:
         config = TrainConfig(epochs=9, lr=0.1, optimizer="sgd", schedule=kind)
         _, state = run("numpy", X, y, config, callbacks=[LearningRateSchedule(kind, 0.1)])
         assert check(state.history.column("lr")), (kind, state.history.column("lr"))

@@ -53,10 +53,12 @@ def load_model(folder: str | Path) -> tuple[dict[str, Any], MLPSpec, dict[str, n
     folder = Path(folder)
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist"
-        raise InvalidInputError(f"Run folder '{folder}' {what}; pass a folder made by mlpkit train.")
+        raise InvalidInputError(
+            f"Run folder '{folder}' {what}; pass a folder made by mlpkit train.")
     for name in (META, WEIGHTS):
         if not (folder / name).is_file():
-            raise InvalidInputError(f"'{folder}' has no {name}; pass a folder made by mlpkit train.")
+            raise InvalidInputError(
+                f"'{folder}' has no {name}; pass a folder made by mlpkit train.")
     try:
         meta = json.loads((folder / META).read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -83,7 +85,8 @@ def load_model(folder: str | Path) -> tuple[dict[str, Any], MLPSpec, dict[str, n
     if set(weights) != set(expected):
         raise InvalidInputError(
             f"'{folder / WEIGHTS}' does not match the architecture in {META}: missing "
-            f"{sorted(set(expected) - set(weights))}, unexpected {sorted(set(weights) - set(expected))}.")
+            f"{sorted(set(expected) - set(weights))}, unexpected "
+            f"{sorted(set(weights) - set(expected))}.")
     for name, shape in expected.items():
         if weights[name].shape != shape:
             raise InvalidInputError(

@@ -14,7 +14,8 @@ from mlpkit.numpy_engine.optim import SGD, Adam, AdamW, RMSprop
 
 __all__ = [
     "Adam", "AdamW", "AdalineGD", "AdalineSGD", "BCELoss", "BCEWithLogitsLoss",
-    "CrossEntropyLoss", "Dropout", "Identity", "Linear", "MSELoss", "Module", "Parameter", "Perceptron",
+    "CrossEntropyLoss", "Dropout", "Identity", "Linear", "MSELoss", "Module", "Parameter",
+    "Perceptron",
     "RMSprop", "ReLU", "SGD", "Sequential", "Sigmoid", "Softmax", "Tanh", "gradcheck",
     "numerical_gradient",
 ]
