@@ -178,9 +178,9 @@ def run_train(args: argparse.Namespace) -> int:
     state = outcome.state
     if outcome.metrics is None:
         signum = state.extra.get("signal", signal.SIGINT)
-        done = len(state.history)
-        print(f"mlpkit: interrupted during epoch {done + 1}; '{outcome.folder}' keeps the "
-              f"checkpoint of epoch {done}. Train again with: mlpkit train --config "
+        saved = state.extra.get("checkpoint_epoch", 0)
+        print(f"mlpkit: interrupted during epoch {len(state.history) + 1}; '{outcome.folder}' "
+              f"keeps the checkpoint of epoch {saved}. Train again with: mlpkit train --config "
               f"{outcome.folder}/config.toml", file=sys.stderr)
         return 128 + int(signum)
     test = outcome.metrics["test"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -124,13 +125,22 @@ class LearningRateSchedule(Callback):
 
 
 class Checkpoint(Callback):
-    """Call ``save(state)`` after every epoch (the run folder writes its files atomically)."""
+    """Call ``save(state)`` after the first epoch and then at most every ``min_interval``
+    seconds (each save fsyncs; thousands of tiny epochs must not become thousands of writes).
+    ``state.extra["checkpoint_epoch"]`` records the epoch last saved."""
 
-    def __init__(self, save: Callable[[TrainingState], None]) -> None:
-        self.save = save
+    def __init__(self, save: Callable[[TrainingState], None], min_interval: float = 2.0) -> None:
+        self.save, self.min_interval = save, min_interval
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        self.last = -math.inf
 
     def on_epoch_end(self, state: TrainingState, record: dict) -> None:
-        self.save(state)
+        now = time.monotonic()
+        if now - self.last >= self.min_interval:
+            self.save(state)
+            self.last = now
+            state.extra["checkpoint_epoch"] = record["epoch"]
 
 
 class ProgressBar(Callback):
