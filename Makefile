@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python examples/numpy_mlp_blobs.py
+	$(BIN)/mlpkit train --dataset moons --hidden 16 16 --epochs 60 --lr 0.01
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

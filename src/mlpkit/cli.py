@@ -97,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--engine", choices=["numpy", "torch"],
                    help="numpy (default on CPU: no torch import) or torch (default for a GPU)")
     r.add_argument("--device", help="auto (default), cpu, cuda or mps (torch engine)")
+    r.add_argument("--threads", type=int,
+                   help="CPU threads (default: 1 for the numpy engine, all for torch)")
     r.add_argument("--out", help="run folder to create (default runs/<dataset>-NNN)")
     r.add_argument("--config", help="a config.toml to start from (e.g. runs/x/config.toml)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -164,7 +166,7 @@ def _run_config(args: argparse.Namespace):
     changes: dict[str, Any] = {"train": TrainConfig(**train)}
     if dataset is not None:
         changes.update(dataset=dataset, dataset_options=options)
-    for key in ("hidden", "activation", "dropout", "init", "scale", "engine", "device"):
+    for key in ("hidden", "activation", "dropout", "init", "scale", "engine", "device", "threads"):
         if getattr(args, key) is not None:
             changes[key] = tuple(args.hidden) if key == "hidden" else getattr(args, key)
     return RunConfig(**{**base.__dict__, **changes})

@@ -100,6 +100,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         check_positive(self.epochs, "epochs", integer=True)
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            raise InvalidParameterError(f"seed must be a whole number, got {self.seed!r}.")
         if self.batch_size is not None:
             check_positive(self.batch_size, "batch_size", integer=True)
         self.optimizer = self.optimizer.lower()
@@ -153,6 +155,7 @@ class RunConfig:
     dropout: float = 0.0
     engine: str | None = None            # None: numpy on the CPU, torch for a named GPU
     device: str = "auto"
+    threads: int | None = None           # None: 1 BLAS thread (numpy engine), torch's default
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_toml_dict(self) -> dict[str, Any]:
@@ -164,6 +167,8 @@ class RunConfig:
         run = {"device": self.device}
         if self.engine is not None:
             run["engine"] = self.engine
+        if self.threads is not None:
+            run["threads"] = self.threads
         return {
             "run": run,
             "data": {"dataset": self.dataset, "scale": self.scale,
@@ -192,6 +197,7 @@ class RunConfig:
                        dataset_options=dict(data_.get("options", {})),
                        scale=data_.get("scale", True), **model,
                        engine=run.get("engine"), device=run.get("device", "auto"),
+                       threads=run.get("threads"),
                        train=TrainConfig(**train))
         except TypeError as exc:
             raise InvalidParameterError(f"Config has an unknown setting: {exc}.") from None

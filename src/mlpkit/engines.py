@@ -15,6 +15,28 @@ def default_engine(device: str) -> str:
     return "torch" if device.startswith(("cuda", "mps")) else "numpy"
 
 
+def thread_limit(engine: str, threads: int | None):
+    """A context that sets the CPU threads for training, the rule measured in
+    benchmarks/RESULTS.md: the numpy engine gets 1 BLAS thread unless told otherwise (a second
+    OpenBLAS thread spins between small matrix products and slows the loop down); the torch
+    engine keeps PyTorch's default (all cores: a second thread gained 1.3x) unless told."""
+    from contextlib import nullcontext
+
+    from mlpkit.validation import check_positive
+
+    if threads is not None:
+        check_positive(threads, "threads", integer=True)
+    if engine == "numpy":
+        from threadpoolctl import threadpool_limits
+
+        return threadpool_limits(limits=threads or 1, user_api="blas")
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+    return nullcontext()
+
+
 def make_stepper(engine: str, spec: MLPSpec, task: str, config: TrainConfig,
                  device: str = "auto"):
     """The engine's stepper, built from the spec with the config's seed."""

@@ -19,7 +19,7 @@ import numpy as np
 
 from mlpkit.config import MLPSpec, RunConfig
 from mlpkit.data import Dataset, Standardizer, load_dataset
-from mlpkit.engines import default_engine, make_stepper
+from mlpkit.engines import default_engine, make_stepper, thread_limit
 from mlpkit.errors import InvalidInputError
 from mlpkit.io import atomic
 from mlpkit.io.runs import create_run_folder, write_config
@@ -108,7 +108,7 @@ def train(run: RunConfig, out: str | Path | None = None, root: str | Path = "run
                                                                 else not progress)]
         validation = None if splits.X_val is None else (splits.X_val, splits.y_val)
         started = time.perf_counter()
-        with stop_after_batch_on_signals(state):
+        with stop_after_batch_on_signals(state), thread_limit(engine, run.threads):
             fit(stepper, splits.X_train, splits.y_train, run.train, n_classes=data.n_classes,
                 validation=validation, callbacks=callbacks, state=state)
         seconds = time.perf_counter() - started
@@ -122,6 +122,7 @@ def train(run: RunConfig, out: str | Path | None = None, root: str | Path = "run
         metrics["run"] = {"epochs": len(state.history), "best_epoch": state.best_epoch,
                           "stop_reason": state.stop_reason, "seconds": seconds,
                           "engine": engine, "device": str(getattr(stepper, "device", "cpu")),
+                          "threads": run.threads,
                           "parameters": spec.n_parameters()}
         atomic.write_text(folder / "metrics.json", json.dumps(_finite(metrics), indent=2))
         _plots(folder, state.history, model, stepper, data, splits)

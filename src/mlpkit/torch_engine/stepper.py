@@ -55,6 +55,12 @@ class TorchStepper:
             return nn.functional.cross_entropy(out, target, reduction="none")
         return (out - target).square().mean(dim=1)
 
+    def _mean_loss(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """The unweighted mean, through PyTorch's fused reductions (fewer ops per step)."""
+        if self.classification:
+            return nn.functional.cross_entropy(out, target)
+        return nn.functional.mse_loss(out, target)
+
     def bind(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> None:
         self._X, self._y = self._tensor(X), self._target(y)
         self._w = None if sample_weight is None else self._tensor(sample_weight.astype(np.float32))
@@ -71,11 +77,10 @@ class TorchStepper:
             index = order[seen:seen + len(batch)]
             target = y[index]
             out = model(X[index])
-            per_sample = self._per_sample_loss(out, target)
             if w is None:
-                loss = per_sample.mean()
+                loss = self._mean_loss(out, target)
             else:
-                loss = (per_sample * w[index]).sum() / w[index].sum()
+                loss = (self._per_sample_loss(out, target) * w[index]).sum() / w[index].sum()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -97,7 +102,7 @@ class TorchStepper:
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
         out = self._outputs(X)
         target = self._target(y)
-        loss = self._per_sample_loss(out, target).mean().item()
+        loss = self._mean_loss(out, target).item()
         accuracy = (out.argmax(dim=1) == target).double().mean().item() \
             if self.classification else None
         return loss, accuracy
