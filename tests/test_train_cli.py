@@ -170,8 +170,8 @@ def test_ctrl_c_stops_after_the_batch_and_keeps_the_checkpoint(tmp_path):
     saved = len(pd.read_csv(out / "history.csv"))     # history is saved with each checkpoint
     first_line, = stderr.strip().splitlines()
     assert first_line.startswith("mlpkit: interrupted during epoch ")
-    assert first_line.endswith(f"; '{out}' keeps the checkpoint of epoch {saved}. Train again "
-                               f"with: mlpkit train --config {out}/config.toml")
+    assert first_line.endswith(f"; '{out}' keeps the checkpoint of epoch {saved}. Resume with: "
+                               f"mlpkit train --resume {out}")
     from mlpkit.model import TrainedModel
 
     assert TrainedModel.load(out).spec.n_inputs == 2

@@ -99,8 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--device", help="auto (default), cpu, cuda or mps (torch engine)")
     r.add_argument("--threads", type=int,
                    help="CPU threads (default: 1 for the numpy engine, all for torch)")
+    r.add_argument("--checkpoint-every", type=float, metavar="SECONDS",
+                   help="time between checkpoints (default 2; 0 = after every epoch)")
     r.add_argument("--out", help="run folder to create (default runs/<dataset>-NNN)")
     r.add_argument("--config", help="a config.toml to start from (e.g. runs/x/config.toml)")
+    r.add_argument("--resume", metavar="RUN",
+                   help="continue an interrupted run from its last checkpoint (with --epochs: "
+                        "train a finished run further)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(handler=run_train)
 
@@ -166,24 +171,34 @@ def _run_config(args: argparse.Namespace):
     changes: dict[str, Any] = {"train": TrainConfig(**train)}
     if dataset is not None:
         changes.update(dataset=dataset, dataset_options=options)
-    for key in ("hidden", "activation", "dropout", "init", "scale", "engine", "device", "threads"):
+    for key in ("hidden", "activation", "dropout", "init", "scale", "engine", "device", "threads",
+                "checkpoint_every"):
         if getattr(args, key) is not None:
             changes[key] = tuple(args.hidden) if key == "hidden" else getattr(args, key)
     return RunConfig(**{**base.__dict__, **changes})
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from mlpkit.workflow import train
+    from mlpkit.workflow import resume, train
 
-    run = _run_config(args)
-    outcome = train(run, out=args.out, progress=False if args.quiet else None)
+    progress = False if args.quiet else None
+    if args.resume:
+        others = [name for name, value in vars(args).items()
+                  if value is not None and name not in ("resume", "epochs", "quiet", "command",
+                                                        "handler", "scale", "nesterov")]
+        if others or args.scale is not None or args.nesterov is not None:
+            raise MlpkitError("--resume continues a run with its own config.toml; only --epochs "
+                              "and --quiet may go with it.")
+        outcome = resume(args.resume, epochs=args.epochs, progress=progress)
+    else:
+        outcome = train(_run_config(args), out=args.out, progress=progress)
     state = outcome.state
     if outcome.metrics is None:
         signum = state.extra.get("signal", signal.SIGINT)
-        saved = state.extra.get("checkpoint_epoch", 0)
+        saved = state.extra.get("checkpoint_epoch", len(state.history))
         print(f"mlpkit: interrupted during epoch {len(state.history) + 1}; '{outcome.folder}' "
-              f"keeps the checkpoint of epoch {saved}. Train again with: mlpkit train --config "
-              f"{outcome.folder}/config.toml", file=sys.stderr)
+              f"keeps the checkpoint of epoch {saved}. Resume with: mlpkit train --resume "
+              f"{outcome.folder}", file=sys.stderr)
         return 128 + int(signum)
     test = outcome.metrics["test"]
     summary = (f"test accuracy {test['accuracy']:.4f}" if "accuracy" in test

@@ -11,7 +11,7 @@ import json
 import math
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from mlpkit.data import Dataset, Standardizer, load_dataset
 from mlpkit.engines import default_engine, make_stepper, thread_limit
 from mlpkit.errors import InvalidInputError
 from mlpkit.io import atomic
+from mlpkit.io.checkpoint import CHECKPOINT, load_training_checkpoint, save_training_checkpoint
 from mlpkit.io.runs import create_run_folder, write_config
 from mlpkit.model import TrainedModel
 from mlpkit.training.callbacks import (
@@ -81,56 +82,83 @@ def _metrics(model: TrainedModel, stepper, X: np.ndarray, y: np.ndarray) -> dict
 
 def train(run: RunConfig, out: str | Path | None = None, root: str | Path = "runs",
           progress: bool | None = None) -> TrainOutcome:
+    """A new run: check everything, create the folder, train, write metrics and plots."""
     data, scaler, splits = prepare(run)
-    spec = MLPSpec(data.n_features, data.n_classes or 1, run.hidden, run.activation, run.init,
-                   run.dropout)
     engine = run.engine or default_engine(run.device)
-    stepper = make_stepper(engine, spec, data.task, run.train, run.device)
-    model = TrainedModel(spec, {}, data.task, data.class_names, data.feature_names, scaler,
-                         data.encoder, engine)
+    run = replace(run, engine=engine)
     folder = create_run_folder(out, root, data.name)
-    state = TrainingState(stepper=stepper, history=History(), epochs=run.train.epochs)
     try:
-        write_config(folder, run.to_toml_dict() | {"run": {**run.to_toml_dict()["run"],
-                                                              "engine": engine}})
-
-        def save_checkpoint(state: TrainingState) -> None:
-            model.state_dict = stepper.state_dict()
-            model.save(folder)
-            atomic.write_text(folder / "history.csv", state.history.to_csv_text())
-
-        callbacks = []
-        if run.train.schedule:
-            callbacks.append(LearningRateSchedule(run.train.schedule, run.train.lr))
-        if run.train.patience:
-            callbacks.append(EarlyStopping(run.train.patience))
-        callbacks += [Checkpoint(save_checkpoint), ProgressBar(disable=None if progress is None
-                                                                else not progress)]
-        validation = None if splits.X_val is None else (splits.X_val, splits.y_val)
-        started = time.perf_counter()
-        with stop_after_batch_on_signals(state), thread_limit(engine, run.threads):
-            fit(stepper, splits.X_train, splits.y_train, run.train, n_classes=data.n_classes,
-                validation=validation, callbacks=callbacks, state=state)
-        seconds = time.perf_counter() - started
-        if state.interrupted:
-            return TrainOutcome(folder, state, None)
-        save_checkpoint(state)     # final weights (the best ones, after early stopping)
-        metrics = {"train": _metrics(model, stepper, splits.X_train, splits.y_train)}
-        if splits.X_val is not None:
-            metrics["val"] = _metrics(model, stepper, splits.X_val, splits.y_val)
-        metrics["test"] = _metrics(model, stepper, splits.X_test, splits.y_test)
-        metrics["run"] = {"epochs": len(state.history), "best_epoch": state.best_epoch,
-                          "stop_reason": state.stop_reason, "seconds": seconds,
-                          "engine": engine, "device": str(getattr(stepper, "device", "cpu")),
-                          "threads": run.threads,
-                          "parameters": spec.n_parameters()}
-        atomic.write_text(folder / "metrics.json", json.dumps(_finite(metrics), indent=2))
-        _plots(folder, state.history, model, stepper, data, splits)
-        return TrainOutcome(folder, state, metrics)
+        write_config(folder, run.to_toml_dict())
+        return _execute(run, folder, data, scaler, splits, progress, resume_from=None)
     except BaseException:
-        if not state.interrupted:
+        if not (folder / CHECKPOINT).exists():   # nothing worth keeping yet
             shutil.rmtree(folder, ignore_errors=True)
         raise
+
+
+def resume(folder: str | Path, epochs: int | None = None,
+           progress: bool | None = None) -> TrainOutcome:
+    """Continue an interrupted run from its last checkpoint, exactly as if it had not stopped;
+    ``epochs`` extends a finished run."""
+    from mlpkit.io.runs import read_config
+
+    folder = Path(folder)
+    saved = load_training_checkpoint(folder)
+    run = RunConfig.from_toml_dict(read_config(folder))
+    if epochs is not None:
+        run = replace(run, train=replace(run.train, epochs=epochs))
+    done = saved[1]["epoch"]
+    if done >= run.train.epochs:
+        raise InvalidInputError(
+            f"Run '{folder}' has already trained {done} of its {run.train.epochs} epochs; pass "
+            f"--epochs N with N > {done} to train it further.")
+    data, scaler, splits = prepare(run)
+    write_config(folder, run.to_toml_dict())
+    return _execute(run, folder, data, scaler, splits, progress, resume_from=saved)
+
+
+def _execute(run: RunConfig, folder: Path, data: Dataset, scaler: Standardizer | None,
+             splits: Splits, progress: bool | None, resume_from) -> TrainOutcome:
+    spec = MLPSpec(data.n_features, data.n_classes or 1, run.hidden, run.activation, run.init,
+                   run.dropout)
+    stepper = make_stepper(run.engine, spec, data.task, run.train, run.device)
+    model = TrainedModel(spec, {}, data.task, data.class_names, data.feature_names, scaler,
+                         data.encoder, run.engine)
+    state = TrainingState(stepper=stepper, history=History(), epochs=run.train.epochs)
+
+    def save_checkpoint(state: TrainingState) -> None:
+        save_training_checkpoint(folder, *state.snapshot())   # one file: the resume point
+        model.state_dict = stepper.state_dict()
+        model.save(folder)
+        atomic.write_text(folder / "history.csv", state.history.to_csv_text())
+
+    callbacks = []
+    if run.train.schedule:
+        callbacks.append(LearningRateSchedule(run.train.schedule, run.train.lr))
+    if run.train.patience:
+        callbacks.append(EarlyStopping(run.train.patience))
+    callbacks += [Checkpoint(save_checkpoint, run.checkpoint_every),
+                  ProgressBar(disable=None if progress is None else not progress)]
+    validation = None if splits.X_val is None else (splits.X_val, splits.y_val)
+    started = time.perf_counter()
+    with stop_after_batch_on_signals(state), thread_limit(run.engine, run.threads):
+        fit(stepper, splits.X_train, splits.y_train, run.train, n_classes=data.n_classes,
+            validation=validation, callbacks=callbacks, state=state, resume_from=resume_from)
+    seconds = time.perf_counter() - started
+    if state.interrupted:
+        return TrainOutcome(folder, state, None)
+    save_checkpoint(state)     # final weights (the best ones, after early stopping)
+    metrics = {"train": _metrics(model, stepper, splits.X_train, splits.y_train)}
+    if splits.X_val is not None:
+        metrics["val"] = _metrics(model, stepper, splits.X_val, splits.y_val)
+    metrics["test"] = _metrics(model, stepper, splits.X_test, splits.y_test)
+    metrics["run"] = {"epochs": len(state.history), "best_epoch": state.best_epoch,
+                      "stop_reason": state.stop_reason, "seconds": seconds,
+                      "engine": run.engine, "device": str(getattr(stepper, "device", "cpu")),
+                      "threads": run.threads, "parameters": spec.n_parameters()}
+    atomic.write_text(folder / "metrics.json", json.dumps(_finite(metrics), indent=2))
+    _plots(folder, state.history, model, stepper, data, splits)
+    return TrainOutcome(folder, state, metrics)
 
 
 def _finite(value):

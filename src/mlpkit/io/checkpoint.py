@@ -95,3 +95,40 @@ def load_model(folder: str | Path) -> tuple[dict[str, Any], MLPSpec, dict[str, n
         if not np.isfinite(weights[name]).all():
             raise InvalidInputError(f"'{folder / WEIGHTS}': {name} holds NaN or infinite values.")
     return meta, spec, {k: v.astype(np.float32) for k, v in weights.items()}
+
+
+CHECKPOINT = "checkpoint.safetensors"
+
+
+def save_training_checkpoint(folder: str | Path, arrays: dict[str, np.ndarray],
+                             meta: dict[str, Any]) -> None:
+    """One file, written atomically: arrays as tensors, the rest as JSON in the header."""
+    from safetensors.numpy import save
+
+    tensors = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
+    header = {"format": "mlpkit-checkpoint", "format_version": str(FORMAT_VERSION),
+              "training": json.dumps(meta)}
+    atomic.write_bytes(Path(folder) / CHECKPOINT, save(tensors, metadata=header))
+
+
+def load_training_checkpoint(folder: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """(arrays, meta) of a run's last checkpoint, or a one-line error."""
+    from safetensors import SafetensorError, safe_open
+
+    path = Path(folder) / CHECKPOINT
+    if not path.is_file():
+        raise InvalidInputError(
+            f"'{folder}' has no {CHECKPOINT}; only a run folder made by mlpkit train can be "
+            "resumed.")
+    try:
+        with safe_open(path, framework="numpy") as f:
+            header = f.metadata() or {}
+            arrays = {key: f.get_tensor(key) for key in f.keys()}  # noqa: SIM118
+        meta = json.loads(header["training"])
+    except (SafetensorError, ValueError, OSError, KeyError) as exc:
+        raise InvalidInputError(f"'{path}' is damaged and cannot be resumed ({exc}).") from None
+    if header.get("format") != "mlpkit-checkpoint" or \
+            header.get("format_version") != str(FORMAT_VERSION):
+        raise InvalidInputError(f"'{path}' is not an mlpkit checkpoint of format version "
+                                f"{FORMAT_VERSION}.")
+    return arrays, meta

@@ -8,6 +8,7 @@ import numpy as np
 
 from mlpkit.config import MLPSpec, TrainConfig
 from mlpkit.numpy_engine.activations import Softmax
+from mlpkit.numpy_engine.layers import Dropout
 from mlpkit.numpy_engine.losses import CrossEntropyLoss, MSELoss
 from mlpkit.numpy_engine.models import build_mlp
 from mlpkit.numpy_engine.optim import get_optimizer
@@ -75,6 +76,34 @@ class NumpyStepper:
     def predict_output(self, X: np.ndarray) -> np.ndarray:
         out = self._outputs(X)
         return Softmax().forward(out) if self.classification else out[:, 0]
+
+    def training_state(self) -> tuple[dict[str, np.ndarray], dict]:
+        """Weights, optimizer buffers and dropout generators: what an exact resume needs."""
+        arrays = {f"model/{k}": v for k, v in self.model.state_dict().items()}
+        steps = {}
+        for i, state in enumerate(self.optimizer.state):
+            for key, value in state.items():
+                if isinstance(value, np.ndarray) and key != "scratch":
+                    arrays[f"optim/{i}/{key}"] = value.copy()
+                elif key == "step":
+                    steps[str(i)] = value
+        generators = [layer.rng.bit_generator.state for layer in self.model.layers
+                      if isinstance(layer, Dropout)]
+        return arrays, {"lr": self.lr, "steps": steps, "dropout_rngs": generators}
+
+    def load_training_state(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
+        self.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model/")})
+        self.optimizer.state = [{} for _ in self.optimizer.params]
+        for name, value in arrays.items():
+            if name.startswith("optim/"):
+                _, index, key = name.split("/")
+                self.optimizer.state[int(index)][key] = value.copy()
+        for index, step in meta["steps"].items():
+            self.optimizer.state[int(index)]["step"] = step
+        dropouts = [layer for layer in self.model.layers if isinstance(layer, Dropout)]
+        for layer, state in zip(dropouts, meta["dropout_rngs"]):
+            layer.rng.bit_generator.state = state
+        self.lr = meta["lr"]
 
     def state_dict(self) -> dict[str, np.ndarray]:
         return self.model.state_dict()

@@ -112,6 +112,38 @@ class TorchStepper:
         result = torch.softmax(out, dim=1) if self.classification else out[:, 0]
         return result.cpu().numpy()
 
+    def training_state(self) -> tuple[dict[str, np.ndarray], dict]:
+        """Weights, optimizer state and PyTorch's generator: what an exact resume needs."""
+        arrays = {f"model/{k}": v for k, v in self.state_dict().items()}
+        saved = self.optimizer.state_dict()
+        scalars: dict[str, dict] = {}
+        for index, state in saved["state"].items():
+            for key, value in state.items():
+                if torch.is_tensor(value) and value.dim() > 0:
+                    arrays[f"optim/{index}/{key}"] = value.detach().cpu().numpy().copy()
+                else:
+                    scalars.setdefault(str(index), {})[key] = float(value)
+        arrays["rng/cpu"] = torch.get_rng_state().numpy().copy()
+        if self.device.type == "cuda":
+            arrays["rng/cuda"] = torch.cuda.get_rng_state(self.device).numpy().copy()
+        return arrays, {"param_groups": saved["param_groups"], "scalars": scalars}
+
+    def load_training_state(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
+        self.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model/")})
+        state: dict[int, dict] = {}
+        for name, value in arrays.items():
+            if name.startswith("optim/"):
+                _, index, key = name.split("/")
+                tensor = torch.from_numpy(value.copy()).to(self.device)
+                state.setdefault(int(index), {})[key] = tensor
+        for index, values in meta["scalars"].items():
+            for key, value in values.items():
+                state.setdefault(int(index), {})[key] = torch.tensor(value)
+        self.optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+        torch.set_rng_state(torch.from_numpy(arrays["rng/cpu"].copy()))
+        if "rng/cuda" in arrays:
+            torch.cuda.set_rng_state(torch.from_numpy(arrays["rng/cuda"].copy()), self.device)
+
     def state_dict(self) -> dict[str, np.ndarray]:
         return {k: v.detach().cpu().numpy().copy() for k, v in self.model.state_dict().items()}
 

@@ -28,11 +28,19 @@ class TrainingState:
     interrupt_requested: bool = False    # set from a signal handler: stop after this batch
     interrupted: bool = False
     best_epoch: int | None = None
+    snapshot: Callable[[], tuple[dict, dict]] | None = None   # everything an exact resume needs
     extra: dict = field(default_factory=dict)
 
 
 class Callback:
     def on_train_begin(self, state: TrainingState) -> None:
+        pass
+
+    def state_dict(self) -> tuple[dict[str, np.ndarray], dict]:
+        """(arrays, plain values) to carry across an interrupted run; empty when stateless."""
+        return {}, {}
+
+    def load_state_dict(self, arrays: dict[str, np.ndarray], values: dict) -> None:
         pass
 
     def on_epoch_end(self, state: TrainingState, record: dict) -> None:
@@ -55,7 +63,15 @@ class EarlyStopping(Callback):
         self.patience, self.min_delta, self.restore_best = patience, min_delta, restore_best
 
     def on_train_begin(self, state: TrainingState) -> None:
-        self.best, self.best_state, self.wait = math.inf, None, 0
+        if not hasattr(self, "best"):           # not restored from a checkpoint
+            self.best, self.best_state, self.wait = math.inf, None, 0
+
+    def state_dict(self) -> tuple[dict[str, np.ndarray], dict]:
+        return dict(self.best_state or {}), {"best": self.best, "wait": self.wait}
+
+    def load_state_dict(self, arrays: dict[str, np.ndarray], values: dict) -> None:
+        self.best, self.wait = values["best"], values["wait"]
+        self.best_state = arrays or None
 
     def on_epoch_end(self, state: TrainingState, record: dict) -> None:
         value = _monitored(record)
@@ -105,7 +121,14 @@ class LearningRateSchedule(Callback):
         self.kind, self.base_lr = kind, base_lr
 
     def on_train_begin(self, state: TrainingState) -> None:
-        self.best, self.wait = math.inf, 0
+        if not hasattr(self, "best"):
+            self.best, self.wait = math.inf, 0
+
+    def state_dict(self) -> tuple[dict[str, np.ndarray], dict]:
+        return {}, {"best": self.best, "wait": self.wait}
+
+    def load_state_dict(self, arrays: dict[str, np.ndarray], values: dict) -> None:
+        self.best, self.wait = values["best"], values["wait"]
 
     def on_epoch_end(self, state: TrainingState, record: dict) -> None:
         done, total = record["epoch"], state.epochs

@@ -49,11 +49,50 @@ def holdout(X: np.ndarray, y: np.ndarray, fraction: float, seed: int, stratify: 
     return np.sort(train_rows), np.sort(val_rows), rows
 
 
+def snapshot(stepper: Stepper, rng: np.random.Generator, callbacks: Sequence[Callback],
+             state: TrainingState) -> tuple[dict[str, np.ndarray], dict]:
+    """Everything at an epoch boundary that the rest of the run depends on: weights, optimizer
+    buffers, random generators, callback states, history. Restored, the run continues exactly."""
+    arrays, stepper_meta = stepper.training_state()
+    arrays = {f"stepper/{k}": v for k, v in arrays.items()}
+    meta = {"epoch": len(state.history), "history": list(state.history),
+            "best_epoch": state.best_epoch, "batch_rng": rng.bit_generator.state,
+            "stepper": stepper_meta, "callbacks": {}}
+    for callback in callbacks:
+        cb_arrays, values = callback.state_dict()
+        name = type(callback).__name__
+        if cb_arrays or values:
+            meta["callbacks"][name] = values
+            arrays.update({f"callback/{name}/{k}": v for k, v in cb_arrays.items()})
+    return arrays, meta
+
+
+def restore(saved: tuple[dict[str, np.ndarray], dict], stepper: Stepper,
+            rng: np.random.Generator, callbacks: Sequence[Callback], state: TrainingState) -> None:
+    """The inverse of ``snapshot``."""
+    arrays, meta = saved
+    stepper.load_training_state({k[8:]: v for k, v in arrays.items() if k.startswith("stepper/")},
+                                meta["stepper"])
+    rng.bit_generator.state = meta["batch_rng"]
+    state.history[:] = meta["history"]
+    state.best_epoch = meta["best_epoch"]
+    for callback in callbacks:
+        name = type(callback).__name__
+        if name in meta["callbacks"]:
+            prefix = f"callback/{name}/"
+            callback.load_state_dict({k[len(prefix):]: v for k, v in arrays.items()
+                                      if k.startswith(prefix)}, meta["callbacks"][name])
+
+
 def fit(stepper: Stepper, X: np.ndarray, y: np.ndarray, config: TrainConfig, *,
         n_classes: int = 0, validation: tuple[np.ndarray, np.ndarray] | None = None,
         sample_weight: np.ndarray | None = None, callbacks: Sequence[Callback] = (),
-        state: TrainingState | None = None) -> TrainingState:
-    """Train ``stepper`` on (X, y); returns the final state (history, why it stopped)."""
+        state: TrainingState | None = None,
+        resume_from: tuple[dict[str, np.ndarray], dict] | None = None) -> TrainingState:
+    """Train ``stepper`` on (X, y); returns the final state (history, why it stopped).
+
+    ``resume_from`` is a ``snapshot`` of an earlier, interrupted fit with the same data and
+    config: training continues from its epoch as if it had never stopped."""
     classification = n_classes > 0
     if validation is None and config.val_fraction > 0:
         train_rows, val_rows, _ = holdout(X, y, config.val_fraction, config.seed, classification)
@@ -67,6 +106,9 @@ def fit(stepper: Stepper, X: np.ndarray, y: np.ndarray, config: TrainConfig, *,
     rng = np.random.default_rng(config.seed)
     state = state or TrainingState(stepper=stepper, history=History(), epochs=config.epochs)
     callbacks = [NanGuard(), *callbacks]
+    if resume_from is not None:
+        restore(resume_from, stepper, rng, callbacks, state)
+    state.snapshot = lambda: snapshot(stepper, rng, callbacks, state)
     for callback in callbacks:
         callback.on_train_begin(state)
     for epoch in range(len(state.history) + 1, config.epochs + 1):
