@@ -53,6 +53,12 @@ class TrainedModel:
     @classmethod
     def load(cls, folder: str | Path) -> TrainedModel:
         meta, spec, weights = load_model(folder)
+        known = {"format", "format_version", "spec", "task", "class_names", "feature_names",
+                 "engine", "versions", "preprocessing"}
+        unknown = sorted(set(meta) - known)
+        if unknown:
+            raise InvalidInputError(f"'{folder}/model.json' has unknown keys {unknown}; it was "
+                                    "not written by this version of mlpkit.")
         try:
             pre = meta["preprocessing"]
             scaler = None if pre["scaler"] is None else Standardizer.from_dict(pre["scaler"])
@@ -62,6 +68,25 @@ class TrainedModel:
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidInputError(f"'{folder}/model.json' is incomplete or malformed ({exc}).") \
                 from None
+        where = f"'{folder}/model.json'"
+        if model.task not in ("classification", "regression"):
+            raise InvalidInputError(f"{where} has task {model.task!r}; expected 'classification' "
+                                    "or 'regression'.")
+        if model.engine not in ("numpy", "torch"):
+            raise InvalidInputError(f"{where} names engine {model.engine!r}; expected 'numpy' or "
+                                    "'torch'.")
+        if model.scaler is not None:
+            mean, scale = model.scaler.mean, model.scaler.scale
+            if mean.shape != (spec.n_inputs,) or scale.shape != (spec.n_inputs,):
+                raise InvalidInputError(f"{where} has a scaler for {mean.size} features, but the "
+                                        f"network has {spec.n_inputs} inputs.")
+            if not (np.isfinite(mean).all() and np.isfinite(scale).all() and (scale > 0).all()):
+                raise InvalidInputError(f"{where} has a scaler with non-positive or non-finite "
+                                        "values.")
+        if model.encoder is not None and len(model.encoder.feature_names) != spec.n_inputs:
+            raise InvalidInputError(f"{where}: its CSV encoding makes "
+                                    f"{len(model.encoder.feature_names)} features, the network "
+                                    f"has {spec.n_inputs} inputs.")
         if model.task == "classification" and len(model.class_names) != spec.n_outputs:
             raise InvalidInputError(
                 f"'{folder}/model.json' names {len(model.class_names)} classes for a network "

@@ -34,8 +34,9 @@ from mlpkit.training.callbacks import (
 )
 from mlpkit.training.history import History
 from mlpkit.training.interrupt import stop_after_batch_on_signals
-from mlpkit.training.loop import fit, holdout
+from mlpkit.training.loop import check_batch_size, fit, holdout
 from mlpkit.training.metrics import classification_metrics, regression_metrics
+from mlpkit.validation import check_positive
 
 
 @dataclass
@@ -84,12 +85,12 @@ def train(run: RunConfig, out: str | Path | None = None, root: str | Path = "run
           progress: bool | None = None) -> TrainOutcome:
     """A new run: check everything, create the folder, train, write metrics and plots."""
     data, scaler, splits = prepare(run)
-    engine = run.engine or default_engine(run.device)
-    run = replace(run, engine=engine)
+    run = replace(run, engine=run.engine or default_engine(run.device))
+    spec, stepper = _build(run, data, splits)      # every check before any folder exists
     folder = create_run_folder(out, root, data.name)
     try:
         write_config(folder, run.to_toml_dict())
-        return _execute(run, folder, data, scaler, splits, progress, resume_from=None)
+        return _execute(run, folder, data, scaler, splits, spec, stepper, progress, None)
     except BaseException:
         if not (folder / CHECKPOINT).exists():   # nothing worth keeping yet
             shutil.rmtree(folder, ignore_errors=True)
@@ -113,15 +114,24 @@ def resume(folder: str | Path, epochs: int | None = None,
             f"Run '{folder}' has already trained {done} of its {run.train.epochs} epochs; pass "
             f"--epochs N with N > {done} to train it further.")
     data, scaler, splits = prepare(run)
+    spec, stepper = _build(run, data, splits)
     write_config(folder, run.to_toml_dict())
-    return _execute(run, folder, data, scaler, splits, progress, resume_from=saved)
+    return _execute(run, folder, data, scaler, splits, spec, stepper, progress, saved)
+
+
+def _build(run: RunConfig, data: Dataset, splits: Splits):
+    """The spec and the engine's stepper, with the checks that need the data's shape."""
+    spec = MLPSpec(data.n_features, data.n_classes or 1, run.hidden, run.activation, run.init,
+                   run.dropout)
+    check_batch_size(run.train.batch_size, len(splits.y_train))
+    if run.threads is not None:
+        check_positive(run.threads, "threads", integer=True)
+    return spec, make_stepper(run.engine, spec, data.task, run.train, run.device)
 
 
 def _execute(run: RunConfig, folder: Path, data: Dataset, scaler: Standardizer | None,
-             splits: Splits, progress: bool | None, resume_from) -> TrainOutcome:
-    spec = MLPSpec(data.n_features, data.n_classes or 1, run.hidden, run.activation, run.init,
-                   run.dropout)
-    stepper = make_stepper(run.engine, spec, data.task, run.train, run.device)
+             splits: Splits, spec: MLPSpec, stepper, progress: bool | None,
+             resume_from) -> TrainOutcome:
     model = TrainedModel(spec, {}, data.task, data.class_names, data.feature_names, scaler,
                          data.encoder, run.engine)
     state = TrainingState(stepper=stepper, history=History(), epochs=run.train.epochs)

@@ -189,3 +189,12 @@ def test_too_many_categories_are_refused(tmp_path):
     assert error(path=p) == (
         f"Feature column 'name' in '{p}' holds text with 64 distinct values, too many to one-hot "
         "encode (at most 50); leave it out with features=[...].")
+
+
+def test_rows_longer_than_the_header_are_refused_not_dropped(tmp_path):
+    # pandas itself reports a long row after the first; a long first row it would silently
+    # turn into an index, which mlpkit refuses
+    p = write(tmp_path, "a,b,y\n1,2,0,9\n3,4,1,8\n5,6,0,7\n")
+    assert error(path=p) == (
+        f"CSV file '{p}' has a row with more fields than its header names columns (line 2: 4 "
+        "fields, 3 columns); fix that row or the header.")

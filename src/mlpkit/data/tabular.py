@@ -21,6 +21,7 @@ from mlpkit.errors import InvalidInputError, InvalidParameterError
 MAX_CATEGORIES = 50      # more distinct strings than this is an identifier, not a category
 MAX_INTEGER_CLASSES = 20  # an integer target with more distinct values is taken as regression
 IMPUTE_CHOICES = (None, "mean", "median", "drop")
+MAX_CSV_BYTES = 1 << 30   # CSVs are loaded whole; a larger file is refused before reading
 
 
 def _lines(rows: Any, limit: int = 5) -> str:
@@ -48,6 +49,11 @@ def read_csv(path: str | Path):
     if path.is_dir():
         raise InvalidInputError(
             f"'{path}' is a folder, not a CSV file; pass the path of a .csv file.")
+    size = path.stat().st_size
+    if size > MAX_CSV_BYTES:
+        raise InvalidInputError(
+            f"CSV file '{path}' is {size / 2**30:.1f} GiB; mlpkit loads a CSV into memory and "
+            f"refuses files over {MAX_CSV_BYTES / 2**30:.0f} GiB. Sample or split it first.")
     with path.open("rb") as f:
         head = f.read(65536)
     if not head.strip():
@@ -75,7 +81,19 @@ def read_csv(path: str | Path):
         raise InvalidInputError(f"CSV file '{path}' is malformed: {reason}.") from None
     if frame.empty:
         raise InvalidInputError(f"CSV file '{path}' has a header but no data rows.")
+    if not isinstance(frame.index, pd.RangeIndex):   # pandas took extra fields as an index
+        raise InvalidInputError(
+            f"CSV file '{path}' has a row with more fields than its header names columns "
+            f"({_first_long_row(path, len(header))}); fix that row or the header.")
     return frame
+
+
+def _first_long_row(path: Path, n_columns: int) -> str:
+    with path.open(newline="", encoding="utf-8") as f:
+        for number, row in enumerate(csv.reader(f), start=1):
+            if len(row) > n_columns:
+                return f"line {number}: {len(row)} fields, {n_columns} columns"
+    return "a row"
 
 
 @dataclass

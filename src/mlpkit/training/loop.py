@@ -41,6 +41,13 @@ def sample_weights(y: np.ndarray, sample_weight: np.ndarray | None, class_weight
     return by_class if weights is None else by_class * weights
 
 
+def check_batch_size(batch_size: int | None, n_samples: int) -> None:
+    if batch_size is not None and batch_size > n_samples:
+        raise InvalidInputError(
+            f"batch_size {batch_size} is larger than the {n_samples} training samples; use a "
+            "smaller size, or 'full' (--batch-size full) for full-batch gradient descent.")
+
+
 def holdout(X: np.ndarray, y: np.ndarray, fraction: float, seed: int, stratify: bool,
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Row indices (train, validation) of a seeded (stratified) split, and nothing copied yet."""
@@ -99,6 +106,7 @@ def fit(stepper: Stepper, X: np.ndarray, y: np.ndarray, config: TrainConfig, *,
         validation = (X[val_rows], y[val_rows])
         X, y = X[train_rows], y[train_rows]
         sample_weight = None if sample_weight is None else np.asarray(sample_weight)[train_rows]
+    check_batch_size(config.batch_size, len(y))
     weights = sample_weights(y, sample_weight, config.class_weight if classification else None,
                              n_classes)
     stepper.bind(X, y, weights)
