@@ -28,8 +28,9 @@ def many(*makers):
 
 def mnist_folder(missing: str | None = None, truncate: str | None = None):
     def make(root: Path) -> None:
-        import numpy as np
         import struct
+
+        import numpy as np
         folder = root / "mnist"
         folder.mkdir()
         for split, n in (("train", 6), ("t10k", 4)):
@@ -66,7 +67,8 @@ CASES = [
     ("hidden-not-a-number", None, [*TRAIN, "--hidden", "ten"],
      "mlpkit train: error: argument --hidden: invalid int value: 'ten'; see 'mlpkit train "
      "--help'."),
-    ("lr-zero", None, [*TRAIN, "--lr", "0"], "mlpkit: error: lr must be a positive number, got 0.0."),
+    ("lr-zero", None, [*TRAIN, "--lr", "0"],
+     "mlpkit: error: lr must be a positive number, got 0.0."),
     ("lr-negative", None, [*TRAIN, "--lr", "-0.1"],
      "mlpkit: error: lr must be a positive number, got -0.1."),
     ("lr-text", None, [*TRAIN, "--lr", "fast"],

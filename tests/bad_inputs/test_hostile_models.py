@@ -50,7 +50,8 @@ CASES = [
     ("pickle-payload-as-weights", lambda run, marker: (run / "model.safetensors").write_bytes(
         pickle.dumps(Payload(marker))), f"{W} is not a valid safetensors file ("),
     ("torch-save-zip-as-weights", lambda run, marker: __import__("torch").save(
-        {"w": Payload(marker)}, run / "model.safetensors"), f"{W} is not a valid safetensors file ("),
+        {"w": Payload(marker)}, run / "model.safetensors"),
+     f"{W} is not a valid safetensors file ("),
     ("truncated-weights", lambda run, marker: (run / "model.safetensors").write_bytes(
         (run / "model.safetensors").read_bytes()[:-100]), f"{W} is not a valid safetensors file ("),
     ("absurd-header-length", lambda run, marker: (run / "model.safetensors").write_bytes(

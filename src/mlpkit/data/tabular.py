@@ -81,7 +81,7 @@ def read_csv(path: str | Path):
         raise InvalidInputError(f"CSV file '{path}' is malformed: {reason}.") from None
     if frame.empty:
         raise InvalidInputError(f"CSV file '{path}' has a header but no data rows.")
-    if not isinstance(frame.index, pd.RangeIndex):   # pandas took extra fields as an index
+    if not frame.index.equals(pd.RangeIndex(len(frame))):   # extra fields became an index
         raise InvalidInputError(
             f"CSV file '{path}' has a row with more fields than its header names columns "
             f"({_first_long_row(path, len(header))}); fix that row or the header.")
