@@ -126,3 +126,35 @@ def test_resume_errors(tmp_path, capsys):
         "mlpkit train can be resumed.")
     assert main(["train", "--resume", str(out), "--epochs", "5", "--quiet"]) == 0
     assert len(open(out / "history.csv").read().splitlines()) == 6
+
+
+def test_sigterm_ends_after_the_batch_with_143_and_the_run_resumes(tmp_path):
+    out = tmp_path / "term"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlpkit", "train", "--dataset", "circles", "--epochs", "100000",
+         "--checkpoint-every", "0", "--out", str(out), "--quiet"], stderr=subprocess.PIPE,
+        text=True)
+    deadline = time.time() + 60
+    while not (out / "checkpoint.safetensors").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 143
+    assert f"Resume with: mlpkit train --resume {out}" in stderr
+    done = load_training_checkpoint(out)[1]["epoch"]
+    assert main(["train", "--resume", str(out), "--epochs", str(done + 2), "--quiet"]) == 0
+    assert len(open(out / "history.csv").read().splitlines()) == done + 3
+
+
+def test_divergence_on_the_command_line_stops_keeps_good_weights_and_advises(tmp_path, capsys):
+    out = tmp_path / "diverge"
+    assert main(["train", "--dataset", "moons", "--optimizer", "sgd", "--lr", "1e7",
+                 "--no-scale", "--data-option", "noise=50", "--epochs", "30", "--out", str(out),
+                 "--quiet"]) == 0
+    stdout = capsys.readouterr().out
+    assert "stopped: training diverged in epoch " in stdout
+    assert "Lower the learning rate (it was 1e+07) or scale the features." in stdout
+    from mlpkit.model import TrainedModel
+
+    model = TrainedModel.load(out)       # the kept weights are finite and load
+    assert all(np.isfinite(w).all() for w in model.state_dict.values())

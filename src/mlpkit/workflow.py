@@ -59,19 +59,24 @@ class Splits:
 
 
 def prepare(run: RunConfig) -> tuple[Dataset, Standardizer | None, Splits]:
-    """Load, scale (training statistics only) and hold out validation rows, as the run did."""
+    """Load, scale (training statistics only) and hold out validation rows, as the run did.
+
+    Each step replaces the arrays of the one before, so at most two copies of the training
+    features exist at any moment (the returned Dataset refers to the final arrays)."""
     data = load_dataset(run.dataset, **run.dataset_options)
-    scaler = Standardizer.fit(data.X_train) if run.scale else None
-    X_train = scaler.transform(data.X_train) if scaler else data.X_train
-    X_test = scaler.transform(data.X_test) if scaler else data.X_test
-    y_train = data.y_train
+    scaler = None
+    if run.scale:
+        scaler = Standardizer.fit(data.X_train)
+        data = replace(data, X_train=scaler.transform(data.X_train, copy=False),   # ours to change
+                       X_test=scaler.transform(data.X_test, copy=False))
     X_val = y_val = None
     if run.train.val_fraction > 0:
-        train_rows, val_rows, _ = holdout(X_train, y_train, run.train.val_fraction,
+        train_rows, val_rows, _ = holdout(data.X_train, data.y_train, run.train.val_fraction,
                                           run.train.seed, data.task == "classification")
-        X_val, y_val = X_train[val_rows], y_train[val_rows]
-        X_train, y_train = X_train[train_rows], y_train[train_rows]
-    return data, scaler, Splits(X_train, y_train, X_val, y_val, X_test, data.y_test)
+        X_val, y_val = data.X_train[val_rows], data.y_train[val_rows]
+        data = replace(data, X_train=data.X_train[train_rows], y_train=data.y_train[train_rows])
+    return data, scaler, Splits(data.X_train, data.y_train, X_val, y_val, data.X_test,
+                                data.y_test)
 
 
 def _metrics(model: TrainedModel, stepper, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:

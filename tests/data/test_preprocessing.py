@@ -65,3 +65,12 @@ def test_minibatches_reshuffle_each_epoch_full_batch_and_no_shuffle():
     full = list(minibatch_indices(5, None, rng))
     assert len(full) == 1 and sorted(full[0].tolist()) == [0, 1, 2, 3, 4]
     assert [b.tolist() for b in minibatch_indices(5, 2, None)] == [[0, 1], [2, 3], [4]]
+
+
+def test_standardizer_in_place_gives_the_same_values_without_a_copy(rng):
+    X = rng.normal(2.0, 3.0, size=(50, 3)).astype(np.float32)
+    scaler = Standardizer.fit(X)
+    expected = scaler.transform(X)
+    result = scaler.transform(X, copy=False)
+    assert result is X
+    np.testing.assert_array_equal(result, expected)
