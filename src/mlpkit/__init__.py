@@ -7,5 +7,16 @@ __version__ = "0.1.0"
 
 from mlpkit.errors import InvalidInputError, InvalidParameterError, MlpkitError, NotFittedError
 
-__all__ = ["InvalidInputError", "InvalidParameterError", "MlpkitError", "NotFittedError",
-           "__version__"]
+__all__ = ["InvalidInputError", "InvalidParameterError", "MLPClassifier", "MLPRegressor",
+           "MlpkitError", "NotFittedError", "__version__", "load"]
+
+_LAZY = {"MLPClassifier", "MLPRegressor", "load"}
+
+
+def __getattr__(name: str):
+    """The estimators import scikit-learn (~1 s): only when first asked for (PEP 562)."""
+    if name in _LAZY:
+        from mlpkit import estimators
+
+        return getattr(estimators, name)
+    raise AttributeError(f"module 'mlpkit' has no attribute {name!r}")

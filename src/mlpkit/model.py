@@ -32,6 +32,7 @@ class TrainedModel:
     scaler: Standardizer | None = None
     encoder: TabularEncoder | None = None
     engine: str = "numpy"
+    class_values: list | None = None     # the original labels (ints, bools, strings), if known
 
     def save(self, folder: str | Path) -> None:
         versions = {"mlpkit": __version__, "numpy": np.__version__,
@@ -43,6 +44,7 @@ class TrainedModel:
         meta = {
             "spec": self.spec.to_dict(), "task": self.task, "class_names": self.class_names,
             "feature_names": self.feature_names, "engine": self.engine, "versions": versions,
+            "class_values": self.class_values,
             "preprocessing": {
                 "scaler": None if self.scaler is None else self.scaler.to_dict(),
                 "encoder": None if self.encoder is None else self.encoder.to_dict(),
@@ -54,7 +56,7 @@ class TrainedModel:
     def load(cls, folder: str | Path) -> TrainedModel:
         meta, spec, weights = load_model(folder)
         known = {"format", "format_version", "spec", "task", "class_names", "feature_names",
-                 "engine", "versions", "preprocessing"}
+                 "engine", "versions", "preprocessing", "class_values"}
         unknown = sorted(set(meta) - known)
         if unknown:
             raise InvalidInputError(f"'{folder}/model.json' has unknown keys {unknown}; it was "
@@ -63,8 +65,10 @@ class TrainedModel:
             pre = meta["preprocessing"]
             scaler = None if pre["scaler"] is None else Standardizer.from_dict(pre["scaler"])
             encoder = None if pre["encoder"] is None else TabularEncoder.from_dict(pre["encoder"])
+            values = meta.get("class_values")
             model = cls(spec, weights, meta["task"], list(meta["class_names"]),
-                        list(meta["feature_names"]), scaler, encoder, meta.get("engine", "numpy"))
+                        list(meta["feature_names"]), scaler, encoder, meta.get("engine", "numpy"),
+                        None if values is None else list(values))
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidInputError(f"'{folder}/model.json' is incomplete or malformed ({exc}).") \
                 from None
@@ -87,6 +91,9 @@ class TrainedModel:
             raise InvalidInputError(f"{where}: its CSV encoding makes "
                                     f"{len(model.encoder.feature_names)} features, the network "
                                     f"has {spec.n_inputs} inputs.")
+        if model.class_values is not None and len(model.class_values) != len(model.class_names):
+            raise InvalidInputError(f"{where} has {len(model.class_values)} class values for "
+                                    f"{len(model.class_names)} class names.")
         if model.task == "classification" and len(model.class_names) != spec.n_outputs:
             raise InvalidInputError(
                 f"'{folder}/model.json' names {len(model.class_names)} classes for a network "

@@ -1,0 +1,169 @@
+"""mlpkit.MLPClassifier / MLPRegressor: scikit-learn's own checks, and the ecosystem around."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_digits, make_blobs
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import check_estimator
+
+import mlpkit
+from mlpkit import MLPClassifier, MLPRegressor
+from mlpkit.errors import InvalidInputError
+
+pytest.importorskip("torch")
+
+SGD_NOT_WEIGHT_EQUIVALENT = (
+    "minibatch SGD: a sample of weight 0 still changes how the other samples are batched and "
+    "how many steps an epoch takes, so weights are not equivalent to removing or repeating rows")
+FLOAT32_LAST_BIT = (
+    "predictions are float32: the matrix product of a subset can round the last bit "
+    "differently (observed 2.4e-7 absolute on 1.2) than the same rows in a larger batch")
+ACCEPTED = {
+    ("MLPClassifier", "numpy"): {"check_sample_weight_equivalence_on_dense_data":
+                                 SGD_NOT_WEIGHT_EQUIVALENT},
+    ("MLPClassifier", "torch"): {"check_sample_weight_equivalence_on_dense_data":
+                                 SGD_NOT_WEIGHT_EQUIVALENT},
+    ("MLPRegressor", "numpy"): {"check_methods_subset_invariance": FLOAT32_LAST_BIT,
+                                "check_sample_weight_equivalence_on_dense_data":
+                                    SGD_NOT_WEIGHT_EQUIVALENT},
+    ("MLPRegressor", "torch"): {"check_methods_subset_invariance": FLOAT32_LAST_BIT,
+                                "check_sample_weight_equivalence_on_dense_data":
+                                    SGD_NOT_WEIGHT_EQUIVALENT},
+}
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+@pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
+def test_check_estimator_passes(cls, engine):
+    accepted = ACCEPTED[(cls.__name__, engine)]
+    results = check_estimator(cls(engine=engine, max_epochs=60), on_fail=None,
+                              expected_failed_checks=accepted)
+    failed = [r["check_name"] for r in results if r["status"] == "failed"]
+    assert failed == []
+    assert len(results) > 50
+
+
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X, y
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_grid_search_on_digits(engine):
+    X, y = digits()
+    pipe = make_pipeline(StandardScaler(),
+                         MLPClassifier(engine=engine, max_epochs=15, random_state=0))
+    grid = GridSearchCV(pipe, {"mlpclassifier__hidden_layer_sizes": [(32,), (64,)],
+                               "mlpclassifier__learning_rate": [1e-3, 1e-2]}, cv=3)
+    grid.fit(X, y)
+    assert len(grid.cv_results_["mean_test_score"]) == 4
+    assert grid.best_score_ >= 0.9
+    assert grid.best_estimator_[-1].n_features_in_ == 64
+
+
+SEPARATE = [[-4, 0], [4, 0], [0, 5]]
+
+
+def test_cross_val_score_and_clone():
+    X, y = make_blobs(300, centers=SEPARATE, random_state=0)
+    model = MLPClassifier(hidden_layer_sizes=(16,), learning_rate=0.01, max_epochs=40,
+                          batch_size=32, random_state=0)
+    scores = cross_val_score(model, X, y, cv=3)
+    assert scores.min() >= 0.9
+    copy = clone(model)
+    assert copy.get_params() == model.get_params() and not hasattr(copy, "classes_")
+
+
+@pytest.mark.parametrize("labels", [np.array(["cat", "dog", "eel"]), np.array([3, 7, 11]),
+                                    np.array([True, False])])
+def test_label_types_are_kept(labels):
+    X, y = make_blobs(200, centers=len(labels), random_state=1)
+    y_labels = labels[y]
+    model = MLPClassifier(max_epochs=40, learning_rate=0.01, random_state=0).fit(X, y_labels)
+    assert model.classes_.tolist() == sorted(labels.tolist())
+    assert set(model.predict(X)) <= set(labels.tolist())
+    assert model.score(X, y_labels) >= 0.9
+
+
+def test_dataframes_keep_feature_names_and_float64_is_cast():
+    X, y = make_blobs(150, centers=2, random_state=2)
+    frame = pd.DataFrame(X, columns=["height", "weight"])
+    model = MLPClassifier(max_epochs=10, random_state=0).fit(frame, y)
+    assert model.feature_names_in_.tolist() == ["height", "weight"]
+    assert model.predict_proba(frame).dtype == np.float64
+    assert model.stepper_.state_dict()["0.weight"].dtype == np.float32
+
+
+def test_fitted_attributes_and_early_stopping():
+    X, y = make_blobs(400, centers=2, cluster_std=3.0, random_state=3)
+    model = MLPClassifier(max_epochs=300, learning_rate=0.05, early_stopping=True, patience=5,
+                          random_state=0).fit(X, y)
+    assert model.n_iter_ == len(model.history_) == len(model.loss_curve_) < 300
+    assert len(model.validation_loss_curve_) == model.n_iter_
+    assert model.best_epoch_ == 1 + int(np.argmin(model.validation_loss_curve_))
+    assert set(model.history_[0]) >= {"epoch", "train_loss", "val_loss", "lr", "seconds"}
+
+
+def test_same_random_state_same_model_across_fits():
+    X, y = make_blobs(120, centers=2, random_state=4)
+    a = MLPClassifier(max_epochs=5, random_state=7).fit(X, y).predict_proba(X)
+    b = MLPClassifier(max_epochs=5, random_state=7).fit(X, y).predict_proba(X)
+    c = MLPClassifier(max_epochs=5, random_state=8).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_partial_fit_learns_one_epoch_per_call():
+    X, y = make_blobs(300, centers=SEPARATE, random_state=5)
+    model = MLPClassifier(learning_rate=0.01, batch_size=32, random_state=0)
+    with pytest.raises(InvalidInputError):
+        model.partial_fit(X, y)
+    for _ in range(3):
+        model.partial_fit(X, y, classes=[0, 1, 2])
+    assert model.n_iter_ == 3
+    before = model.score(X, y)
+    for _ in range(20):
+        model.partial_fit(X, y)
+    assert model.score(X, y) > before - 0.01 and model.score(X, y) >= 0.9
+    with pytest.raises(InvalidInputError) as info:
+        model.partial_fit(X, np.full(len(y), 9))
+    assert str(info.value) == ("y contains labels the model was not fitted on: [9]; the fitted "
+                               "classes are [0, 1, 2].")
+
+
+def test_sample_weight_changes_the_fit():
+    X, y = make_blobs(200, centers=2, cluster_std=4.0, random_state=6)
+    weights = np.where(y == 1, 10.0, 1.0)
+    plain = MLPClassifier(max_epochs=30, random_state=0).fit(X, y)
+    weighted = MLPClassifier(max_epochs=30, random_state=0).fit(X, y, sample_weight=weights)
+    assert (weighted.predict(X) == 1).mean() > (plain.predict(X) == 1).mean()
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_save_and_load_use_the_model_files(tmp_path, engine):
+    X, y = make_blobs(150, centers=3, random_state=7)
+    labels = np.array(["a", "b", "c"])[y]
+    model = MLPClassifier(engine=engine, max_epochs=20, random_state=0).fit(X, labels)
+    model.save(tmp_path / "m")
+    assert {p.name for p in (tmp_path / "m").iterdir()} == {"model.safetensors", "model.json"}
+    again = mlpkit.load(tmp_path / "m")
+    np.testing.assert_allclose(again.predict_proba(X), model.predict_proba(X), atol=1e-6)
+    assert again.predict(X).tolist() == model.predict(X).tolist()
+    regressor = MLPRegressor(engine=engine, max_epochs=20, random_state=0).fit(X, y * 1.5)
+    regressor.save(tmp_path / "r")
+    np.testing.assert_allclose(mlpkit.load(tmp_path / "r").predict(X), regressor.predict(X),
+                               atol=1e-5)
+
+
+def test_regressor_learns():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, size=(500, 2))
+    y = np.sin(X[:, 0]) + 0.5 * X[:, 1] ** 2
+    model = MLPRegressor(hidden_layer_sizes=(32, 32), learning_rate=0.01, max_epochs=150,
+                         random_state=0).fit(X, y)
+    assert model.score(X, y) >= 0.9
