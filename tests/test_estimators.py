@@ -167,3 +167,14 @@ def test_regressor_learns():
     model = MLPRegressor(hidden_layer_sizes=(32, 32), learning_rate=0.01, max_epochs=150,
                          random_state=0).fit(X, y)
     assert model.score(X, y) >= 0.9
+
+
+def test_training_stops_when_the_loss_converges_unless_tol_is_none():
+    X, y = make_blobs(200, centers=SEPARATE, random_state=8)
+    converged = MLPClassifier(max_epochs=500, learning_rate=0.01, batch_size=32, random_state=0,
+                              tol=1e-3, patience=5).fit(X, y)
+    assert converged.n_iter_ < 500
+    best = min(converged.loss_curve_[:-5])
+    assert all(v > best - 1e-3 for v in converged.loss_curve_[-5:])
+    full = MLPClassifier(max_epochs=30, tol=None, random_state=0).fit(X, y)
+    assert full.n_iter_ == 30

@@ -10,7 +10,10 @@ Parameter names follow scikit-learn's MLP where it has one (``hidden_layer_sizes
 ``activation``, ``batch_size``, ``early_stopping``, ``validation_fraction``, ``momentum``,
 ``nesterovs_momentum`` -> ``nesterov``, ``learning_rate_init`` -> ``learning_rate``,
 ``max_iter`` -> ``max_epochs``, ``n_iter_no_change`` -> ``patience``, ``alpha`` ->
-``weight_decay``, ``solver`` -> ``optimizer``).
+``weight_decay``, ``solver`` -> ``optimizer``, ``tol``). As in scikit-learn, training also
+stops once the training loss has not improved by ``tol`` for ``patience`` epochs
+(``tol=None`` turns that off and runs all ``max_epochs``); with ``early_stopping=True`` the
+validation loss is watched instead and the best weights are restored.
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ class _MLPBase(BaseEstimator):
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, engine="numpy",
                  optimizer="adam", learning_rate=1e-3, batch_size="auto", max_epochs=200,
                  momentum=0.0, nesterov=False, weight_decay=0.0, dropout=0.0, init="default",
-                 early_stopping=False, validation_fraction=0.1, patience=10, class_weight=None,
+                 early_stopping=False, validation_fraction=0.1, patience=10, tol=1e-4,
+                 class_weight=None,
                  random_state=None, device="auto", threads=None, callbacks=None, verbose=False):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -54,6 +58,7 @@ class _MLPBase(BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
+        self.tol = tol
         self.class_weight = class_weight
         self.random_state = random_state
         self.device = device
@@ -92,7 +97,9 @@ class _MLPBase(BaseEstimator):
             sample_weight = _check_sample_weight(sample_weight, len(y))
         callbacks = list(self.callbacks or [])
         if self.early_stopping:
-            callbacks.append(EarlyStopping(self.patience))
+            callbacks.append(EarlyStopping(self.patience, min_delta=self.tol or 0.0))
+        elif self.tol is not None:     # training-loss convergence, as scikit-learn's MLP
+            callbacks.append(EarlyStopping(self.patience, min_delta=self.tol, restore_best=False))
         if self.verbose:
             callbacks.append(ProgressBar(disable=False))
         state = TrainingState(stepper=self.stepper_, history=History(self.history_),
