@@ -30,12 +30,13 @@ def blobs_run(tmp_path_factory):
 
 def test_run_folder_is_complete(blobs_run):
     names = {p.name for p in blobs_run.iterdir()}
-    assert {"config.toml", "model.safetensors", "model.json", "history.csv", "metrics.json",
-            "plots"} <= names
-    assert {p.name for p in (blobs_run / "plots").iterdir()} == {"curves.png",
-                                                                 "decision_regions.png"}
+    assert names == {"config.toml", "model.safetensors", "model.json", "history.csv",
+                     "metrics.json", "checkpoint.safetensors", "plots", "report.html"}
+    assert {p.name for p in (blobs_run / "plots").iterdir()} == {
+        "curves.png", "decision_regions.png", "dataset.png", "confusion_matrix.png"}
     metrics = json.loads((blobs_run / "metrics.json").read_text())
-    assert set(metrics) == {"train", "val", "test", "run"}
+    assert set(metrics) == {"train", "val", "test", "data", "run"}
+    assert metrics["data"]["class_counts"]["test"] == [50, 50, 50, 50]
     test = metrics["test"]
     assert test["accuracy"] >= 0.9 and len(test["confusion_matrix"]) == 4
     assert sum(map(sum, test["confusion_matrix"])) == test["n_samples"] == 200

@@ -106,8 +106,23 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--resume", metavar="RUN",
                    help="continue an interrupted run from its last checkpoint (with --epochs: "
                         "train a finished run further)")
+    r.add_argument("--animate", action="store_true", default=None,
+                   help="also write a GIF of the decision boundary forming (2-D data)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(handler=run_train)
+
+    report = commands.add_parser("report", help="(re)build a run's report.html",
+                                 description="Rebuild RUN/report.html from the run's files.")
+    report.add_argument("run", help="run folder made by 'mlpkit train'")
+    report.set_defaults(handler=run_report)
+
+    compare = commands.add_parser(
+        "compare", help="one HTML page comparing several runs",
+        description="Overlay the runs' curves and put their metrics side by side.")
+    compare.add_argument("runs", nargs="+", metavar="RUN", help="two or more run folders")
+    compare.add_argument("-o", "--output", default="compare.html", help="HTML file to write")
+    compare.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    compare.set_defaults(handler=run_compare)
 
     evaluate = commands.add_parser(
         "evaluate", help="metrics of a trained model on a test set",
@@ -172,7 +187,7 @@ def _run_config(args: argparse.Namespace):
     if dataset is not None:
         changes.update(dataset=dataset, dataset_options=options)
     for key in ("hidden", "activation", "dropout", "init", "scale", "engine", "device", "threads",
-                "checkpoint_every"):
+                "checkpoint_every", "animate"):
         if getattr(args, key) is not None:
             changes[key] = tuple(args.hidden) if key == "hidden" else getattr(args, key)
     return RunConfig(**{**base.__dict__, **changes})
@@ -185,8 +200,8 @@ def run_train(args: argparse.Namespace) -> int:
     if args.resume:
         others = [name for name, value in vars(args).items()
                   if value is not None and name not in ("resume", "epochs", "quiet", "command",
-                                                        "handler", "scale", "nesterov")]
-        if others or args.scale is not None or args.nesterov is not None:
+                                                        "handler")]
+        if others:
             raise MlpkitError("--resume continues a run with its own config.toml; only --epochs "
                               "and --quiet may go with it.")
         outcome = resume(args.resume, epochs=args.epochs, progress=progress)
@@ -234,6 +249,25 @@ def run_predict(args: argparse.Namespace) -> int:
     n = predict(args.run, args.input, args.output, engine=args.engine, device=args.device,
                 overwrite=args.overwrite)
     print(f"wrote {n} predictions to {args.output}")
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from mlpkit.viz.report import build_report
+
+    print(f"wrote {build_report(args.run)}")
+    return 0
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from mlpkit.viz.report import build_comparison
+
+    if Path(args.output).exists() and not args.overwrite:
+        raise MlpkitError(f"Output file '{args.output}' already exists; choose another -o or "
+                          "pass --overwrite.")
+    print(f"wrote {build_comparison(args.runs, args.output)}")
     return 0
 
 

@@ -157,6 +157,7 @@ class RunConfig:
     device: str = "auto"
     threads: int | None = None           # None: 1 BLAS thread (numpy engine), torch's default
     checkpoint_every: float = 2.0        # seconds between checkpoints (0: after every epoch)
+    animate: bool = False                # a GIF of the decision boundary (2-D data only)
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_toml_dict(self) -> dict[str, Any]:
@@ -165,7 +166,8 @@ class RunConfig:
         train["batch_size"] = self.train.batch_size or "full"
         if isinstance(self.train.class_weight, dict):
             train["class_weight"] = {str(k): v for k, v in self.train.class_weight.items()}
-        run = {"device": self.device, "checkpoint_every": self.checkpoint_every}
+        run = {"device": self.device, "checkpoint_every": self.checkpoint_every,
+               "animate": self.animate}
         if self.engine is not None:
             run["engine"] = self.engine
         if self.threads is not None:
@@ -200,6 +202,7 @@ class RunConfig:
                        engine=run.get("engine"), device=run.get("device", "auto"),
                        threads=run.get("threads"),
                        checkpoint_every=run.get("checkpoint_every", 2.0),
+                       animate=run.get("animate", False),
                        train=TrainConfig(**train))
         except TypeError as exc:
             raise InvalidParameterError(f"Config has an unknown setting: {exc}.") from None

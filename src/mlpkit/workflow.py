@@ -129,6 +129,11 @@ def _build(run: RunConfig, data: Dataset, splits: Splits):
     spec = MLPSpec(data.n_features, data.n_classes or 1, run.hidden, run.activation, run.init,
                    run.dropout)
     check_batch_size(run.train.batch_size, len(splits.y_train))
+    if run.animate and (data.n_features != 2 or data.task != "classification"):
+        raise InvalidInputError(
+            f"--animate draws the decision boundary of 2-D classification data; {data.name!r} "
+            f"has {data.n_features} features ({data.task}). Drop --animate or use a 2-D set "
+            "such as moons, circles, blobs, xor or spirals.")
     if run.threads is not None:
         check_positive(run.threads, "threads", integer=True)
     return spec, make_stepper(run.engine, spec, data.task, run.train, run.device)
@@ -152,6 +157,12 @@ def _execute(run: RunConfig, folder: Path, data: Dataset, scaler: Standardizer |
         callbacks.append(LearningRateSchedule(run.train.schedule, run.train.lr))
     if run.train.patience:
         callbacks.append(EarlyStopping(run.train.patience))
+    animation = None
+    if run.animate:
+        from mlpkit.viz.animate import DecisionBoundaryAnimation
+
+        animation = DecisionBoundaryAnimation(splits.X_test, splits.y_test, run.train.epochs)
+        callbacks.append(animation)
     callbacks += [Checkpoint(save_checkpoint, run.checkpoint_every),
                   ProgressBar(disable=None if progress is None else not progress)]
     validation = None if splits.X_val is None else (splits.X_val, splits.y_val)
@@ -167,13 +178,24 @@ def _execute(run: RunConfig, folder: Path, data: Dataset, scaler: Standardizer |
     if splits.X_val is not None:
         metrics["val"] = _metrics(model, stepper, splits.X_val, splits.y_val)
     metrics["test"] = _metrics(model, stepper, splits.X_test, splits.y_test)
+    metrics["data"] = _data_summary(data, splits)
     metrics["run"] = {"epochs": len(state.history), "best_epoch": state.best_epoch,
                       "stop_reason": state.stop_reason, "seconds": seconds,
                       "engine": run.engine, "device": str(getattr(stepper, "device", "cpu")),
                       "threads": run.threads, "parameters": spec.n_parameters()}
     atomic.write_text(folder / "metrics.json", json.dumps(_finite(metrics), indent=2))
-    _plots(folder, state.history, model, stepper, data, splits)
+    _figures_and_report(folder, state.history, model, stepper, data, splits, metrics, animation)
     return TrainOutcome(folder, state, metrics)
+
+
+def _data_summary(data: Dataset, splits: Splits) -> dict[str, Any]:
+    summary: dict[str, Any] = {"name": data.name, "description": data.description,
+                               "n_features": data.n_features}
+    if data.task == "classification":
+        parts = {"train": splits.y_train, "val": splits.y_val, "test": splits.y_test}
+        summary["class_counts"] = {name: np.bincount(y, minlength=data.n_classes).tolist()
+                                   for name, y in parts.items() if y is not None}
+    return summary
 
 
 def _finite(value):
@@ -185,18 +207,30 @@ def _finite(value):
     return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
-def _plots(folder: Path, history: History, model: TrainedModel, stepper, data: Dataset,
-           splits: Splits) -> None:
+def _figures_and_report(folder: Path, history: History, model: TrainedModel, stepper,
+                        data: Dataset, splits: Splits, metrics: dict[str, Any],
+                        animation) -> None:
+    """plots/*.png (and the animation), then report.html; skipped without matplotlib."""
     try:
-        from mlpkit.viz.plots import plot_decision_regions, plot_history
+        from mlpkit.viz import plots
+        from mlpkit.viz.report import build_report
     except ImportError:           # matplotlib is optional at run time
         return
-    (folder / "plots").mkdir(exist_ok=True)
-    plot_history(history, folder / "plots" / "curves.png")
-    if data.n_features == 2 and model.task == "classification":
-        plot_decision_regions(lambda grid: stepper.predict_output(grid).argmax(axis=1),
-                              splits.X_test, splits.y_test, model.class_names,
-                              folder / "plots" / "decision_regions.png")
+    figures = folder / "plots"
+    figures.mkdir(exist_ok=True)
+    plots.plot_history(history, figures / "curves.png")
+    if model.task == "classification":
+        plots.plot_confusion_matrix(metrics["test"]["confusion_matrix"], model.class_names,
+                                    figures / "confusion_matrix.png")
+        if data.n_features == 2:
+            plots.plot_dataset(splits.X_train, splits.y_train, splits.X_test, splits.y_test,
+                               model.class_names, figures / "dataset.png")
+            plots.plot_decision_regions(lambda grid: stepper.predict_output(grid).argmax(axis=1),
+                                        splits.X_test, splits.y_test, model.class_names,
+                                        figures / "decision_regions.png")
+    if animation is not None:
+        animation.save(figures / "animation.gif")
+    build_report(folder)
 
 
 def evaluate(folder: str | Path, dataset: str | None = None,

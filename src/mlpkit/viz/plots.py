@@ -1,20 +1,56 @@
-"""Loss and accuracy curves, and decision regions for 2-D data, written as PNG files."""
+"""Pictures of data and training, written as PNG files (matplotlib, headless).
+
+Every function draws one figure and saves it; the output is deterministic (no timestamps or
+version strings in the file), so the same inputs give the same bytes.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+
+_PNG_METADATA = {"Software": None}   # keep files byte-identical across runs
 
 
 def _pyplot():
     import matplotlib
 
-    matplotlib.use("Agg")          # headless: no window, same bytes on every machine
+    matplotlib.use("Agg")          # headless: no window
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _save(fig, path: str | Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=100, metadata=_PNG_METADATA)
+    _pyplot().close(fig)
+
+
+def _colors(n: int):
+    """The first n colours of tab10 (the animation's palette too), not a resampled map."""
+    from matplotlib.colors import ListedColormap
+
+    base = _pyplot().get_cmap("tab10").colors
+    return ListedColormap([base[k % len(base)] for k in range(max(n, 2))])
+
+
+def plot_dataset(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray,
+                 y_test: np.ndarray, class_names: Sequence[str], path: str | Path) -> None:
+    """2-D points by class: training as dots, test as crosses."""
+    plt = _pyplot()
+    cmap = _colors(len(class_names))
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    for k, name in enumerate(class_names):
+        ax.scatter(*X_train[y_train == k].T, s=10, color=cmap(k), alpha=0.6, label=f"{name}")
+        ax.scatter(*X_test[y_test == k].T, s=18, color=cmap(k), marker="x")
+    ax.set_xlabel("x0")
+    ax.set_ylabel("x1")
+    ax.set_title("data (dots: train, crosses: test)")
+    ax.legend(fontsize=8)
+    _save(fig, path)
 
 
 def plot_history(history, path: str | Path) -> None:
@@ -34,33 +70,126 @@ def plot_history(history, path: str | Path) -> None:
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:      # nothing finite to draw after a divergence
             ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(fig, path)
 
 
-def plot_decision_regions(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray,
-                          y: np.ndarray, class_names: list[str], path: str | Path,
-                          resolution: int = 200) -> None:
-    """Colour the plane by predicted class; points (e.g. the test set) on top."""
-    plt = _pyplot()
+def region_grid(X: np.ndarray, resolution: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A grid covering X with a 10 % margin: (xx, yy, points (resolution^2, 2) float32)."""
     pad = 0.1 * (X.max(axis=0) - X.min(axis=0)) + 1e-6
     lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
     xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], resolution),
                          np.linspace(lo[1], hi[1], resolution))
-    grid = np.column_stack([xx.ravel(), yy.ravel()]).astype(np.float32)
-    regions = predict(grid).reshape(xx.shape)
-    n_classes = len(class_names)
-    cmap = plt.get_cmap("tab10", max(n_classes, 2))
+    return xx, yy, np.column_stack([xx.ravel(), yy.ravel()]).astype(np.float32)
+
+
+def plot_decision_regions(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray,
+                          y: np.ndarray, class_names: Sequence[str], path: str | Path,
+                          resolution: int = 200, title: str | None = None) -> None:
+    """Colour the plane by predicted class index; points (e.g. the test set) on top.
+
+    ``predict`` maps (n, 2) points to class indices: any fitted classifier works, e.g.
+    ``lambda P: model.predict(P)`` for a Perceptron with 0/1 labels, or an MLP's argmax.
+    """
+    plt = _pyplot()
+    xx, yy, grid = region_grid(X, resolution)
+    regions = np.asarray(predict(grid)).reshape(xx.shape)
+    n = len(class_names)
+    cmap = _colors(n)
     fig, ax = plt.subplots(figsize=(5.5, 5))
-    ax.contourf(xx, yy, regions, levels=np.arange(n_classes + 1) - 0.5, cmap=cmap, alpha=0.3)
+    ax.contourf(xx, yy, regions, levels=np.arange(n + 1) - 0.5, cmap=cmap, alpha=0.3)
     for k, name in enumerate(class_names):
-        mask = y == k
-        ax.scatter(X[mask, 0], X[mask, 1], s=12, color=cmap(k), edgecolor="k", linewidth=0.3,
-                   label=name)
+        ax.scatter(*X[y == k].T, s=12, color=cmap(k), edgecolor="k", linewidth=0.3, label=name)
     ax.set_xlabel("x0")
     ax.set_ylabel("x1")
+    if title:
+        ax.set_title(title)
     ax.legend(loc="best", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(fig, path)
+
+
+def plot_confusion_matrix(matrix: Sequence[Sequence[int]], class_names: Sequence[str],
+                          path: str | Path) -> None:
+    """Counts of (true class, predicted class), numbers in the cells."""
+    plt = _pyplot()
+    matrix = np.asarray(matrix)
+    n = len(class_names)
+    size = min(10.0, 2.5 + 0.5 * n)
+    fig, ax = plt.subplots(figsize=(size, size * 0.85))
+    image = ax.imshow(matrix, cmap="Blues")
+    fig.colorbar(image, ax=ax, fraction=0.046)
+    ax.set_xticks(range(n), class_names, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(n), class_names, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if n <= 20:
+        threshold = matrix.max() / 2 if matrix.size else 0
+        for i in range(n):
+            for j in range(n):
+                ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=8,
+                        color="white" if matrix[i, j] > threshold else "black")
+    _save(fig, path)
+
+
+def plot_series(series: Mapping[str, Sequence[float]], path: str | Path, ylabel: str,
+                title: str = "", log: bool = False) -> None:
+    """One line per named series against the epoch: Perceptron errors, Adaline losses, or a
+    learning-rate comparison ({"lr 0.01": losses, "lr 0.0001": losses})."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    for name, values in series.items():
+        ax.plot(range(1, len(values) + 1), values, marker="o", markersize=3, label=name)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    if log:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    if len(series) > 1:
+        ax.legend()
+    _save(fig, path)
+
+
+def plot_gradient_descent(f: Callable[[np.ndarray], np.ndarray],
+                          grad: Callable[[float], float], x0: float, lr: float, steps: int,
+                          path: str | Path) -> list[float]:
+    """f on a line, its tangent at x0, and the path of x <- x - lr f'(x); returns the path."""
+    plt = _pyplot()
+    path_x = [float(x0)]
+    for _ in range(steps):
+        path_x.append(path_x[-1] - lr * grad(path_x[-1]))
+    span = max(abs(v) for v in path_x) * 1.2 + 1e-9
+    xs = np.linspace(-span, span, 200)
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    ax.plot(xs, f(xs), label="f(x)")
+    slope = grad(x0)
+    ax.plot(xs, f(np.asarray(x0)) + slope * (xs - x0), "--", alpha=0.6,
+            label=f"tangent at {x0:g} (slope {slope:g})")
+    ax.plot(path_x, f(np.asarray(path_x)), "o-", color="C3", markersize=4,
+            label=f"gradient descent, lr {lr:g}")
+    ax.set_ylim(min(f(xs).min(), 0) - 0.1, f(xs).max())
+    ax.set_xlabel("x")
+    ax.legend(fontsize=8)
+    _save(fig, path)
+    return path_x
+
+
+def plot_history_overlay(histories: Mapping[str, object], path: str | Path) -> None:
+    """Several runs' loss and accuracy curves on shared axes (validation dashed)."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for k, (name, history) in enumerate(histories.items()):
+        epochs = history.column("epoch")
+        for ax, metric in zip(axes, ("loss", "accuracy")):
+            for split, style in (("train", "-"), ("val", "--")):
+                values = [np.nan if v is None else v for v in history.column(f"{split}_{metric}")]
+                if not np.all(np.isnan(values)):
+                    ax.plot(epochs, values, style, color=f"C{k % 10}",
+                            label=f"{name} {split}")
+    for ax, metric in zip(axes, ("loss", "accuracy")):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
+    _save(fig, path)

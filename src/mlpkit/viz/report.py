@@ -1,0 +1,184 @@
+"""report.html for a run folder and a comparison page for several runs.
+
+Self-contained: images are embedded as data URIs, the style is inline, nothing is fetched and
+no JavaScript is needed. Everything shown is read from the run folder's own files
+(config.toml, metrics.json, history.csv, model.json, plots/), so ``mlpkit report RUN``
+rebuilds the page at any time.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+from mlpkit.errors import InvalidInputError
+from mlpkit.io import atomic
+from mlpkit.training.history import History
+
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
+h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccc;padding:.25rem .6rem;
+text-align:right}th{background:#f4f4f4}td.name,th.name{text-align:left}
+pre{background:#f7f7f7;padding:.8rem;overflow-x:auto}img{max-width:100%;margin:.5rem 0}
+.figures{display:flex;flex-wrap:wrap;gap:1rem}.figures figure{margin:0}
+figcaption{font-size:.85rem;color:#555}
+"""
+SCORES = ("loss", "accuracy", "precision_macro", "recall_macro", "f1_macro", "mse", "mae", "r2")
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _number(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else _esc("-" if value is None else value)
+
+
+def _image(path: Path, caption: str) -> str:
+    mime = "image/gif" if path.suffix == ".gif" else "image/png"
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return (f'<figure><img src="data:{mime};base64,{data}" alt="{_esc(caption)}">'
+            f"<figcaption>{_esc(caption)}</figcaption></figure>")
+
+
+def _table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
+    head = "".join(f'<th class="{"name" if i == 0 else ""}">{_esc(h)}</th>'
+                   for i, h in enumerate(header))
+    body = "".join("<tr>" + "".join(f'<td class="{"name" if i == 0 else ""}">{cell}</td>'
+                                    for i, cell in enumerate(row)) + "</tr>" for row in rows)
+    return f'<table class="{cls}"><tr>{head}</tr>{body}</table>'
+
+
+def _read(folder: Path) -> dict[str, Any]:
+    needed = ("metrics.json", "model.json", "config.toml", "history.csv")
+    for name in needed:
+        if not (folder / name).is_file():
+            raise InvalidInputError(f"'{folder}' has no {name}; pass a finished run folder made "
+                                    "by mlpkit train.")
+    try:
+        metrics = json.loads((folder / "metrics.json").read_text())
+        model = json.loads((folder / "model.json").read_text())
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"'{folder}' holds a damaged JSON file ({exc}).") from None
+    return {"metrics": metrics, "model": model, "config": (folder / "config.toml").read_text(),
+            "history": History.from_csv(folder / "history.csv")}
+
+
+def _ensure_plots(folder: Path, run: dict[str, Any]) -> None:
+    """Redraw the curves and the confusion matrix if the folder lacks them."""
+    from mlpkit.viz.plots import plot_confusion_matrix, plot_history
+
+    plots = folder / "plots"
+    plots.mkdir(exist_ok=True)
+    if not (plots / "curves.png").exists():
+        plot_history(run["history"], plots / "curves.png")
+    test = run["metrics"].get("test", {})
+    if "confusion_matrix" in test and not (plots / "confusion_matrix.png").exists():
+        plot_confusion_matrix(test["confusion_matrix"], run["model"]["class_names"],
+                              plots / "confusion_matrix.png")
+
+
+def build_report(folder: str | Path) -> Path:
+    """Write ``folder/report.html`` from the run's files; returns its path."""
+    folder = Path(folder)
+    run = _read(folder)
+    _ensure_plots(folder, run)
+    metrics, model = run["metrics"], run["model"]
+    info, data = metrics.get("run", {}), metrics.get("data", {})
+    test = metrics.get("test", {})
+    headline = (f"test accuracy {test['accuracy']:.4f}" if "accuracy" in test
+                else f"test R² {test.get('r2', float('nan')):.4f}")
+    weights = folder / "model.safetensors"
+    summary = [
+        ["dataset", _esc(data.get("name", "?"))], ["task", _esc(model["task"])],
+        ["network", _esc(" → ".join(str(s) for s in [model["spec"]["n_inputs"],
+                                                      *model["spec"]["hidden"],
+                                                      model["spec"]["n_outputs"]]))
+         + f" ({_esc(model['spec']['activation'])})"],
+        ["parameters", _number(info.get("parameters"))],
+        ["model size", f"{weights.stat().st_size / 1024:.1f} KiB" if weights.exists() else "-"],
+        ["epochs", _number(info.get("epochs"))], ["best epoch", _number(info.get("best_epoch"))],
+        ["stopped", _esc(info.get("stop_reason") or "after the last epoch")],
+        ["training time", f"{info.get('seconds', 0):.2f} s"],
+        ["engine / device / threads", _esc(f"{info.get('engine')} / {info.get('device')} / "
+                                           f"{info.get('threads') or 'default'}")],
+    ]
+    splits = [s for s in ("train", "val", "test") if s in metrics]
+    scores = [k for k in SCORES if any(k in metrics[s] for s in splits)]
+    score_rows = [[_esc(k)] + [_number(metrics[s].get(k)) for s in splits] for k in scores]
+    sections = [
+        f"<h1>mlpkit run {_esc(folder.name)}</h1><p><strong>{_esc(headline)}</strong> — "
+        f"{_esc(data.get('description', ''))}</p>",
+        "<h2>Summary</h2>" + _table(["", "value"], summary),
+        "<h2>Metrics</h2>" + _table(["metric", *splits], score_rows, cls="metrics"),
+    ]
+    if "per_class" in test:
+        per_class = [[_esc(name), _number(v["precision"]), _number(v["recall"]),
+                      _number(v["f1"]), _number(v["support"])]
+                     for name, v in test["per_class"].items()]
+        sections.append("<h3>Per class (test)</h3>" +
+                        _table(["class", "precision", "recall", "f1", "support"], per_class,
+                               cls="per-class"))
+    if data.get("class_counts"):
+        counts = data["class_counts"]
+        rows = [[_esc(name)] + [_number(counts[s][i]) for s in counts]
+                for i, name in enumerate(model["class_names"])]
+        sections.append("<h2>Data</h2>" + f"<p>{_number(data.get('n_features'))} features; "
+                        + ", ".join(f"{s}: {sum(c)} rows" for s, c in counts.items()) + "</p>"
+                        + _table(["class", *counts], rows, cls="balance"))
+    figures = [(name, caption) for name, caption in (
+        ("curves.png", "loss and accuracy per epoch"),
+        ("confusion_matrix.png", "confusion matrix (test)"),
+        ("dataset.png", "the data"), ("decision_regions.png", "decision regions (test points)"),
+        ("animation.gif", "the decision boundary during training"))
+        if (folder / "plots" / name).exists()]
+    sections.append("<h2>Figures</h2><div class='figures'>" +
+                    "".join(_image(folder / "plots" / n, c) for n, c in figures) + "</div>")
+    versions = model.get("versions", {})
+    sections.append("<h2>Run it again</h2><pre>mlpkit train --config "
+                    f"{_esc(folder)}/config.toml</pre><pre>{_esc(run['config'])}</pre>")
+    sections.append("<h2>Environment</h2>" +
+                    _table(["package", "version"], [[_esc(k), _esc(v)]
+                                                    for k, v in versions.items()]))
+    page = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            f"<title>mlpkit run {_esc(folder.name)}</title><style>{STYLE}</style></head>"
+            f"<body>{''.join(sections)}</body></html>")
+    out = folder / "report.html"
+    atomic.write_text(out, page)
+    return out
+
+
+def build_comparison(folders: list[str | Path], out: str | Path) -> Path:
+    """One page: the runs' curves overlaid and their metrics side by side."""
+    import tempfile
+
+    from mlpkit.viz.plots import plot_history_overlay
+
+    if len(folders) < 2:
+        raise InvalidInputError("compare needs at least two run folders.")
+    runs = {Path(f).name if Path(f).name else str(f): _read(Path(f)) for f in folders}
+    with tempfile.TemporaryDirectory() as tmp:
+        figure = Path(tmp) / "curves.png"
+        plot_history_overlay({name: run["history"] for name, run in runs.items()}, figure)
+        curves = _image(figure, "validation (dashed) and training loss and accuracy")
+    header = ["run", "test accuracy", "test loss", "epochs", "seconds", "parameters", "engine",
+              "hidden", "activation"]
+    rows = []
+    for name, run in runs.items():
+        test, info, spec = run["metrics"].get("test", {}), run["metrics"].get("run", {}), \
+            run["model"]["spec"]
+        rows.append([_esc(name), _number(test.get("accuracy")), _number(test.get("loss")),
+                     _number(info.get("epochs")), _number(info.get("seconds")),
+                     _number(info.get("parameters")), _esc(info.get("engine")),
+                     _esc(spec["hidden"]), _esc(spec["activation"])])
+    page = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>mlpkit "
+            f"comparison</title><style>{STYLE}</style></head><body><h1>mlpkit: "
+            f"{len(runs)} runs compared</h1>{_table(header, rows, cls='metrics')}"
+            f"<h2>Curves</h2>{curves}</body></html>")
+    out = Path(out)
+    atomic.write_text(out, page)
+    return out

@@ -1,0 +1,94 @@
+"""Plots, the animation and the report: files exist, are deterministic, show what they claim."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mlpkit.cli import main
+from mlpkit.data import Standardizer, load_dataset
+from mlpkit.numpy_engine import AdalineGD, Perceptron
+from mlpkit.training.history import History
+from mlpkit.viz import plots
+
+
+@pytest.fixture(scope="module")
+def blobs2():
+    data = load_dataset("blobs", centers=2, random_state=3)
+    scaler = Standardizer.fit(data.X_train)
+    return scaler.transform(data.X_train), data.y_train, scaler.transform(data.X_test), data.y_test
+
+
+def test_same_inputs_give_the_same_bytes(tmp_path):
+    history = History([{"epoch": e, "train_loss": 1 / e, "val_loss": 1.1 / e,
+                        "train_accuracy": 1 - 1 / (e + 1), "val_accuracy": None}
+                       for e in range(1, 6)])
+    plots.plot_history(history, tmp_path / "a.png")
+    plots.plot_history(history, tmp_path / "b.png")
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
+    assert Image.open(tmp_path / "a.png").size == (1000, 400)
+
+
+@pytest.mark.parametrize("make", [lambda: Perceptron(n_iter=20), lambda: AdalineGD(
+    learning_rate=0.01, n_iter=30)])
+def test_decision_regions_for_single_neurons_match_their_predictions(tmp_path, blobs2, make):
+    X, y, X_test, y_test = blobs2
+    model = make().fit(X, y)
+    calls = []
+
+    def predict(grid):
+        calls.append(grid)
+        return model.predict(grid)
+
+    plots.plot_decision_regions(predict, X_test, y_test, ["0", "1"], tmp_path / "r.png",
+                                resolution=50)
+    grid = calls[0]
+    assert grid.shape == (2500, 2)
+    assert grid[:, 0].min() < X_test[:, 0].min() and grid[:, 0].max() > X_test[:, 0].max()
+    assert Image.open(tmp_path / "r.png").size[0] > 0
+
+
+def test_series_and_gradient_descent_pictures(tmp_path):
+    plots.plot_series({"lr 0.01": [3, 2, 1], "lr 0.0001": [3, 2.9, 2.8]}, tmp_path / "s.png",
+                      "loss", log=True)
+    assert (tmp_path / "s.png").stat().st_size > 1000
+    # f(x) = x^2, f'(x) = 2x: x_k = x0 (1 - 2 lr)^k
+    path = plots.plot_gradient_descent(lambda x: x ** 2, lambda x: 2 * x, 2.0, 0.1, 5,
+                                       tmp_path / "gd.png")
+    np.testing.assert_allclose(path, [2.0 * 0.8 ** k for k in range(6)])
+
+
+def test_confusion_matrix_picture(tmp_path):
+    plots.plot_confusion_matrix([[5, 1], [0, 7]], ["cat", "dog"], tmp_path / "cm.png")
+    assert Image.open(tmp_path / "cm.png").size[0] > 200
+
+
+def test_animation_is_a_bounded_gif(tmp_path):
+    out = tmp_path / "anim"
+    assert main(["train", "--dataset", "xor", "--hidden", "8", "--epochs", "150", "--lr", "0.01",
+                 "--animate", "--out", str(out), "--quiet"]) == 0
+    gif = Image.open(out / "plots" / "animation.gif")
+    assert gif.format == "GIF" and 2 <= gif.n_frames <= 60
+    assert gif.size == (360, 360)
+
+
+def test_animate_refuses_data_that_is_not_2d(tmp_path, capsys):
+    assert main(["train", "--dataset", "iris", "--animate", "--out", str(tmp_path / "x"),
+                 "--quiet"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "mlpkit: error: --animate draws the decision boundary of 2-D classification data; "
+        "'iris' has 4 features (classification). Drop --animate or use a 2-D set such as moons, "
+        "circles, blobs, xor or spirals.")
+    assert not (tmp_path / "x").exists()
+
+
+def test_report_is_rebuilt_byte_for_byte_and_lists_its_figures(tmp_path):
+    out = tmp_path / "r"
+    assert main(["train", "--dataset", "spirals", "--epochs", "5", "--out", str(out),
+                 "--quiet"]) == 0
+    first = (out / "report.html").read_bytes()
+    (out / "report.html").unlink()
+    assert main(["report", str(out)]) == 0
+    assert (out / "report.html").read_bytes() == first
+    text = first.decode()
+    assert text.count("<img src=\"data:image/png;base64,") == 4
+    assert "mlpkit train --config" in text and "<script" not in text
