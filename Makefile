@@ -23,7 +23,7 @@ $(VENV)/.browser: $(STAMP)
 	touch $@
 
 demo: $(STAMP)
-	$(BIN)/mlpkit train --dataset moons --hidden 16 16 --epochs 60 --lr 0.01
+	$(BIN)/mlpkit train --dataset moons --hidden 16 16 --epochs 60 --lr 0.01 --animate
 
 test: $(STAMP) $(VENV)/.browser
 	$(BIN)/python -m pytest -q
