@@ -147,6 +147,24 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--overwrite", action="store_true", help="replace an existing output")
     predict.set_defaults(handler=run_predict)
 
+    progression = commands.add_parser(
+        "progression", help="the PyTorch refactoring path, stage by stage",
+        description="Train one network six ways (raw tensors -> F.cross_entropy -> nn.Parameter "
+                    "-> nn.Linear -> torch.optim -> nn.Sequential) from the same initial "
+                    "weights, full batch, and show that every stage computes the same thing.")
+    progression.add_argument("--dataset", default="blobs", help="a built-in classification set")
+    progression.add_argument("--data-option", action="append", type=_key_value,
+                             metavar="KEY=VALUE", help="a dataset option (repeatable)")
+    progression.add_argument("--hidden", type=int, nargs="+", default=[2], metavar="N",
+                             help="hidden layer sizes (2, as in the walk-through)")
+    progression.add_argument("--activation", default="sigmoid", choices=["sigmoid", "relu", "tanh"])
+    progression.add_argument("--lr", type=float, default=0.2)
+    progression.add_argument("--epochs", type=int, default=1000)
+    progression.add_argument("--seed", type=int, default=0)
+    progression.add_argument("--device", default="auto")
+    progression.add_argument("--out", help="folder to create (default runs/progression-<data>-NNN)")
+    progression.set_defaults(handler=run_progression_command)
+
     datasets = commands.add_parser("datasets", help="list the built-in data sets with their shapes",
                                    description="List the built-in data sets with their shapes.")
     datasets.set_defaults(handler=run_datasets)
@@ -268,6 +286,18 @@ def run_compare(args: argparse.Namespace) -> int:
         raise MlpkitError(f"Output file '{args.output}' already exists; choose another -o or "
                           "pass --overwrite.")
     print(f"wrote {build_comparison(args.runs, args.output)}")
+    return 0
+
+
+def run_progression_command(args: argparse.Namespace) -> int:
+    from mlpkit.torch_engine.progression import table
+    from mlpkit.workflow import progression
+
+    folder, results = progression(args.dataset, dict(args.data_option or []), tuple(args.hidden),
+                                  args.activation, args.lr, args.epochs, args.device, args.seed,
+                                  args.out)
+    print(table(results))
+    print(f"wrote {folder}/progression.csv and progression.png")
     return 0
 
 

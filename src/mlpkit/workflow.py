@@ -281,3 +281,44 @@ def predict(folder: str | Path, input_csv: str | Path, output_csv: str | Path,
             result[f"p_{name}"] = output[:, k]
     atomic.write_text(output_csv, result.to_csv(index=False))
     return len(result)
+
+
+def progression(dataset: str = "blobs", dataset_options: dict[str, Any] | None = None,
+                hidden: tuple[int, ...] = (2,), activation: str = "sigmoid", lr: float = 0.2,
+                epochs: int = 1000, device: str = "auto", seed: int = 0,
+                out: str | Path | None = None, root: str | Path = "runs"):
+    """The PyTorch refactoring path on a built-in dataset: six stages from the same initial
+    weights; writes progression.csv and progression.png; returns (folder, results)."""
+    from mlpkit.numpy_engine.models import build_mlp
+    from mlpkit.torch_engine.device import resolve_device
+    from mlpkit.torch_engine.progression import run_progression
+    from mlpkit.validation import check_positive
+
+    check_positive(lr, "lr")
+    check_positive(epochs, "epochs", integer=True)
+    data = load_dataset(dataset, **(dataset_options or {}))
+    if data.task != "classification":
+        raise InvalidInputError(f"progression trains a classifier; {data.name!r} is a "
+                                "regression set.")
+    scaler = Standardizer.fit(data.X_train)
+    spec = MLPSpec(data.n_features, data.n_classes, hidden, activation)
+    weights = build_mlp(spec, np.random.default_rng(seed)).state_dict()
+    init = [(weights[f"{i}.weight"], weights[f"{i}.bias"])
+            for i, (kind, *_) in enumerate(spec.layers()) if kind == "linear"]
+    torch_device = resolve_device(device)
+    folder = create_run_folder(out, root, f"progression-{data.name}")
+    results = run_progression(scaler.transform(data.X_train), data.y_train,
+                              scaler.transform(data.X_test), data.y_test, init, lr, epochs,
+                              activation, torch_device)
+    lines = ["epoch," + ",".join(r.name for r in results)]
+    lines += [f"{e + 1}," + ",".join(f"{r.losses[e]:.9g}" for r in results)
+              for e in range(epochs)]
+    atomic.write_text(folder / "progression.csv", "\n".join(lines) + "\n")
+    try:
+        from mlpkit.viz.plots import plot_series
+
+        plot_series({r.name: r.losses for r in results}, folder / "progression.png",
+                    "training loss", title="six refactorings, one loss curve", log=True)
+    except ImportError:
+        pass
+    return folder, results
