@@ -17,7 +17,7 @@ def test_all_stages_agree_to_1e_5_and_learn(tmp_path, capsys):
     assert table[0].split()[0] == "stage" and len(table) == 8
     curves = pd.read_csv(out / "progression.csv")
     assert list(curves.columns)[1:] == [
-        "1 raw tensors, loss by hand", "2 F.cross_entropy", "3 nn.Parameter + fit",
+        "1 raw tensors + loss by hand", "2 F.cross_entropy", "3 nn.Parameter + fit",
         "4 nn.Linear", "5 torch.optim.SGD", "6 nn.Sequential + fit_v2"]
     losses = curves.iloc[:, 1:].to_numpy()
     assert np.abs(losses - losses[:, :1]).max() < 1e-5          # every stage, every epoch

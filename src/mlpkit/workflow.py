@@ -310,10 +310,14 @@ def progression(dataset: str = "blobs", dataset_options: dict[str, Any] | None =
     results = run_progression(scaler.transform(data.X_train), data.y_train,
                               scaler.transform(data.X_test), data.y_test, init, lr, epochs,
                               activation, torch_device)
-    lines = ["epoch," + ",".join(r.name for r in results)]
-    lines += [f"{e + 1}," + ",".join(f"{r.losses[e]:.9g}" for r in results)
-              for e in range(epochs)]
-    atomic.write_text(folder / "progression.csv", "\n".join(lines) + "\n")
+    import csv
+    import io
+
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(["epoch", *(r.name for r in results)])
+    writer.writerows([e + 1, *(f"{r.losses[e]:.9g}" for r in results)] for e in range(epochs))
+    atomic.write_text(folder / "progression.csv", text.getvalue())
     try:
         from mlpkit.viz.plots import plot_series
 

@@ -171,7 +171,7 @@ def run_progression(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray
         return fit_v2(x, y, model, optimizer, nn.CrossEntropyLoss(), epochs), model
 
     stages = {
-        "1 raw tensors, loss by hand": lambda: train_raw(x, y, start, lr, epochs, activation,
+        "1 raw tensors + loss by hand": lambda: train_raw(x, y, start, lr, epochs, activation,
                                                          cross_entropy_by_hand),
         "2 F.cross_entropy": lambda: train_raw(x, y, start, lr, epochs, activation,
                                                F.cross_entropy),
