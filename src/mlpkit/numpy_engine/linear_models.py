@@ -32,14 +32,18 @@ class _LinearUnit:
 
     threshold: float = 0.0
 
-    def __init__(self, learning_rate: float, n_iter: int, random_state: int | None) -> None:
+    def __init__(self, learning_rate: float, n_iter: int, random_state: int | None,
+                 init: str) -> None:
         self.learning_rate = learning_rate
         self.n_iter = n_iter
         self.random_state = random_state
+        self.init = init
 
     def _check_params(self) -> None:
         check_positive(self.learning_rate, "learning_rate")
         check_positive(self.n_iter, "n_iter", integer=True)
+        if self.init not in ("normal", "zeros"):
+            raise InvalidInputError(f"init must be 'normal' or 'zeros', got {self.init!r}.")
 
     def _set_classes(self, classes: Any) -> None:
         classes = np.unique(np.asarray(classes))
@@ -51,9 +55,13 @@ class _LinearUnit:
         self.classes_ = classes
 
     def _init_weights(self, n_features: int) -> None:
-        """Small random weights (std 0.01) from a seeded Generator, bias 0."""
+        """Small random weights (std 0.01) from a seeded Generator, or zeros; bias 0.
+
+        With zero weights a perceptron's learning rate only scales w: every prediction has the
+        same sign whatever the rate, so w(lr) = lr * w(1) and the boundary is the same."""
         self._rng = np.random.default_rng(self.random_state)
-        self.w_ = self._rng.normal(0.0, 0.01, size=n_features)
+        self.w_ = (np.zeros(n_features) if self.init == "zeros"
+                   else self._rng.normal(0.0, 0.01, size=n_features))
         self.b_ = 0.0
         self.n_features_in_ = n_features
 
@@ -81,8 +89,8 @@ class Perceptron(_LinearUnit):
     """Rosenblatt's perceptron; ``errors_[k]`` counts the updates made in epoch k."""
 
     def __init__(self, learning_rate: float = 0.01, n_iter: int = 50,
-                 random_state: int | None = 1) -> None:
-        super().__init__(learning_rate, n_iter, random_state)
+                 random_state: int | None = 1, init: str = "normal") -> None:
+        super().__init__(learning_rate, n_iter, random_state, init)
 
     def fit(self, X: Any, y: Any) -> Perceptron:
         self._check_params()
@@ -109,8 +117,8 @@ class AdalineGD(_LinearUnit):
     threshold = 0.5
 
     def __init__(self, learning_rate: float = 0.01, n_iter: int = 50,
-                 random_state: int | None = 1) -> None:
-        super().__init__(learning_rate, n_iter, random_state)
+                 random_state: int | None = 1, init: str = "normal") -> None:
+        super().__init__(learning_rate, n_iter, random_state, init)
 
     def fit(self, X: Any, y: Any) -> AdalineGD:
         self._check_params()
@@ -139,8 +147,8 @@ class AdalineSGD(_LinearUnit):
     threshold = 0.5
 
     def __init__(self, learning_rate: float = 0.01, n_iter: int = 10, shuffle: bool = True,
-                 random_state: int | None = 1) -> None:
-        super().__init__(learning_rate, n_iter, random_state)
+                 random_state: int | None = 1, init: str = "normal") -> None:
+        super().__init__(learning_rate, n_iter, random_state, init)
         self.shuffle = shuffle
 
     def fit(self, X: Any, y: Any) -> AdalineSGD:
