@@ -101,8 +101,10 @@ def main() -> None:
     config = TrainConfig(optimizer="sgd", lr=0.1, batch_size=BATCH)
     numpy_stepper = make_stepper("numpy", spec, "classification", config)
     torch_stepper = make_stepper("torch", spec, "classification", config, "cpu")
-    numpy_stepper.bind(X, y, None)
-    torch_stepper.bind(X, y, None)
+    loader_stepper = make_stepper("torch", spec, "classification", config, "cpu",
+                                  data_loader=True)
+    for stepper in (numpy_stepper, torch_stepper, loader_stepper):
+        stepper.bind(X, y, None)
     loader = dataloader_setup(X, y)
     clf = sklearn_setup(X, y)
     W1 = np.random.default_rng(0).random((100, 784), dtype=np.float32)
@@ -112,6 +114,7 @@ def main() -> None:
         "floor (matrix products only)": lambda: floor_epoch(X, W1, W2),
         "mlpkit numpy engine": lambda: mlpkit_epoch(numpy_stepper, X, y, rng),
         "mlpkit torch engine": lambda: mlpkit_epoch(torch_stepper, X, y, rng),
+        "mlpkit torch, --data-loader": lambda: mlpkit_epoch(loader_stepper, X, y, rng),
         "PyTorch DataLoader loop": lambda: dataloader_epoch(*loader),
         "scikit-learn MLPClassifier": lambda: sklearn_epoch(clf, X, y),
     }

@@ -106,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--resume", metavar="RUN",
                    help="continue an interrupted run from its last checkpoint (with --epochs: "
                         "train a finished run further)")
+    r.add_argument("--data-loader", action="store_true", default=None,
+                   help="torch engine: keep the data in host memory and feed batches through a "
+                        "DataLoader (for data that does not fit on the device)")
     r.add_argument("--animate", action="store_true", default=None,
                    help="also write a GIF of the decision boundary forming (2-D data)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -205,7 +208,7 @@ def _run_config(args: argparse.Namespace):
     if dataset is not None:
         changes.update(dataset=dataset, dataset_options=options)
     for key in ("hidden", "activation", "dropout", "init", "scale", "engine", "device", "threads",
-                "checkpoint_every", "animate"):
+                "checkpoint_every", "animate", "data_loader"):
         if getattr(args, key) is not None:
             changes[key] = tuple(args.hidden) if key == "hidden" else getattr(args, key)
     return RunConfig(**{**base.__dict__, **changes})

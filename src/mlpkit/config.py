@@ -158,6 +158,7 @@ class RunConfig:
     threads: int | None = None           # None: 1 BLAS thread (numpy engine), torch's default
     checkpoint_every: float = 2.0        # seconds between checkpoints (0: after every epoch)
     animate: bool = False                # a GIF of the decision boundary (2-D data only)
+    data_loader: bool = False            # torch: host arrays through a DataLoader
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_toml_dict(self) -> dict[str, Any]:
@@ -167,7 +168,7 @@ class RunConfig:
         if isinstance(self.train.class_weight, dict):
             train["class_weight"] = {str(k): v for k, v in self.train.class_weight.items()}
         run = {"device": self.device, "checkpoint_every": self.checkpoint_every,
-               "animate": self.animate}
+               "animate": self.animate, "data_loader": self.data_loader}
         if self.engine is not None:
             run["engine"] = self.engine
         if self.threads is not None:
@@ -203,6 +204,7 @@ class RunConfig:
                        threads=run.get("threads"),
                        checkpoint_every=run.get("checkpoint_every", 2.0),
                        animate=run.get("animate", False),
+                       data_loader=run.get("data_loader", False),
                        train=TrainConfig(**train))
         except TypeError as exc:
             raise InvalidParameterError(f"Config has an unknown setting: {exc}.") from None

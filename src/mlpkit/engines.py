@@ -38,17 +38,21 @@ def thread_limit(engine: str, threads: int | None):
 
 
 def make_stepper(engine: str, spec: MLPSpec, task: str, config: TrainConfig,
-                 device: str = "auto"):
+                 device: str = "auto", data_loader: bool = False):
     """The engine's stepper, built from the spec with the config's seed."""
     engine = resolve("engine", engine, {e: e for e in ENGINES})
     if engine == "numpy":
         if device not in ("auto", "cpu"):
             raise InvalidParameterError(
                 f"The numpy engine runs on the CPU only; use --engine torch for device {device!r}.")
+        if data_loader:
+            raise InvalidParameterError(
+                "--data-loader feeds the torch engine's device; the numpy engine already reads "
+                "batches from host memory. Add --engine torch or drop --data-loader.")
         from mlpkit.numpy_engine.stepper import NumpyStepper
 
         return NumpyStepper(spec, task, config)
     from mlpkit.torch_engine.device import resolve_device
     from mlpkit.torch_engine.stepper import TorchStepper
 
-    return TorchStepper(spec, task, config, resolve_device(device))
+    return TorchStepper(spec, task, config, resolve_device(device), data_loader)

@@ -136,7 +136,8 @@ def _build(run: RunConfig, data: Dataset, splits: Splits):
             "such as moons, circles, blobs, xor or spirals.")
     if run.threads is not None:
         check_positive(run.threads, "threads", integer=True)
-    return spec, make_stepper(run.engine, spec, data.task, run.train, run.device)
+    return spec, make_stepper(run.engine, spec, data.task, run.train, run.device,
+                              run.data_loader)
 
 
 def _execute(run: RunConfig, folder: Path, data: Dataset, scaler: Standardizer | None,

@@ -165,3 +165,27 @@ def test_regression_trains_with_mse():
         state = fit(stepper, scaler.transform(data.X_train), y.astype(np.float32), config)
         assert state.history[0]["train_accuracy"] is None
         assert state.history[-1]["val_loss"] < 0.7 and not math.isnan(state.history[-1]["val_loss"])
+
+
+def test_data_loader_path_trains_exactly_like_the_device_path(moons):
+    X, y, *_ = moons
+    config = TrainConfig(epochs=4, batch_size=32, lr=0.01, seed=2)
+    spec = MLPSpec(2, 2, (8,))
+    weights = np.ones(len(y), np.float32)
+    weights[::3] = 2.0
+    results = []
+    for data_loader in (False, True):
+        stepper = make_stepper("torch", spec, "classification", config, "cpu", data_loader)
+        state = fit(stepper, X, y, config, n_classes=2, sample_weight=weights)
+        results.append((state.history.column("train_loss"), stepper.state_dict()))
+    assert results[0][0] == results[1][0]
+    for key, value in results[0][1].items():
+        np.testing.assert_array_equal(value, results[1][1][key])
+
+
+def test_data_loader_is_refused_for_the_numpy_engine():
+    from mlpkit.errors import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError) as info:
+        make_stepper("numpy", MLPSpec(2, 2), "classification", TrainConfig(), "cpu", True)
+    assert str(info.value).startswith("--data-loader feeds the torch engine's device;")

@@ -2,7 +2,10 @@
 
 The training arrays move to the device once; each epoch's permutation moves once as an index
 tensor and batches are slices of it, so there is no per-batch collation or host round trip.
-The loss is accumulated on the device and read back once per epoch.
+The loss is accumulated on the device and read back once per epoch. ``data_loader=True``
+keeps the arrays in host memory instead and feeds the same batches through a
+``torch.utils.data.DataLoader`` over a ``TensorDataset`` (the loop's batches are its batch
+sampler), for data that does not fit on the device; it is slower (1.9x measured on MNIST).
 
 Weights come from the seed through the NumPy initialisers; dropout masks can only come from
 PyTorch's global generator, so the stepper seeds it (``torch.manual_seed``) once, when built.
@@ -27,9 +30,10 @@ EVAL_CHUNK = 8192
 
 class TorchStepper:
     def __init__(self, spec: MLPSpec, task: str, config: TrainConfig,
-                 device: torch.device) -> None:
+                 device: torch.device, data_loader: bool = False) -> None:
         self.classification = task == "classification"
         self.device = device
+        self.data_loader = data_loader
         torch.manual_seed(config.seed)
         self.model = build_mlp(spec, np.random.default_rng(config.seed)).to(device)
         self.optimizer = OPTIMIZERS[config.optimizer](self.model.parameters(),
@@ -62,36 +66,57 @@ class TorchStepper:
         return nn.functional.mse_loss(out, target)
 
     def bind(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> None:
-        self._X, self._y = self._tensor(X), self._target(y)
-        self._w = None if sample_weight is None else self._tensor(sample_weight.astype(np.float32))
+        place = (lambda t: t) if self.data_loader else (lambda t: t.to(self.device))
+        self._X = place(torch.from_numpy(np.ascontiguousarray(X)))
+        self._y = place(torch.from_numpy(np.ascontiguousarray(
+            y if self.classification else y.reshape(-1, 1).astype(np.float32))))
+        self._w = None if sample_weight is None else \
+            place(torch.from_numpy(sample_weight.astype(np.float32)))
+
+    def _batches_on_device(self, batches: Sequence[np.ndarray]):
+        """The fast path: slices of one on-device permutation of on-device arrays."""
+        order = self._tensor(np.concatenate(batches))
+        start = 0
+        for batch in batches:
+            index = order[start:start + len(batch)]
+            start += len(batch)
+            yield self._X[index], self._y[index], None if self._w is None else self._w[index]
+
+    def _batches_from_loader(self, batches: Sequence[np.ndarray]):
+        """Host arrays through a DataLoader; each collated batch then moves to the device."""
+        from torch.utils.data import DataLoader, TensorDataset
+
+        tensors = (self._X, self._y) if self._w is None else (self._X, self._y, self._w)
+        loader = DataLoader(TensorDataset(*tensors), batch_sampler=[b.tolist() for b in batches],
+                            pin_memory=self.device.type == "cuda")
+        for items in loader:
+            items = [t.to(self.device, non_blocking=True) for t in items]
+            yield items[0], items[1], items[2] if len(items) == 3 else None
 
     def train_epoch(self, batches: Sequence[np.ndarray],
                     should_stop: Callable[[], bool]) -> EpochResult:
         model, optimizer = self.model.train(), self.optimizer
-        X, y, w = self._X, self._y, self._w
-        order = self._tensor(np.concatenate(batches))
         total = torch.zeros((), device=self.device)
         correct = torch.zeros((), dtype=torch.long, device=self.device)
         seen = 0
-        for batch in batches:
-            index = order[seen:seen + len(batch)]
-            target = y[index]
-            out = model(X[index])
-            if w is None:
+        source = self._batches_from_loader if self.data_loader else self._batches_on_device
+        for inputs, target, weight in source(batches):
+            out = model(inputs)
+            if weight is None:
                 loss = self._mean_loss(out, target)
             else:
-                loss = (self._per_sample_loss(out, target) * w[index]).sum() / w[index].sum()
+                loss = (self._per_sample_loss(out, target) * weight).sum() / weight.sum()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            total += loss.detach() * len(batch)
+            total += loss.detach() * len(target)
             if self.classification:
                 correct += (out.argmax(dim=1) == target).sum()
-            seen += len(batch)
+            seen += len(target)
             if should_stop():
                 break
         accuracy = correct.item() / seen if self.classification else None
-        return EpochResult(total.item() / seen, accuracy, seen == len(X))
+        return EpochResult(total.item() / seen, accuracy, seen == len(self._X))
 
     @torch.inference_mode()
     def _outputs(self, X: np.ndarray) -> torch.Tensor:
