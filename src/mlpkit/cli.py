@@ -61,6 +61,12 @@ def _add_data_arguments(p: argparse.ArgumentParser) -> None:
                    help="a dataset option, e.g. noise=0.3 or n_samples=5000 (repeatable)")
 
 
+def _add_engine_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=["numpy", "torch"],
+                   help="engine to predict with (default: the one that trained the model)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (torch engine)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="mlpkit",
                      description="Feedforward neural networks: train, evaluate and inspect MLPs.")
@@ -133,8 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "dataset or CSV file with the same features.")
     evaluate.add_argument("run", help="run folder made by 'mlpkit train'")
     _add_data_arguments(evaluate)
-    evaluate.add_argument("--engine", choices=["numpy", "torch"], help="engine to predict with")
-    evaluate.add_argument("--device", default="auto")
+    _add_engine_arguments(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
     evaluate.set_defaults(handler=run_evaluate)
 
@@ -145,8 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("run", help="run folder made by 'mlpkit train'")
     predict.add_argument("input", help="CSV whose header names the model's features")
     predict.add_argument("-o", "--output", required=True, help="CSV file to write")
-    predict.add_argument("--engine", choices=["numpy", "torch"], help="engine to predict with")
-    predict.add_argument("--device", default="auto")
+    _add_engine_arguments(predict)
     predict.add_argument("--overwrite", action="store_true", help="replace an existing output")
     predict.set_defaults(handler=run_predict)
 

@@ -32,8 +32,8 @@ class _LinearUnit:
 
     threshold: float = 0.0
 
-    def __init__(self, learning_rate: float, n_iter: int, random_state: int | None,
-                 init: str) -> None:
+    def __init__(self, learning_rate: float = 0.01, n_iter: int = 50,
+                 random_state: int | None = 1, init: str = "normal") -> None:
         self.learning_rate = learning_rate
         self.n_iter = n_iter
         self.random_state = random_state
@@ -65,6 +65,14 @@ class _LinearUnit:
         self.b_ = 0.0
         self.n_features_in_ = n_features
 
+    def _start_fit(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Check everything, learn the classes, draw fresh weights: (X, 0/1 targets)."""
+        self._check_params()
+        X, y = check_X_y(X, y)
+        self._set_classes(y)
+        self._init_weights(X.shape[1])
+        return X, self._encode(y)
+
     def _encode(self, y: np.ndarray) -> np.ndarray:
         check_known_labels(y, self.classes_)
         return (y == self.classes_[1]).astype(np.float64)
@@ -88,16 +96,8 @@ class _LinearUnit:
 class Perceptron(_LinearUnit):
     """Rosenblatt's perceptron; ``errors_[k]`` counts the updates made in epoch k."""
 
-    def __init__(self, learning_rate: float = 0.01, n_iter: int = 50,
-                 random_state: int | None = 1, init: str = "normal") -> None:
-        super().__init__(learning_rate, n_iter, random_state, init)
-
     def fit(self, X: Any, y: Any) -> Perceptron:
-        self._check_params()
-        X, y = check_X_y(X, y)
-        self._set_classes(y)
-        target = self._encode(y)
-        self._init_weights(X.shape[1])
+        X, target = self._start_fit(X, y)
         self.errors_: list[int] = []
         for _ in range(self.n_iter):
             errors = 0
@@ -116,16 +116,8 @@ class AdalineGD(_LinearUnit):
 
     threshold = 0.5
 
-    def __init__(self, learning_rate: float = 0.01, n_iter: int = 50,
-                 random_state: int | None = 1, init: str = "normal") -> None:
-        super().__init__(learning_rate, n_iter, random_state, init)
-
     def fit(self, X: Any, y: Any) -> AdalineGD:
-        self._check_params()
-        X, y = check_X_y(X, y)
-        self._set_classes(y)
-        target = self._encode(y)
-        self._init_weights(X.shape[1])
+        X, target = self._start_fit(X, y)
         self.losses_: list[float] = []
         n = X.shape[0]
         for _ in range(self.n_iter):
@@ -152,11 +144,7 @@ class AdalineSGD(_LinearUnit):
         self.shuffle = shuffle
 
     def fit(self, X: Any, y: Any) -> AdalineSGD:
-        self._check_params()
-        X, y = check_X_y(X, y)
-        self._set_classes(y)
-        target = self._encode(y)
-        self._init_weights(X.shape[1])
+        X, target = self._start_fit(X, y)
         self.losses_: list[float] = []
         for _ in range(self.n_iter):
             order = self._rng.permutation(len(target)) if self.shuffle else np.arange(len(target))
