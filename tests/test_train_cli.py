@@ -177,3 +177,13 @@ def test_ctrl_c_stops_after_the_batch_and_keeps_the_checkpoint(tmp_path):
 
     assert TrainedModel.load(out).spec.n_inputs == 2
     assert not list(Path(out).glob(".*.tmp"))
+
+
+def test_run_folders_are_numbered_per_dataset_and_csv_runs_are_named_after_the_file(tmp_path,
+                                                                                   monkeypatch):
+    from mlpkit.io.runs import create_run_folder
+
+    monkeypatch.chdir(tmp_path)
+    assert create_run_folder(None, "runs", "moons").name == "moons-001"
+    assert create_run_folder(None, "runs", "moons").name == "moons-002"
+    assert create_run_folder(None, "runs", "csv:patients.csv").name == "patients-001"

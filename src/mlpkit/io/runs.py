@@ -23,7 +23,8 @@ def create_run_folder(out: str | Path | None, root: str | Path, dataset: str) ->
         return folder
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", dataset.replace("csv:", "")).strip("-.") or "run"
+    name = Path(dataset[4:]).stem if dataset.startswith("csv:") else dataset   # csv:x.csv -> x
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "run"
     taken = [int(m.group(1)) for p in root.iterdir()
              if (m := re.fullmatch(re.escape(stem) + r"-(\d+)", p.name))]
     number = max(taken, default=0) + 1
