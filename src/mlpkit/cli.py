@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--no-scale", dest="scale", action="store_false", default=None,
                    help="do not standardise the features")
     t = train.add_argument_group("training")
+    t.add_argument("--loss", choices=["cross_entropy", "mse"],
+                   help="classification: cross_entropy (default) or mse between softmax and "
+                        "one-hot targets; regression: mse")
     t.add_argument("--optimizer", help="sgd, rmsprop, adam (default) or adamw")
     t.add_argument("--lr", type=float, help="learning rate (0.001)")
     t.add_argument("--momentum", type=float, help="momentum for sgd / rmsprop (0)")
@@ -202,7 +205,7 @@ def _run_config(args: argparse.Namespace):
     base = RunConfig.from_toml_dict(read_config(args.config)) if args.config else RunConfig()
     train = base.train.to_dict()
     for key in ("optimizer", "lr", "momentum", "nesterov", "weight_decay", "schedule", "epochs",
-                "val_fraction", "patience", "class_weight", "seed"):
+                "val_fraction", "patience", "class_weight", "seed", "loss"):
         if getattr(args, key) is not None:
             train[key] = getattr(args, key)
     if args.batch_size is not None:

@@ -17,6 +17,16 @@ INITS = ("default", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaimi
          "normal", "zeros")
 OPTIMIZERS = ("sgd", "rmsprop", "adam", "adamw")
 SCHEDULES = ("step", "cosine", "plateau")
+LOSSES = ("cross_entropy", "mse")
+
+
+def loss_for(task: str, loss: str | None) -> str:
+    """The loss a task trains with: cross-entropy or MSE (on softmax vs one-hot) for
+    classification, MSE for regression."""
+    chosen = loss or ("cross_entropy" if task == "classification" else "mse")
+    if task == "regression" and chosen != "mse":
+        raise InvalidParameterError(f"A regression target trains with loss 'mse', not {chosen!r}.")
+    return chosen
 TASKS = ("classification", "regression")
 
 
@@ -97,6 +107,7 @@ class TrainConfig:
     patience: int | None = None          # early stopping on validation loss
     class_weight: str | dict | None = None   # "balanced" or {class index: weight}
     seed: int = 0
+    loss: str | None = None              # None: cross_entropy (classification), mse (regression)
 
     def __post_init__(self) -> None:
         check_positive(self.epochs, "epochs", integer=True)
@@ -124,6 +135,8 @@ class TrainConfig:
             if self.val_fraction == 0:
                 raise InvalidParameterError(
                     "Early stopping (patience) watches the validation loss; set val_fraction > 0.")
+        if self.loss is not None:
+            _choice(self.loss, "loss", LOSSES)
         if isinstance(self.class_weight, str) and self.class_weight != "balanced":
             raise InvalidParameterError(
                 f"class_weight must be 'balanced' or a dict, got {self.class_weight!r}.")

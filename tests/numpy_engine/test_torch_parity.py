@@ -139,3 +139,24 @@ def test_sample_weights_match_torch_weighted_means(rng):
         reference.backward()
         assert value == pytest.approx(reference.item(), rel=1e-10)
         assert relative_error(loss.backward(), tensor.grad.numpy()) < TOLERANCE
+
+
+def test_softmax_mse_matches_torch_and_finite_differences(rng):
+    from mlpkit.numpy_engine.gradcheck import numerical_gradient
+    from mlpkit.numpy_engine.losses import SoftmaxMSELoss
+
+    logits, labels = rng.normal(size=(6, 3)), rng.integers(0, 3, 6)
+    weights = rng.uniform(0.5, 2.0, 6)
+    for w in (None, weights):
+        loss = SoftmaxMSELoss()
+        value = loss(logits, labels, w)
+        grad = loss.backward()
+        t = torch.tensor(logits, requires_grad=True)
+        per = (torch.softmax(t, 1) - torch.nn.functional.one_hot(torch.from_numpy(labels), 3)
+               .double()).square().mean(dim=1)
+        ref = per.mean() if w is None else (per * torch.from_numpy(w)).sum() / w.sum()
+        ref.backward()
+        assert value == pytest.approx(ref.item(), rel=1e-10)
+        assert relative_error(grad, t.grad.numpy()) < TOLERANCE
+        numeric = numerical_gradient(lambda: SoftmaxMSELoss()(logits, labels, w), logits)
+        assert relative_error(grad, numeric) < 1e-6

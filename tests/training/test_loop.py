@@ -189,3 +189,22 @@ def test_data_loader_is_refused_for_the_numpy_engine():
     with pytest.raises(InvalidParameterError) as info:
         make_stepper("numpy", MLPSpec(2, 2), "classification", TrainConfig(), "cpu", True)
     assert str(info.value).startswith("--data-loader feeds the torch engine's device;")
+
+
+def test_mse_on_one_hot_targets_is_the_same_in_both_engines_and_learns(moons):
+    X, y, *_ = moons
+    config = TrainConfig(epochs=6, batch_size=32, optimizer="sgd", lr=0.5, loss="mse", seed=4)
+    _, a = run("numpy", X, y, config)
+    _, b = run("torch", X, y, config)
+    np.testing.assert_allclose(a.history.column("train_loss"), b.history.column("train_loss"),
+                               rtol=1e-4)
+    assert a.history[-1]["train_loss"] < a.history[0]["train_loss"] < 0.3   # squared probs
+    assert a.history[-1]["val_accuracy"] >= 0.8
+
+
+def test_regression_refuses_cross_entropy():
+    from mlpkit.errors import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError) as info:
+        make_stepper("numpy", MLPSpec(2, 1), "regression", TrainConfig(loss="cross_entropy"))
+    assert str(info.value) == "A regression target trains with loss 'mse', not 'cross_entropy'."

@@ -166,11 +166,34 @@ class BCELoss(Loss):
         return (p - self._y) / np.maximum(p * (1 - p), 1e-12) / p.size
 
 
+class SoftmaxMSELoss(Loss):
+    """Mean squared error between softmax probabilities and one-hot targets (class indices in),
+    the classic walk-through's classification loss. Composed of Softmax and MSELoss: the
+    gradient goes back through the softmax's Jacobian. Cross-entropy learns faster; this is
+    here to reproduce that walk-through."""
+
+    def __init__(self) -> None:
+        from mlpkit.numpy_engine.activations import Softmax
+
+        self._softmax, self._mse = Softmax(), MSELoss()
+
+    def forward(self, logits: np.ndarray, target: np.ndarray,
+                sample_weight: np.ndarray | None = None) -> float:
+        probs = self._softmax.forward(logits)
+        onehot = np.zeros_like(probs)
+        onehot[np.arange(len(target)), target] = 1.0
+        return self._mse.forward(probs, onehot, sample_weight)
+
+    def backward(self) -> np.ndarray:
+        return self._softmax.backward(self._mse.backward())
+
+
 LOSSES: dict[str, type[Loss]] = {
     "mse": MSELoss,
     "cross_entropy": CrossEntropyLoss,
     "bce_with_logits": BCEWithLogitsLoss,
     "bce": BCELoss,
+    "softmax_mse": SoftmaxMSELoss,
 }
 
 

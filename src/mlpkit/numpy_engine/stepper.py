@@ -6,10 +6,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from mlpkit.config import MLPSpec, TrainConfig
+from mlpkit.config import MLPSpec, TrainConfig, loss_for
 from mlpkit.numpy_engine.activations import Softmax
 from mlpkit.numpy_engine.layers import Dropout
-from mlpkit.numpy_engine.losses import CrossEntropyLoss, MSELoss
+from mlpkit.numpy_engine.losses import CrossEntropyLoss, MSELoss, SoftmaxMSELoss
 from mlpkit.numpy_engine.models import build_mlp
 from mlpkit.numpy_engine.optim import get_optimizer
 from mlpkit.training.stepper import EpochResult
@@ -21,7 +21,9 @@ class NumpyStepper:
     def __init__(self, spec: MLPSpec, task: str, config: TrainConfig) -> None:
         self.classification = task == "classification"
         self.model = build_mlp(spec, np.random.default_rng(config.seed))
-        self.loss = CrossEntropyLoss() if self.classification else MSELoss()
+        losses = {"cross_entropy": CrossEntropyLoss, "mse": SoftmaxMSELoss if self.classification
+                  else MSELoss}
+        self.loss = losses[loss_for(task, config.loss)]()
         self.optimizer = get_optimizer(config.optimizer, self.model.parameters(),
                                        **config.optimizer_kwargs())
 

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from mlpkit.config import MLPSpec, TrainConfig
+from mlpkit.config import MLPSpec, TrainConfig, loss_for
 from mlpkit.torch_engine.models import build_mlp
 from mlpkit.training.stepper import EpochResult
 
@@ -34,6 +34,7 @@ class TorchStepper:
         self.classification = task == "classification"
         self.device = device
         self.data_loader = data_loader
+        self.softmax_mse = self.classification and loss_for(task, config.loss) == "mse"
         torch.manual_seed(config.seed)
         self.model = build_mlp(spec, np.random.default_rng(config.seed)).to(device)
         self.optimizer = OPTIMIZERS[config.optimizer](self.model.parameters(),
@@ -54,16 +55,24 @@ class TorchStepper:
     def _target(self, y: np.ndarray) -> torch.Tensor:
         return self._tensor(y if self.classification else y.reshape(-1, 1).astype(np.float32))
 
+    def _squared_error_inputs(self, out: torch.Tensor, target: torch.Tensor):
+        """(prediction, target) for MSE: softmax vs one-hot when a classifier uses MSE."""
+        if self.softmax_mse:
+            onehot = nn.functional.one_hot(target, out.shape[1]).to(out.dtype)
+            return torch.softmax(out, dim=1), onehot
+        return out, target
+
     def _per_sample_loss(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        if self.classification:
+        if self.classification and not self.softmax_mse:
             return nn.functional.cross_entropy(out, target, reduction="none")
-        return (out - target).square().mean(dim=1)
+        prediction, wanted = self._squared_error_inputs(out, target)
+        return (prediction - wanted).square().mean(dim=1)
 
     def _mean_loss(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """The unweighted mean, through PyTorch's fused reductions (fewer ops per step)."""
-        if self.classification:
+        if self.classification and not self.softmax_mse:
             return nn.functional.cross_entropy(out, target)
-        return nn.functional.mse_loss(out, target)
+        return nn.functional.mse_loss(*self._squared_error_inputs(out, target))
 
     def bind(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> None:
         place = (lambda t: t) if self.data_loader else (lambda t: t.to(self.device))
