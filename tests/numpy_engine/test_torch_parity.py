@@ -158,5 +158,5 @@ def test_softmax_mse_matches_torch_and_finite_differences(rng):
         ref.backward()
         assert value == pytest.approx(ref.item(), rel=1e-10)
         assert relative_error(grad, t.grad.numpy()) < TOLERANCE
-        numeric = numerical_gradient(lambda: SoftmaxMSELoss()(logits, labels, w), logits)
+        numeric = numerical_gradient(lambda w=w: SoftmaxMSELoss()(logits, labels, w), logits)
         assert relative_error(grad, numeric) < 1e-6
