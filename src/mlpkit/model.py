@@ -138,7 +138,3 @@ class TrainedModel:
         if self.task == "regression":
             return output.tolist()
         return [self.class_names[i] for i in output.argmax(axis=1)]
-
-    def describe(self) -> dict[str, Any]:
-        return {"spec": self.spec.to_dict(), "parameters": self.spec.n_parameters(),
-                "task": self.task, "engine": self.engine}

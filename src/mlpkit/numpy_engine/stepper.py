@@ -9,7 +9,7 @@ import numpy as np
 from mlpkit.config import MLPSpec, TrainConfig, loss_for
 from mlpkit.numpy_engine.activations import Softmax
 from mlpkit.numpy_engine.layers import Dropout
-from mlpkit.numpy_engine.losses import CrossEntropyLoss, MSELoss, SoftmaxMSELoss
+from mlpkit.numpy_engine.losses import get_loss
 from mlpkit.numpy_engine.models import build_mlp
 from mlpkit.numpy_engine.optim import get_optimizer
 from mlpkit.training.stepper import EpochResult
@@ -21,9 +21,8 @@ class NumpyStepper:
     def __init__(self, spec: MLPSpec, task: str, config: TrainConfig) -> None:
         self.classification = task == "classification"
         self.model = build_mlp(spec, np.random.default_rng(config.seed))
-        losses = {"cross_entropy": CrossEntropyLoss, "mse": SoftmaxMSELoss if self.classification
-                  else MSELoss}
-        self.loss = losses[loss_for(task, config.loss)]()
+        loss = loss_for(task, config.loss)          # MSE for a classifier: softmax vs one-hot
+        self.loss = get_loss("softmax_mse" if self.classification and loss == "mse" else loss)
         self.optimizer = get_optimizer(config.optimizer, self.model.parameters(),
                                        **config.optimizer_kwargs())
 

@@ -49,11 +49,13 @@ class TorchStepper:
         for group in self.optimizer.param_groups:
             group["lr"] = value
 
-    def _tensor(self, array: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(np.ascontiguousarray(array)).to(self.device)
+    def _tensor(self, array: np.ndarray, on_device: bool = True) -> torch.Tensor:
+        tensor = torch.from_numpy(np.ascontiguousarray(array))
+        return tensor.to(self.device) if on_device else tensor
 
-    def _target(self, y: np.ndarray) -> torch.Tensor:
-        return self._tensor(y if self.classification else y.reshape(-1, 1).astype(np.float32))
+    def _target(self, y: np.ndarray, on_device: bool = True) -> torch.Tensor:
+        target = y if self.classification else y.reshape(-1, 1).astype(np.float32)
+        return self._tensor(target, on_device)
 
     def _squared_error_inputs(self, out: torch.Tensor, target: torch.Tensor):
         """(prediction, target) for MSE: softmax vs one-hot when a classifier uses MSE."""
@@ -75,12 +77,11 @@ class TorchStepper:
         return nn.functional.mse_loss(*self._squared_error_inputs(out, target))
 
     def bind(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> None:
-        place = (lambda t: t) if self.data_loader else (lambda t: t.to(self.device))
-        self._X = place(torch.from_numpy(np.ascontiguousarray(X)))
-        self._y = place(torch.from_numpy(np.ascontiguousarray(
-            y if self.classification else y.reshape(-1, 1).astype(np.float32))))
+        on_device = not self.data_loader      # the DataLoader path keeps host arrays
+        self._X = self._tensor(X, on_device)
+        self._y = self._target(y, on_device)
         self._w = None if sample_weight is None else \
-            place(torch.from_numpy(sample_weight.astype(np.float32)))
+            self._tensor(sample_weight.astype(np.float32), on_device)
 
     def _batches_on_device(self, batches: Sequence[np.ndarray]):
         """The fast path: slices of one on-device permutation of on-device arrays."""
