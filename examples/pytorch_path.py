@@ -7,7 +7,7 @@ nn.Sequential). The same as `mlpkit progression`.
 
 import argparse
 
-from mlpkit.torch_engine.progression import table
+from mlpkit.classic.progression import table
 from mlpkit.workflow import progression
 
 

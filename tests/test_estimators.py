@@ -96,7 +96,7 @@ def test_dataframes_keep_feature_names_and_float64_is_cast():
     model = MLPClassifier(max_epochs=10, random_state=0).fit(frame, y)
     assert model.feature_names_in_.tolist() == ["height", "weight"]
     assert model.predict_proba(frame).dtype == np.float64
-    assert model.stepper_.state_dict()["0.weight"].dtype == np.float32
+    assert model.model_.state_dict["0.weight"].dtype == np.float32
 
 
 def test_fitted_attributes_and_early_stopping():
@@ -150,7 +150,8 @@ def test_save_and_load_use_the_model_files(tmp_path, engine):
     labels = np.array(["a", "b", "c"])[y]
     model = MLPClassifier(engine=engine, max_epochs=20, random_state=0).fit(X, labels)
     model.save(tmp_path / "m")
-    assert {p.name for p in (tmp_path / "m").iterdir()} == {"model.safetensors", "model.json"}
+    assert {p.name for p in (tmp_path / "m").iterdir()} == {"model.safetensors", "model.json",
+                                                            "history.csv"}
     again = mlpkit.load(tmp_path / "m")
     np.testing.assert_allclose(again.predict_proba(X), model.predict_proba(X), atol=1e-6)
     assert again.predict(X).tolist() == model.predict(X).tolist()

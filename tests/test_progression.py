@@ -33,7 +33,7 @@ def test_the_stages_would_notice_a_different_computation():
     import torch
     import torch.nn.functional as F
 
-    from mlpkit.torch_engine.progression import cross_entropy_by_hand, train_raw
+    from mlpkit.classic.progression import cross_entropy_by_hand, train_raw
 
     rng = np.random.default_rng(0)
     x = torch.from_numpy(rng.normal(size=(60, 2)).astype(np.float32))

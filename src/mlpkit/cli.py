@@ -24,17 +24,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}; see '{self.prog} --help'.\n")
 
 
-def _batch_size(text: str) -> int | str:
-    if text == "full":
-        return text
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"invalid batch size {text!r} (a whole number, or 'full')") from None
-
-
 def _key_value(text: str) -> tuple[str, Any]:
+    """KEY=VALUE with VALUE read as a number, true/false, or else text."""
     key, sep, value = text.partition("=")
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
@@ -43,10 +34,34 @@ def _key_value(text: str) -> tuple[str, Any]:
             return key, cast(value)
         except ValueError:
             pass
+    if value.lower() in ("true", "false"):
+        return key, value.lower() == "true"
     return key, value
 
 
-def _add_data_arguments(p: argparse.ArgumentParser) -> None:
+def _add_option_arguments(groups: dict[str, Any]) -> None:
+    """One flag per option of the table, in its section's group; None means "not given"."""
+    from mlpkit.options import OPTIONS
+
+    for option in OPTIONS:
+        if option.flag is None:
+            continue
+        group = groups[option.section]
+        if option.parse is None:                  # a switch
+            negative = option.flag.startswith("--no-")
+            group.add_argument(option.flag, dest=option.name, default=None,
+                               action="store_false" if negative else "store_true",
+                               help=f"do not {option.help}" if negative else option.help)
+            continue
+        default = option.default
+        shown = " ".join(map(str, default)) if isinstance(default, tuple) else default
+        group.add_argument(option.flag, dest=option.name, type=option.parse,
+                           choices=option.choices, nargs=option.nargs, default=None,
+                           metavar=None if option.choices else option.name.upper(),
+                           help=option.help + ("" if default is None else f" (default: {shown})"))
+
+
+def _add_data_arguments(p: argparse.ArgumentParser):
     g = p.add_argument_group("data")
     g.add_argument("--dataset", help="built-in data set (see 'mlpkit datasets'); default blobs")
     g.add_argument("--data-dir", help="folder with the MNIST / Fashion-MNIST files")
@@ -59,6 +74,7 @@ def _add_data_arguments(p: argparse.ArgumentParser) -> None:
                    help="override the task inferred from the CSV target")
     g.add_argument("--data-option", action="append", type=_key_value, metavar="KEY=VALUE",
                    help="a dataset option, e.g. noise=0.3 or n_samples=5000 (repeatable)")
+    return g
 
 
 def _add_engine_arguments(p: argparse.ArgumentParser) -> None:
@@ -77,49 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
         "train", help="train a network and write a run folder",
         description="Train an MLP and write a run folder (config.toml, model files, history, "
                     "metrics, plots). Options not given come from --config, then defaults.")
-    _add_data_arguments(train)
-    m = train.add_argument_group("model")
-    m.add_argument("--hidden", type=int, nargs="+", metavar="N", help="hidden layer sizes (100)")
-    m.add_argument("--activation", help="relu (default), sigmoid, tanh or identity")
-    m.add_argument("--dropout", type=float, help="dropout after each hidden layer (0)")
-    m.add_argument("--init", help="weight init: default, xavier_uniform, kaiming_uniform, ...")
-    m.add_argument("--no-scale", dest="scale", action="store_false", default=None,
-                   help="do not standardise the features")
-    t = train.add_argument_group("training")
-    t.add_argument("--loss", choices=["cross_entropy", "mse"],
-                   help="classification: cross_entropy (default) or mse between softmax and "
-                        "one-hot targets; regression: mse")
-    t.add_argument("--optimizer", help="sgd, rmsprop, adam (default) or adamw")
-    t.add_argument("--lr", type=float, help="learning rate (0.001)")
-    t.add_argument("--momentum", type=float, help="momentum for sgd / rmsprop (0)")
-    t.add_argument("--nesterov", action="store_true", default=None, help="Nesterov momentum")
-    t.add_argument("--weight-decay", type=float, help="L2 weight decay (0)")
-    t.add_argument("--schedule", choices=["step", "cosine", "plateau"],
-                   help="learning-rate schedule")
-    t.add_argument("--batch-size", type=_batch_size, help="samples per step, or 'full' (64)")
-    t.add_argument("--epochs", type=int, help="passes over the training data (20)")
-    t.add_argument("--val-fraction", type=float, help="share of training data held out (0.1)")
-    t.add_argument("--patience", type=int, help="early stopping after N epochs without progress")
-    t.add_argument("--class-weight", choices=["balanced"], help="weight classes by rarity")
-    t.add_argument("--seed", type=int, help="seed for weights, batches and splits (0)")
-    r = train.add_argument_group("run")
-    r.add_argument("--engine", choices=["numpy", "torch"],
-                   help="numpy (default on CPU: no torch import) or torch (default for a GPU)")
-    r.add_argument("--device", help="auto (default), cpu, cuda or mps (torch engine)")
-    r.add_argument("--threads", type=int,
-                   help="CPU threads (default: 1 for the numpy engine, all for torch)")
-    r.add_argument("--checkpoint-every", type=float, metavar="SECONDS",
-                   help="time between checkpoints (default 2; 0 = after every epoch)")
+    groups = {"data": _add_data_arguments(train), "model": train.add_argument_group("model"),
+              "train": train.add_argument_group("training"),
+              "run": train.add_argument_group("run")}
+    _add_option_arguments(groups)
+    r = groups["run"]
     r.add_argument("--out", help="run folder to create (default runs/<dataset>-NNN)")
     r.add_argument("--config", help="a config.toml to start from (e.g. runs/x/config.toml)")
     r.add_argument("--resume", metavar="RUN",
                    help="continue an interrupted run from its last checkpoint (with --epochs: "
                         "train a finished run further)")
-    r.add_argument("--data-loader", action="store_true", default=None,
-                   help="torch engine: keep the data in host memory and feed batches through a "
-                        "DataLoader (for data that does not fit on the device)")
-    r.add_argument("--animate", action="store_true", default=None,
-                   help="also write a GIF of the decision boundary forming (2-D data)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(handler=run_train)
 
@@ -199,26 +182,21 @@ def _dataset_choice(args: argparse.Namespace) -> tuple[str | None, dict[str, Any
 
 
 def _run_config(args: argparse.Namespace):
-    from mlpkit.config import RunConfig, TrainConfig
+    """--config (or the defaults), then every option given on the command line."""
+    from dataclasses import replace
+
+    from mlpkit.config import RunConfig
     from mlpkit.io.runs import read_config
+    from mlpkit.options import OPTIONS
 
     base = RunConfig.from_toml_dict(read_config(args.config)) if args.config else RunConfig()
-    train = base.train.to_dict()
-    for key in ("optimizer", "lr", "momentum", "nesterov", "weight_decay", "schedule", "epochs",
-                "val_fraction", "patience", "class_weight", "seed", "loss"):
-        if getattr(args, key) is not None:
-            train[key] = getattr(args, key)
-    if args.batch_size is not None:
-        train["batch_size"] = None if args.batch_size == "full" else args.batch_size
+    given = {o.name: getattr(args, o.name) for o in OPTIONS
+             if o.flag is not None and getattr(args, o.name) is not None}
+    if given.get("batch_size") == "full":
+        given["batch_size"] = None
+    run = base.with_options(given)
     dataset, options = _dataset_choice(args)
-    changes: dict[str, Any] = {"train": TrainConfig(**train)}
-    if dataset is not None:
-        changes.update(dataset=dataset, dataset_options=options)
-    for key in ("hidden", "activation", "dropout", "init", "scale", "engine", "device", "threads",
-                "checkpoint_every", "animate", "data_loader"):
-        if getattr(args, key) is not None:
-            changes[key] = tuple(args.hidden) if key == "hidden" else getattr(args, key)
-    return RunConfig(**{**base.__dict__, **changes})
+    return run if dataset is None else replace(run, dataset=dataset, dataset_options=options)
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -300,7 +278,7 @@ def run_compare(args: argparse.Namespace) -> int:
 
 
 def run_progression_command(args: argparse.Namespace) -> int:
-    from mlpkit.torch_engine.progression import table
+    from mlpkit.classic.progression import table
     from mlpkit.workflow import progression
 
     folder, results = progression(args.dataset, dict(args.data_option or []), tuple(args.hidden),

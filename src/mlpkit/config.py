@@ -1,23 +1,30 @@
-"""Settings as dataclasses: the one home of every default.
+"""Settings as dataclasses, their defaults and checks taken from the option table.
 
 ``MLPSpec`` describes a network; both engines build from it, with the same layer indices, so
-their state dicts have the same keys. ``TrainConfig`` describes how to train it.
+their state dicts have the same keys. ``TrainConfig`` describes how to train it. ``RunConfig``
+is a whole run of ``mlpkit train`` and its ``config.toml``. Every option's default and check
+lives in ``options.py``; here are only the rules that tie options together.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from mlpkit import options
 from mlpkit.errors import InvalidParameterError
-from mlpkit.validation import check_non_negative, check_positive
+from mlpkit.options import BY_NAME
+from mlpkit.validation import check_positive
 
-ACTIVATIONS = ("relu", "sigmoid", "tanh", "identity")
-INITS = ("default", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
-         "normal", "zeros")
-OPTIMIZERS = ("sgd", "rmsprop", "adam", "adamw")
-SCHEDULES = ("step", "cosine", "plateau")
-LOSSES = ("cross_entropy", "mse")
+
+def _default(name: str) -> Any:
+    return BY_NAME[name].default
+
+
+def _validate_fields(obj: Any, names: list[str]) -> None:
+    """Run each option's check on the dataclass field of the same name (normalising it)."""
+    for name in names:
+        object.__setattr__(obj, name, BY_NAME[name].validate(getattr(obj, name)))
 
 
 def loss_for(task: str, loss: str | None) -> str:
@@ -27,13 +34,6 @@ def loss_for(task: str, loss: str | None) -> str:
     if task == "regression" and chosen != "mse":
         raise InvalidParameterError(f"A regression target trains with loss 'mse', not {chosen!r}.")
     return chosen
-TASKS = ("classification", "regression")
-
-
-def _choice(value: Any, name: str, choices: tuple[str, ...]) -> None:
-    from mlpkit.registry import resolve
-
-    resolve(name, value, {c: c for c in choices})   # raises with "did you mean"
 
 
 @dataclass
@@ -42,22 +42,15 @@ class MLPSpec:
 
     n_inputs: int
     n_outputs: int
-    hidden: tuple[int, ...] = (100,)
-    activation: str = "relu"
-    init: str = "default"
-    dropout: float = 0.0
+    hidden: tuple[int, ...] = _default("hidden")
+    activation: str = _default("activation")
+    init: str = _default("init")
+    dropout: float = _default("dropout")
 
     def __post_init__(self) -> None:
-        self.hidden = tuple(self.hidden)
         check_positive(self.n_inputs, "n_inputs", integer=True)
         check_positive(self.n_outputs, "n_outputs", integer=True)
-        for size in self.hidden:
-            check_positive(size, "each hidden layer size", integer=True)
-        self.activation = self.activation.lower()
-        _choice(self.activation, "activation", ACTIVATIONS)
-        _choice(self.init, "initializer", INITS)
-        if isinstance(self.dropout, bool) or not 0.0 <= self.dropout < 1.0:
-            raise InvalidParameterError(f"dropout must lie in [0, 1), got {self.dropout!r}.")
+        _validate_fields(self, [o.name for o in options.section("model")])
 
     def layers(self) -> list[tuple]:
         """The plan both engines follow, layer by layer:
@@ -95,51 +88,28 @@ class MLPSpec:
 class TrainConfig:
     """How to train: optimizer, batches, epochs, validation, regularisation, seed."""
 
-    epochs: int = 20
-    batch_size: int | None = 64          # None: full-batch gradient descent
-    optimizer: str = "adam"
-    lr: float = 1e-3
-    momentum: float = 0.0                # sgd and rmsprop
-    nesterov: bool = False               # sgd
-    weight_decay: float = 0.0            # L2 (adamw: decoupled)
-    schedule: str | None = None          # step | cosine | plateau
-    val_fraction: float = 0.1            # held out of the training data; 0 for none
-    patience: int | None = None          # early stopping on validation loss
-    class_weight: str | dict | None = None   # "balanced" or {class index: weight}
-    seed: int = 0
-    loss: str | None = None              # None: cross_entropy (classification), mse (regression)
+    loss: str | None = _default("loss")      # None: cross_entropy, or mse for regression
+    optimizer: str = _default("optimizer")
+    lr: float = _default("lr")
+    momentum: float = _default("momentum")
+    nesterov: bool = _default("nesterov")
+    weight_decay: float = _default("weight_decay")
+    schedule: str | None = _default("schedule")
+    batch_size: int | None = _default("batch_size")     # None: full-batch gradient descent
+    epochs: int = _default("epochs")
+    val_fraction: float = _default("val_fraction")
+    patience: int | None = _default("patience")          # None: no early stopping
+    tol: float = _default("tol")
+    class_weight: str | dict | None = _default("class_weight")
+    seed: int = _default("seed")
 
     def __post_init__(self) -> None:
-        check_positive(self.epochs, "epochs", integer=True)
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
-            raise InvalidParameterError(f"seed must be a whole number, got {self.seed!r}.")
-        if self.batch_size is not None:
-            check_positive(self.batch_size, "batch_size", integer=True)
-        self.optimizer = self.optimizer.lower()
-        _choice(self.optimizer, "optimizer", OPTIMIZERS)
-        check_positive(self.lr, "lr")
-        check_non_negative(self.momentum, "momentum")
-        check_non_negative(self.weight_decay, "weight_decay")
+        _validate_fields(self, [f.name for f in fields(self)])
         if self.momentum and self.optimizer not in ("sgd", "rmsprop"):
             raise InvalidParameterError(
                 f"momentum applies to sgd and rmsprop, not {self.optimizer}.")
         if self.nesterov and (self.optimizer != "sgd" or not self.momentum):
             raise InvalidParameterError("nesterov needs optimizer 'sgd' and momentum > 0.")
-        if self.schedule is not None:
-            _choice(self.schedule, "schedule", SCHEDULES)
-        if isinstance(self.val_fraction, bool) or not 0.0 <= self.val_fraction < 1.0:
-            raise InvalidParameterError(
-                f"val_fraction must lie in [0, 1), got {self.val_fraction!r}.")
-        if self.patience is not None:
-            check_positive(self.patience, "patience", integer=True)
-            if self.val_fraction == 0:
-                raise InvalidParameterError(
-                    "Early stopping (patience) watches the validation loss; set val_fraction > 0.")
-        if self.loss is not None:
-            _choice(self.loss, "loss", LOSSES)
-        if isinstance(self.class_weight, str) and self.class_weight != "balanced":
-            raise InvalidParameterError(
-                f"class_weight must be 'balanced' or a dict, got {self.class_weight!r}.")
 
     def optimizer_kwargs(self) -> dict[str, Any]:
         """Keyword arguments that both engines' optimizers (ours and torch.optim's) accept."""
@@ -154,70 +124,79 @@ class TrainConfig:
         return asdict(self)
 
 
-
 @dataclass
 class RunConfig:
-    """Everything ``mlpkit train`` needs to run, and to run again from ``config.toml``."""
+    """Everything one training run needs, and ``config.toml``'s contents.
+
+    ``dataset`` and ``dataset_options`` say where the data comes from (the command line's
+    concern); every other field is an option of the table."""
 
     dataset: str = "blobs"
     dataset_options: dict[str, Any] = field(default_factory=dict)
-    scale: bool = True                   # standardise features with training statistics
-    hidden: tuple[int, ...] = (100,)
-    activation: str = "relu"
-    init: str = "default"
-    dropout: float = 0.0
-    engine: str | None = None            # None: numpy on the CPU, torch for a named GPU
-    device: str = "auto"
-    threads: int | None = None           # None: 1 BLAS thread (numpy engine), torch's default
-    checkpoint_every: float = 2.0        # seconds between checkpoints (0: after every epoch)
-    animate: bool = False                # a GIF of the decision boundary (2-D data only)
-    data_loader: bool = False            # torch: host arrays through a DataLoader
+    hidden: tuple[int, ...] = _default("hidden")
+    activation: str = _default("activation")
+    init: str = _default("init")
+    dropout: float = _default("dropout")
+    scale: bool = _default("scale")
+    engine: str | None = _default("engine")      # None: numpy on the CPU, torch for a GPU
+    device: str = _default("device")
+    threads: int | None = _default("threads")
+    data_loader: bool = _default("data_loader")
+    checkpoint_every: float = _default("checkpoint_every")
+    animate: bool = _default("animate")
     train: TrainConfig = field(default_factory=TrainConfig)
 
+    def __post_init__(self) -> None:
+        _validate_fields(self, [o.name for o in options.OPTIONS if o.section != "train"])
+
+    def option_values(self) -> dict[str, Any]:
+        """Every option of the table, by name."""
+        return {o.name: getattr(self.train if o.section == "train" else self, o.name)
+                for o in options.OPTIONS}
+
+    def with_options(self, values: dict[str, Any]) -> RunConfig:
+        """A copy with the named options changed (each routed to its section)."""
+        train = {k: v for k, v in values.items() if BY_NAME[k].section == "train"}
+        rest = {k: v for k, v in values.items() if BY_NAME[k].section != "train"}
+        return replace(self, train=replace(self.train, **train), **rest)
+
     def to_toml_dict(self) -> dict[str, Any]:
-        """TOML has no null: None values are left out, full batch is written as "full"."""
-        train = {k: v for k, v in self.train.to_dict().items() if v is not None}
-        train["batch_size"] = self.train.batch_size or "full"
-        if isinstance(self.train.class_weight, dict):
-            train["class_weight"] = {str(k): v for k, v in self.train.class_weight.items()}
-        run = {"device": self.device, "checkpoint_every": self.checkpoint_every,
-               "animate": self.animate, "data_loader": self.data_loader}
-        if self.engine is not None:
-            run["engine"] = self.engine
-        if self.threads is not None:
-            run["threads"] = self.threads
-        return {
-            "run": run,
-            "data": {"dataset": self.dataset, "scale": self.scale,
-                     "options": {k: (str(v) if k in ("path", "test_path", "data_dir") else v)
-                                 for k, v in self.dataset_options.items() if v is not None}},
-            "model": {"hidden": list(self.hidden), "activation": self.activation,
-                      "init": self.init, "dropout": self.dropout},
-            "train": train,
-        }
+        """TOML has no null: None is left out; full batch is "full"; class weights by name."""
+        doc: dict[str, dict[str, Any]] = {"run": {}, "data": {}, "model": {}, "train": {}}
+        doc["data"]["dataset"] = self.dataset
+        doc["data"]["options"] = {k: (str(v) if k in ("path", "test_path", "data_dir") else v)
+                                  for k, v in self.dataset_options.items() if v is not None}
+        for name, value in self.option_values().items():
+            if name == "batch_size" and value is None:
+                value = "full"
+            elif isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, dict):
+                value = {str(k): v for k, v in value.items()}
+            if value is not None:
+                doc[BY_NAME[name].section][name] = value
+        return doc
 
     @classmethod
-    def from_toml_dict(cls, data: dict[str, Any]) -> RunConfig:
-        sections = {"run", "data", "model", "train"}
-        unknown = sorted(set(data) - sections)
-        if unknown:
-            raise InvalidParameterError(f"Unknown config section(s) {unknown}; known: "
-                                        f"{sorted(sections)}.")
-        run, data_, model = data.get("run", {}), data.get("data", {}), data.get("model", {})
-        train = dict(data.get("train", {}))
-        if train.get("batch_size") == "full":
-            train["batch_size"] = None
-        if isinstance(train.get("class_weight"), dict):
-            train["class_weight"] = {int(k): v for k, v in train["class_weight"].items()}
-        try:
-            return cls(dataset=data_.get("dataset", "blobs"),
-                       dataset_options=dict(data_.get("options", {})),
-                       scale=data_.get("scale", True), **model,
-                       engine=run.get("engine"), device=run.get("device", "auto"),
-                       threads=run.get("threads"),
-                       checkpoint_every=run.get("checkpoint_every", 2.0),
-                       animate=run.get("animate", False),
-                       data_loader=run.get("data_loader", False),
-                       train=TrainConfig(**train))
-        except TypeError as exc:
-            raise InvalidParameterError(f"Config has an unknown setting: {exc}.") from None
+    def from_toml_dict(cls, doc: dict[str, Any]) -> RunConfig:
+        sections = ("run", "data", "model", "train")
+        for name in doc:
+            if name not in sections:
+                raise options.unknown("config section", name, list(sections))
+        values: dict[str, Any] = {}
+        for name in sections:
+            for key, value in doc.get(name, {}).items():
+                if name == "data" and key in ("dataset", "options"):
+                    continue
+                known = [o.name for o in options.section(name)]
+                if key not in known:
+                    raise options.unknown(f"[{name}] setting", key, known)
+                values[key] = value
+        if values.get("batch_size") == "full":
+            values["batch_size"] = None
+        if isinstance(values.get("class_weight"), dict):
+            values["class_weight"] = {int(k): v for k, v in values["class_weight"].items()}
+        data = doc.get("data", {})
+        base = cls(dataset=data.get("dataset", "blobs"),
+                   dataset_options=dict(data.get("options", {})))
+        return base.with_options(values)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mlpkit.config import MLPSpec, TrainConfig
 from mlpkit.errors import InvalidParameterError
-from mlpkit.registry import resolve
+from mlpkit.lookup import resolve
 
 ENGINES = ("numpy", "torch")
 
@@ -35,6 +35,20 @@ def thread_limit(engine: str, threads: int | None):
 
         torch.set_num_threads(threads)
     return nullcontext()
+
+
+def make_network(engine: str, spec: MLPSpec, task: str, device: str = "auto"):
+    """The engine's forward-only network (weights to be loaded): for prediction, which needs
+    no optimizer and draws no random numbers."""
+    engine = resolve("engine", engine, {e: e for e in ENGINES})
+    if engine == "numpy":
+        from mlpkit.numpy_engine.stepper import NumpyNetwork
+
+        return NumpyNetwork(spec, task)
+    from mlpkit.torch_engine.device import resolve_device
+    from mlpkit.torch_engine.stepper import TorchNetwork
+
+    return TorchNetwork(spec, task, resolve_device(device))
 
 
 def make_stepper(engine: str, spec: MLPSpec, task: str, config: TrainConfig,

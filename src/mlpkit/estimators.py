@@ -2,71 +2,65 @@
 
 They follow scikit-learn's conventions (``__init__`` only stores, ``fit`` returns self, learned
 state ends in ``_``) and use its validation helpers at this boundary, so they work in
-Pipelines, cross-validation and grid searches; the training itself runs through mlpkit's one
-loop and saves to mlpkit's model files. Features are not scaled here: put a StandardScaler in
-front of the estimator, as with scikit-learn's own MLP.
+Pipelines, cross-validation and grid searches. Their parameters come from the option table
+(``options.py``): each training option of the command line is an estimator parameter, under
+the name in the table's ``param`` column, plus scikit-learn's ``early_stopping`` switch,
+``callbacks`` and ``verbose``. Training runs through the same ``Session`` as ``mlpkit train``
+and the fitted model is a ``TrainedModel`` (``model_``), the one every door predicts with.
 
-Parameter names follow scikit-learn's MLP where it has one (``hidden_layer_sizes``,
-``activation``, ``batch_size``, ``early_stopping``, ``validation_fraction``, ``momentum``,
-``nesterovs_momentum`` -> ``nesterov``, ``learning_rate_init`` -> ``learning_rate``,
-``max_iter`` -> ``max_epochs``, ``n_iter_no_change`` -> ``patience``, ``alpha`` ->
-``weight_decay``, ``solver`` -> ``optimizer``, ``tol``). As in scikit-learn, training also
-stops once the training loss has not improved by ``tol`` for ``patience`` epochs
-(``tol=None`` turns that off and runs all ``max_epochs``); with ``early_stopping=True`` the
-validation loss is watched instead and the best weights are restored.
+As in scikit-learn, training also stops once the training loss has not improved by ``tol`` for
+``patience`` epochs (``tol=None`` runs all ``max_epochs``); with ``early_stopping=True`` the
+validation loss is watched instead and the best weights are restored. Features are
+standardised with the training rows' statistics unless ``scale=False``.
 """
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from mlpkit.config import MLPSpec, TrainConfig
-from mlpkit.engines import make_stepper, thread_limit
-from mlpkit.errors import InvalidInputError
-from mlpkit.model import TrainedModel
-from mlpkit.training.callbacks import EarlyStopping, ProgressBar, TrainingState
-from mlpkit.training.history import History
-from mlpkit.training.loop import fit as fit_loop
+from mlpkit.config import RunConfig
+from mlpkit.data.schema import Schema
+from mlpkit.errors import InvalidInputError, InvalidParameterError
+from mlpkit.model import TrainedModel, is_table
+from mlpkit.options import OPTIONS
+from mlpkit.training.session import Session
+
+POSITIONAL = ("hidden_layer_sizes", "activation")   # as scikit-learn's MLP allows
+EXTRA = {"early_stopping": False, "callbacks": None, "verbose": False}   # ESTIMATOR_ONLY
+
+
+def _signature() -> inspect.Signature:
+    """The estimators' ``__init__`` signature, from the option table (scikit-learn reads it)."""
+    kind = inspect.Parameter
+    params = [kind("self", kind.POSITIONAL_OR_KEYWORD)]
+    for option in OPTIONS:
+        if option.param is not None:
+            params.append(kind(option.param, kind.POSITIONAL_OR_KEYWORD
+                               if option.param in POSITIONAL else kind.KEYWORD_ONLY,
+                               default=option.estimator_default))
+    params += [kind(name, kind.KEYWORD_ONLY, default=value) for name, value in EXTRA.items()]
+    return inspect.Signature(params)
 
 
 class _MLPBase(BaseEstimator):
     task: str
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, engine="numpy",
-                 optimizer="adam", learning_rate=1e-3, batch_size="auto", max_epochs=200,
-                 momentum=0.0, nesterov=False, weight_decay=0.0, dropout=0.0, init="default",
-                 early_stopping=False, validation_fraction=0.1, patience=10, tol=1e-4,
-                 class_weight=None,
-                 random_state=None, device="auto", threads=None, callbacks=None, verbose=False):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.engine = engine
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.momentum = momentum
-        self.nesterov = nesterov
-        self.weight_decay = weight_decay
-        self.dropout = dropout
-        self.init = init
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.tol = tol
-        self.class_weight = class_weight
-        self.random_state = random_state
-        self.device = device
-        self.threads = threads
-        self.callbacks = callbacks
-        self.verbose = verbose
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        bound = _MLPBase.__init__.__signature__.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        for name, value in list(bound.arguments.items())[1:]:
+            setattr(self, name, value)
 
-    # ---- the pieces fit and partial_fit share
+    __init__.__signature__ = _signature()
+
+    # ---- parameters -> one RunConfig, as the command line would build it
     def _seed(self) -> int:
         if isinstance(self.random_state, (int, np.integer)):
             return int(self.random_state)
@@ -74,39 +68,47 @@ class _MLPBase(BaseEstimator):
             return int(self.random_state.randint(2**31 - 1))
         return int(np.random.default_rng().integers(2**31 - 1))
 
-    def _config(self, n_samples: int, epochs: int, seed: int) -> TrainConfig:
-        batch = min(200, n_samples) if self.batch_size == "auto" else min(self.batch_size,
-                                                                          n_samples)
-        return TrainConfig(
-            epochs=epochs, batch_size=batch, optimizer=self.optimizer, lr=self.learning_rate,
-            momentum=self.momentum, nesterov=self.nesterov, weight_decay=self.weight_decay,
-            val_fraction=self.validation_fraction if self.early_stopping else 0.0,
-            patience=self.patience if self.early_stopping else None,
-            class_weight=self.class_weight if self.task == "classification" else None,
-            seed=seed)
+    def _run_config(self, n_samples: int, incremental: bool = False) -> RunConfig:
+        values = {o.name: getattr(self, o.param) for o in OPTIONS if o.param is not None}
+        batch = values["batch_size"]
+        values["batch_size"] = min(200, n_samples) if batch == "auto" else \
+            None if batch is None else min(batch, n_samples) if isinstance(batch, int) else batch
+        values["seed"] = self._seed()
+        watch_validation = self.early_stopping and not incremental
+        values["val_fraction"] = self.validation_fraction if watch_validation else 0.0
+        if self.tol is None or incremental:     # no convergence stop: all max_epochs
+            values["patience"] = None
+        values["tol"] = self.tol or 0.0
+        if self.task == "regression" and self.class_weight is not None:
+            raise InvalidParameterError("class_weight applies to classification only.")
+        if values["hidden"] is not None and not isinstance(values["hidden"], (list, tuple)):
+            values["hidden"] = (values["hidden"],)
+        return RunConfig().with_options(values)
 
-    def _build(self, n_features: int, n_outputs: int, config: TrainConfig) -> None:
-        self.spec_ = MLPSpec(n_features, n_outputs, tuple(self.hidden_layer_sizes),
-                             self.activation, self.init, self.dropout)
-        self.stepper_ = make_stepper(self.engine, self.spec_, self.task, config, self.device)
-        self.history_ = []
-        self._seed_ = config.seed
+    def _schema(self, extra: dict[str, Any]) -> Schema:
+        names = getattr(self, "feature_names_in_", None)
+        features = [str(f) for f in names] if names is not None else \
+            [f"x{i}" for i in range(self.n_features_in_)]
+        return Schema(self.task, features, input_names=None if names is None else features,
+                      **extra)
 
-    def _run(self, X, y, sample_weight, config: TrainConfig) -> None:
+    # ---- training: one session per fit; partial_fit continues it
+    def _start(self, n_samples: int, incremental: bool, schema_extra: dict[str, Any]) -> None:
+        self.session_ = Session(self._run_config(n_samples, incremental),
+                                self._schema(schema_extra))
+        if incremental and hasattr(self, "model_"):      # continue a loaded model
+            self.session_.stepper.load_state_dict(self.model_.state_dict)
+            self.session_.scaler = self.model_.scaler
+
+    def _train(self, X: np.ndarray, y: np.ndarray, sample_weight, epochs: int | None = None,
+               batch_seed: int | None = None) -> None:
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, len(y))
-        callbacks = list(self.callbacks or [])
-        if self.early_stopping:
-            callbacks.append(EarlyStopping(self.patience, min_delta=self.tol or 0.0))
-        elif self.tol is not None:     # training-loss convergence, as scikit-learn's MLP
-            callbacks.append(EarlyStopping(self.patience, min_delta=self.tol, restore_best=False))
-        if self.verbose:
-            callbacks.append(ProgressBar(disable=False))
-        state = TrainingState(stepper=self.stepper_, history=History(self.history_),
-                              epochs=config.epochs)
-        with thread_limit(self.engine, self.threads):
-            fit_loop(self.stepper_, X, y, config, n_classes=self._n_classes(),
-                     sample_weight=sample_weight, callbacks=callbacks, state=state)
+        session = self.session_
+        split = session.prepare(X, y, sample_weight)
+        state = session.fit(split, list(self.callbacks or []), progress=bool(self.verbose),
+                            epochs=epochs, batch_seed=batch_seed)
+        self.model_ = session.model()
         history = state.history
         self.history_ = [dict(r) for r in history]
         self.loss_curve_ = history.column("train_loss")
@@ -114,35 +116,56 @@ class _MLPBase(BaseEstimator):
         self.best_epoch_ = state.best_epoch or len(history)
         self.n_iter_ = len(history)
 
-    def _n_classes(self) -> int:
-        return 0
+    def _continue(self, X, y, sample_weight) -> None:
+        """One more epoch of the session partial_fit started (or of a loaded model)."""
+        done = len(self.session_.history)
+        self._train(X, y, sample_weight, epochs=done + 1,
+                    batch_seed=self.session_.config.train.seed + done)
+
+    # ---- prediction: raw rows through the model, as every door
+    def _features(self, X) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        if self.model_.schema.encoder is not None:     # trained on a table with text columns
+            return self.model_.features(X)
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None and is_table(X) and set(names) <= set(map(str, X.columns)):
+            X = X[list(names)]                          # by name, whatever the order
+        return validate_data(self, X, reset=False, dtype=np.float32)
 
     def _output(self, X) -> np.ndarray:
-        check_is_fitted(self, "stepper_")
-        X = validate_data(self, X, reset=False, dtype=np.float32)
-        return self.stepper_.predict_output(X)
+        features = self._features(X)            # checks fitted-ness first
+        return self.model_.predict_output(features).astype(np.float64)
 
     # ---- model files
-    def save(self, path: str | Path) -> None:
-        """Save to a folder as model.safetensors + model.json (mlpkit's format)."""
-        check_is_fitted(self, "stepper_")
-        names = [str(c) for c in getattr(self, "classes_", [])]
-        features = [str(f) for f in getattr(self, "feature_names_in_",
-                                            [f"x{i}" for i in range(self.n_features_in_)])]
-        values = [c.item() if isinstance(c, np.generic) else c
-                  for c in getattr(self, "classes_", [])]
-        model = TrainedModel(self.spec_, self.stepper_.state_dict(), self.task, names, features,
-                             engine=self.engine, class_values=values or None)
-        model.save(path)
+    def save(self, path: str | Path, overwrite: bool = False) -> None:
+        """Save to a folder as mlpkit's model files (the format of a run folder), with the
+        training history; ``mlpkit predict``, ``evaluate`` and ``report`` read it."""
+        from mlpkit.io import atomic
+        from mlpkit.training.history import History
+
+        check_is_fitted(self, "model_")
+        folder = Path(path)
+        if (folder / "model.json").exists() and not overwrite:
+            raise InvalidInputError(f"'{folder}' already holds a model; choose another folder "
+                                    "or pass overwrite=True.")
+        self.model_.save(folder)
+        if getattr(self, "history_", None):
+            atomic.write_text(folder / "history.csv", History(self.history_).to_csv_text())
+
+    def _adopt(self, model: TrainedModel) -> None:
+        """Become the fitted estimator of a loaded model."""
+        self.model_ = model
+        names = model.schema.input_names
+        self.n_features_in_ = len(model.schema.encoder.columns) if model.schema.encoder else \
+            model.spec.n_inputs
+        if names is not None:
+            self.feature_names_in_ = np.array(names, dtype=object)
 
 
 class MLPClassifier(ClassifierMixin, _MLPBase):
     """A multilayer perceptron classifier (softmax cross-entropy) on the numpy or torch engine."""
 
     task = "classification"
-
-    def _n_classes(self) -> int:
-        return len(self.classes_)
 
     def _encode(self, y) -> np.ndarray:
         unknown = np.setdiff1d(np.unique(y), self.classes_)
@@ -152,6 +175,11 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
                 f"classes are {self.classes_.tolist()}.")
         return np.searchsorted(self.classes_, y).astype(np.int64)
 
+    def _labels(self) -> dict[str, Any]:
+        return {"class_names": [str(c) for c in self.classes_],
+                "class_values": [c.item() if isinstance(c, np.generic) else c
+                                 for c in self.classes_]}
+
     def fit(self, X, y, sample_weight=None):
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
@@ -160,33 +188,36 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
             raise InvalidInputError(
                 f"MLPClassifier needs samples of at least 2 classes in y; got 1 class "
                 f"({self.classes_[0]!r}).")
-        config = self._config(len(y), self.max_epochs, self._seed())
-        self._build(X.shape[1], len(self.classes_), config)
-        self._run(X, self._encode(y), sample_weight, config)
+        self._start(len(y), False, self._labels())
+        self._train(X, self._encode(y), sample_weight)
         return self
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over (X, y), keeping the weights; ``classes`` on the first call."""
-        first = not hasattr(self, "stepper_")
-        X, y = validate_data(self, X, y, dtype=np.float32, reset=first)
+        first = not hasattr(self, "session_")
+        X, y = validate_data(self, X, y, dtype=np.float32, reset=first and
+                             not hasattr(self, "model_"))
         check_classification_targets(y)
         if first:
-            if classes is None:
+            if classes is None and not hasattr(self, "classes_"):
                 raise InvalidInputError("The first call to partial_fit needs classes=[...] (all "
                                         "labels), since one batch may not contain them all.")
-            self.classes_ = np.unique(classes)
-            self._build(X.shape[1], len(self.classes_), self._config(len(y), 1, self._seed()))
-        done = len(self.history_)
-        self._run(X, self._encode(y), sample_weight,
-                  self._config(len(y), done + 1, self._seed_ + done))
+            if not hasattr(self, "classes_"):
+                self.classes_ = np.unique(classes)
+            self._start(len(y), True, self._labels())
+        self._continue(X, self._encode(y), sample_weight)
         return self
 
     def predict_proba(self, X) -> np.ndarray:
-        return self._output(X).astype(np.float64)
+        return self._output(X)
 
     def predict(self, X) -> np.ndarray:
         proba = self.predict_proba(X)          # checks fitted-ness before classes_ is read
         return self.classes_[proba.argmax(axis=1)]
+
+    def _adopt(self, model: TrainedModel) -> None:
+        super()._adopt(model)
+        self.classes_ = np.array(model.labels)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -201,23 +232,21 @@ class MLPRegressor(RegressorMixin, _MLPBase):
 
     def fit(self, X, y, sample_weight=None):
         X, y = validate_data(self, X, y, dtype=np.float32, y_numeric=True)
-        config = self._config(len(y), self.max_epochs, self._seed())
-        self._build(X.shape[1], 1, config)
-        self._run(X, y.astype(np.float32), sample_weight, config)
+        self._start(len(y), False, {})
+        self._train(X, y.astype(np.float32), sample_weight)
         return self
 
     def partial_fit(self, X, y, sample_weight=None):
-        first = not hasattr(self, "stepper_")
-        X, y = validate_data(self, X, y, dtype=np.float32, y_numeric=True, reset=first)
+        first = not hasattr(self, "session_")
+        X, y = validate_data(self, X, y, dtype=np.float32, y_numeric=True,
+                             reset=first and not hasattr(self, "model_"))
         if first:
-            self._build(X.shape[1], 1, self._config(len(y), 1, self._seed()))
-        done = len(self.history_)
-        self._run(X, y.astype(np.float32), sample_weight,
-                  self._config(len(y), done + 1, self._seed_ + done))
+            self._start(len(y), True, {})
+        self._continue(X, y.astype(np.float32), sample_weight)
         return self
 
     def predict(self, X) -> np.ndarray:
-        return self._output(X).astype(np.float64)
+        return self._output(X)
 
 
 def _check_sample_weight(sample_weight, n_samples: int) -> np.ndarray:
@@ -234,15 +263,20 @@ def _check_sample_weight(sample_weight, n_samples: int) -> np.ndarray:
 
 
 def load(path: str | Path) -> MLPClassifier | MLPRegressor:
-    """An estimator from a model folder written by ``save`` (or by ``mlpkit train``)."""
+    """The fitted estimator of a model folder, from ``mlpkit train`` or ``save``: it takes the
+    same raw rows the run did and predicts exactly what ``mlpkit predict`` writes. Its
+    parameters are the options the model was trained with, so ``clone`` retrains alike."""
     model = TrainedModel.load(path)
     cls = MLPClassifier if model.task == "classification" else MLPRegressor
-    estimator = cls(hidden_layer_sizes=model.spec.hidden, activation=model.spec.activation,
-                    engine=model.engine, init=model.spec.init, dropout=model.spec.dropout)
-    config = TrainConfig()
-    estimator._build(model.spec.n_inputs, model.spec.n_outputs, config)
-    estimator.stepper_.load_state_dict(model.state_dict)
-    estimator.n_features_in_ = model.spec.n_inputs
-    if model.task == "classification":
-        estimator.classes_ = np.array(model.class_values or model.class_names)
+    options = model.options or {**model.spec.to_dict(), "engine": model.engine}
+    params = {o.param: options[o.name] for o in OPTIONS
+              if o.param is not None and o.name in options}
+    params["hidden_layer_sizes"] = tuple(params.get("hidden_layer_sizes", model.spec.hidden))
+    if model.task == "regression":
+        params.pop("class_weight", None)
+    if isinstance(params.get("class_weight"), dict):
+        params["class_weight"] = {int(k): v for k, v in params["class_weight"].items()}
+    params["early_stopping"] = bool(options.get("patience") and options.get("val_fraction"))
+    estimator = cls(**params)
+    estimator._adopt(model)
     return estimator

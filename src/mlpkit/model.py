@@ -1,39 +1,61 @@
-"""TrainedModel: a network with everything needed to use it on raw data.
+"""TrainedModel: a network with everything needed to use it on raw data, for every door.
 
-It carries the spec, the weights, the task, class and feature names and the preprocessing
-(scaler, CSV encoding), saves to and loads from the safetensors + JSON pair, and predicts
-with either engine.
+It carries the spec, the weights, the data's ``Schema`` (columns, encoding, labels), the
+fitted scaler and the options it was trained with; it saves to and loads from the
+safetensors + JSON pair, and predicts with either engine. ``mlpkit predict`` / ``evaluate``
+and the estimators (``mlpkit.load``) all predict through it, so the same raw rows give the
+same answer whichever door they come in by. Prediction builds a forward-only network: no
+optimizer, and no draw from NumPy's or PyTorch's global random state.
 """
 
 from __future__ import annotations
 
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from mlpkit import __version__
-from mlpkit.config import MLPSpec, TrainConfig
+from mlpkit.config import MLPSpec
+from mlpkit.data.encoding import TabularEncoder
 from mlpkit.data.preprocessing import Standardizer
-from mlpkit.data.tabular import TabularEncoder
+from mlpkit.data.schema import Schema
 from mlpkit.errors import InvalidInputError
-from mlpkit.io.checkpoint import load_model, save_model
+from mlpkit.io.model_files import load_model, save_model
+from mlpkit.validation import check_array
+
+KNOWN_KEYS = {"format", "format_version", "spec", "task", "class_names", "class_values",
+              "feature_names", "input_names", "target", "engine", "versions", "options",
+              "preprocessing"}
+
+
+def is_table(X: Any) -> bool:
+    """A pandas DataFrame (or anything with named columns)."""
+    return hasattr(X, "columns") and hasattr(X, "iloc")
 
 
 @dataclass
 class TrainedModel:
     spec: MLPSpec
     state_dict: dict[str, np.ndarray]
-    task: str
-    class_names: list[str]
-    feature_names: list[str]
+    schema: Schema
     scaler: Standardizer | None = None
-    encoder: TabularEncoder | None = None
     engine: str = "numpy"
-    class_values: list | None = None     # the original labels (ints, bools, strings), if known
+    options: dict[str, Any] | None = None     # the option values it was trained with
+    _networks: dict = field(default_factory=dict, repr=False, compare=False)
 
+    @property
+    def task(self) -> str:
+        return self.schema.task
+
+    @property
+    def labels(self) -> list:
+        """What predict answers with: the data's own labels, by class index."""
+        return list(self.schema.class_values or [])
+
+    # ---- files
     def save(self, folder: str | Path) -> None:
         versions = {"mlpkit": __version__, "numpy": np.__version__,
                     "python": platform.python_version()}
@@ -41,13 +63,13 @@ class TrainedModel:
             import torch
 
             versions["torch"] = torch.__version__
+        encoder = self.schema.encoder
         meta = {
-            "spec": self.spec.to_dict(), "task": self.task, "class_names": self.class_names,
-            "feature_names": self.feature_names, "engine": self.engine, "versions": versions,
-            "class_values": self.class_values,
+            "spec": self.spec.to_dict(), **self.schema.to_dict(), "engine": self.engine,
+            "versions": versions, "options": _plain(self.options),
             "preprocessing": {
                 "scaler": None if self.scaler is None else self.scaler.to_dict(),
-                "encoder": None if self.encoder is None else self.encoder.to_dict(),
+                "encoder": None if encoder is None else encoder.to_dict(),
             },
         }
         save_model(folder, self.state_dict, meta)
@@ -55,86 +77,147 @@ class TrainedModel:
     @classmethod
     def load(cls, folder: str | Path) -> TrainedModel:
         meta, spec, weights = load_model(folder)
-        known = {"format", "format_version", "spec", "task", "class_names", "feature_names",
-                 "engine", "versions", "preprocessing", "class_values"}
-        unknown = sorted(set(meta) - known)
+        where = f"'{folder}/model.json'"
+        unknown = sorted(set(meta) - KNOWN_KEYS)
         if unknown:
-            raise InvalidInputError(f"'{folder}/model.json' has unknown keys {unknown}; it was "
-                                    "not written by this version of mlpkit.")
+            raise InvalidInputError(f"{where} has unknown keys {unknown}; it was not written "
+                                    "by this version of mlpkit.")
         try:
             pre = meta["preprocessing"]
             scaler = None if pre["scaler"] is None else Standardizer.from_dict(pre["scaler"])
             encoder = None if pre["encoder"] is None else TabularEncoder.from_dict(pre["encoder"])
-            values = meta.get("class_values")
-            model = cls(spec, weights, meta["task"], list(meta["class_names"]),
-                        list(meta["feature_names"]), scaler, encoder, meta.get("engine", "numpy"),
-                        None if values is None else list(values))
+            schema = Schema.from_dict(meta, encoder)
+            options = meta.get("options")
+            model = cls(spec, weights, schema, scaler, meta.get("engine", "numpy"),
+                        options if isinstance(options, dict) else None)
         except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidInputError(f"'{folder}/model.json' is incomplete or malformed ({exc}).") \
-                from None
-        where = f"'{folder}/model.json'"
-        if model.task not in ("classification", "regression"):
-            raise InvalidInputError(f"{where} has task {model.task!r}; expected 'classification' "
-                                    "or 'regression'.")
-        if model.engine not in ("numpy", "torch"):
-            raise InvalidInputError(f"{where} names engine {model.engine!r}; expected 'numpy' or "
+            raise InvalidInputError(f"{where} is incomplete or malformed ({exc}).") from None
+        model._check(where)
+        return model
+
+    def _check(self, where: str) -> None:
+        """The metadata must describe the network it sits beside."""
+        spec, schema = self.spec, self.schema
+        if schema.task not in ("classification", "regression"):
+            raise InvalidInputError(f"{where} has task {schema.task!r}; expected "
+                                    "'classification' or 'regression'.")
+        if self.engine not in ("numpy", "torch"):
+            raise InvalidInputError(f"{where} names engine {self.engine!r}; expected 'numpy' or "
                                     "'torch'.")
-        if model.scaler is not None:
-            mean, scale = model.scaler.mean, model.scaler.scale
+        if self.scaler is not None:
+            mean, scale = self.scaler.mean, self.scaler.scale
             if mean.shape != (spec.n_inputs,) or scale.shape != (spec.n_inputs,):
                 raise InvalidInputError(f"{where} has a scaler for {mean.size} features, but the "
                                         f"network has {spec.n_inputs} inputs.")
             if not (np.isfinite(mean).all() and np.isfinite(scale).all() and (scale > 0).all()):
                 raise InvalidInputError(f"{where} has a scaler with non-positive or non-finite "
                                         "values.")
-        if model.encoder is not None and len(model.encoder.feature_names) != spec.n_inputs:
+        encoder = schema.encoder
+        if encoder is not None and len(encoder.feature_names) != spec.n_inputs:
             raise InvalidInputError(f"{where}: its CSV encoding makes "
-                                    f"{len(model.encoder.feature_names)} features, the network "
+                                    f"{len(encoder.feature_names)} features, the network "
                                     f"has {spec.n_inputs} inputs.")
-        if model.class_values is not None and len(model.class_values) != len(model.class_names):
-            raise InvalidInputError(f"{where} has {len(model.class_values)} class values for "
-                                    f"{len(model.class_names)} class names.")
-        if model.task == "classification" and len(model.class_names) != spec.n_outputs:
-            raise InvalidInputError(
-                f"'{folder}/model.json' names {len(model.class_names)} classes for a network "
-                f"with {spec.n_outputs} outputs.")
-        if len(model.feature_names) != spec.n_inputs:
-            raise InvalidInputError(
-                f"'{folder}/model.json' names {len(model.feature_names)} features for a network "
-                f"with {spec.n_inputs} inputs.")
-        return model
+        if schema.task == "classification":
+            if len(schema.class_names) != spec.n_outputs:
+                raise InvalidInputError(f"{where} names {len(schema.class_names)} classes for a "
+                                        f"network with {spec.n_outputs} outputs.")
+            if len(schema.class_values) != len(schema.class_names):
+                raise InvalidInputError(f"{where} has {len(schema.class_values)} class values "
+                                        f"for {len(schema.class_names)} class names.")
+        if len(schema.feature_names) != spec.n_inputs:
+            raise InvalidInputError(f"{where} names {len(schema.feature_names)} features for a "
+                                    f"network with {spec.n_inputs} inputs.")
 
-    def features_from_frame(self, frame, source: str = "the data") -> np.ndarray:
-        """Raw table rows -> the feature matrix the network was trained on (before scaling)."""
-        if self.encoder is not None:
-            return self.encoder.transform(frame, source)
-        missing = [name for name in self.feature_names if name not in frame.columns]
-        if missing:
-            raise InvalidInputError(
-                f"'{source}' lacks the column(s) {missing[:5]} the model was trained on; "
-                f"its header must name {', '.join(self.feature_names[:10])}"
-                f"{', ...' if len(self.feature_names) > 10 else ''}.")
-        from mlpkit.validation import check_array
+    # ---- raw rows -> features -> outputs -> labels
+    def features(self, X: Any, source: str = "X") -> np.ndarray:
+        """Raw rows -> the feature matrix the network's scaler expects.
 
-        return check_array(frame[self.feature_names].to_numpy(), name=f"'{source}'",
-                           dtype=np.float32)
+        A table is read by column name (any order, extra columns ignored), through the
+        training's encoding if it had one; an array is read by position."""
+        encoder = self.schema.encoder
+        if encoder is not None:
+            if not is_table(X):
+                X = self._as_table(X, [c.name for c in encoder.columns], source)
+            return encoder.transform(X, source)
+        if is_table(X):
+            names = self.schema.feature_names
+            missing = [name for name in names if name not in X.columns]
+            if missing:
+                raise InvalidInputError(
+                    f"'{source}' lacks the column(s) {missing[:5]} the model was trained on; "
+                    f"its header must name {', '.join(names[:10])}"
+                    f"{', ...' if len(names) > 10 else ''}.")
+            X, source = X[names].to_numpy(), f"'{source}'"    # a file's (or frame's) name
+        X = check_array(X, name=source, dtype=np.float32)
+        if X.shape[1] != self.spec.n_inputs:
+            raise InvalidInputError(f"X has {X.shape[1]} features, but the model expects "
+                                    f"{self.spec.n_inputs}.")
+        return X
+
+    @staticmethod
+    def _as_table(X: Any, names: list[str], source: str):
+        import pandas as pd
+
+        array = np.asarray(X, dtype=object)
+        if array.ndim != 2 or array.shape[1] != len(names):
+            raise InvalidInputError(
+                f"{source} has shape {array.shape}, but the model reads {len(names)} columns "
+                f"({', '.join(names[:10])}); pass a DataFrame with those columns or an array "
+                "with them in that order.")
+        return pd.DataFrame(array, columns=names).infer_objects()
 
     def predict_output(self, X: np.ndarray, engine: str | None = None,
                        device: str = "auto") -> np.ndarray:
-        """Probabilities (n, n_classes) or values (n,) for unscaled features X."""
-        from mlpkit.engines import make_stepper
-
+        """Probabilities (n, n_classes) or values (n,) for feature rows X (before scaling)."""
         if X.ndim != 2 or X.shape[1] != self.spec.n_inputs:
             raise InvalidInputError(
                 f"X has shape {X.shape}, but the model expects (n, {self.spec.n_inputs}).")
         if self.scaler is not None:
             X = self.scaler.transform(X)
-        stepper = make_stepper(engine or self.engine, self.spec, self.task, TrainConfig(),
-                               device if (engine or self.engine) == "torch" else "cpu")
-        stepper.load_state_dict(self.state_dict)
-        return stepper.predict_output(X.astype(np.float32))
+        return self._network(engine or self.engine, device).predict_output(X.astype(np.float32))
+
+    def _network(self, engine: str, device: str):
+        """The engine's forward-only network with these weights, built once per engine."""
+        from mlpkit.engines import make_network
+
+        key = (engine, device if engine == "torch" else "cpu")
+        if key not in self._networks:
+            network = make_network(engine, self.spec, self.task, key[1])
+            network.load_state_dict(self.state_dict)
+            self._networks[key] = network
+        return self._networks[key]
 
     def predict_labels(self, output: np.ndarray) -> list[Any]:
         if self.task == "regression":
             return output.tolist()
-        return [self.class_names[i] for i in output.argmax(axis=1)]
+        labels = self.labels
+        return [labels[i] for i in output.argmax(axis=1)]
+
+    def class_indices(self, y: Any, source: str = "y") -> np.ndarray:
+        """The data's labels -> class indices, refusing labels the model never saw."""
+        index = {_label_key(v): i for i, v in enumerate(self.labels)}
+        names = [_label_key(v) for v in np.asarray(y, dtype=object)]
+        unknown = sorted(set(names) - set(index))
+        if unknown:
+            raise InvalidInputError(
+                f"{source} has label(s) {unknown[:5]} that the model was not trained on "
+                f"(known: {', '.join(map(str, self.labels[:20]))}).")
+        return np.array([index[n] for n in names], dtype=np.int64)
+
+
+def _label_key(value: Any) -> str:
+    """One spelling per label: 3, 3.0 and np.int64(3) are the same class; "3" too (a CSV)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+def _plain(value: Any) -> Any:
+    """Option values as JSON: tuples become lists, dict keys strings."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value

@@ -134,7 +134,8 @@ def test_content_errors(tmp_path):
         "Columns: age, color, income.")
     assert error(path=path, encode_categorical=False) == (
         f"Feature column 'color' in '{p}' holds text; one-hot encode it with "
-        "encode_categorical=True (--encode-categorical) or leave it out with features=[...].")
+        "encode_categorical=True (--data-option encode_categorical=true) or leave it out with "
+        "features=[...].")
     assert error(path=path, impute="avg") == (
         "impute must be one of 'mean', 'median', 'drop' or None, got 'avg'.")
     assert error(path=path, target="color", task="regression") == (

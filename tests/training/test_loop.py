@@ -5,13 +5,14 @@ import math
 import numpy as np
 import pytest
 
-from mlpkit.config import MLPSpec, TrainConfig
+from mlpkit.config import MLPSpec, RunConfig, TrainConfig
 from mlpkit.data import Standardizer, load_dataset
+from mlpkit.data.schema import Schema
 from mlpkit.engines import make_stepper
 from mlpkit.errors import InvalidInputError
 from mlpkit.numpy_engine.models import build_mlp as build_numpy
-from mlpkit.training.callbacks import EarlyStopping, LearningRateSchedule
-from mlpkit.training.loop import fit, sample_weights
+from mlpkit.training.loop import fit
+from mlpkit.training.session import Session, sample_weights
 
 torch = pytest.importorskip("torch")
 
@@ -23,11 +24,20 @@ def moons():
     return scaler.transform(data.X_train), data.y_train, scaler.transform(data.X_test), data.y_test
 
 
+def session_for(engine, config, spec, task="classification"):
+    """A session training ``spec`` on already-scaled data (the holdout is the session's)."""
+    run_config = RunConfig(hidden=spec.hidden, activation=spec.activation, init=spec.init,
+                           dropout=spec.dropout, scale=False, engine=engine, device="cpu",
+                           train=config)
+    names = [f"x{i}" for i in range(spec.n_inputs)]
+    classes = [str(c) for c in range(spec.n_outputs)] if task == "classification" else []
+    return Session(run_config, Schema(task, names, classes))
+
+
 def run(engine, X, y, config, spec=None, callbacks=()):
-    spec = spec or MLPSpec(2, 2, (16, 16))
-    stepper = make_stepper(engine, spec, "classification", config, "cpu")
-    state = fit(stepper, X, y, config, n_classes=2, callbacks=callbacks)
-    return stepper, state
+    session = session_for(engine, config, spec or MLPSpec(2, 2, (16, 16)))
+    state = session.fit(session.prepare(X, y), callbacks)
+    return session.stepper, state
 
 
 def test_same_seed_same_initial_weights_in_both_engines():
@@ -94,7 +104,7 @@ def test_full_batch_takes_one_step_per_epoch(moons):
 def test_early_stopping_stops_and_restores_the_best_weights(moons):
     X, y, *_ = moons
     config = TrainConfig(epochs=200, lr=0.05, patience=3, seed=0)
-    stepper, state = run("numpy", X, y, config, callbacks=[EarlyStopping(3)])
+    stepper, state = run("numpy", X, y, config)      # patience: the session adds the callback
     assert len(state.history) < 200
     best = min(state.history, key=lambda r: r["val_loss"])
     assert state.best_epoch == best["epoch"] == len(state.history) - 3
@@ -121,7 +131,7 @@ def test_schedules_change_the_learning_rate(moons):
               ("cosine", lambda lrs: lrs[0] == 0.1 and all(np.diff(lrs) < 0)))
     for kind, check in checks:
         config = TrainConfig(epochs=9, lr=0.1, optimizer="sgd", schedule=kind)
-        _, state = run("numpy", X, y, config, callbacks=[LearningRateSchedule(kind, 0.1)])
+        _, state = run("numpy", X, y, config)
         assert check(state.history.column("lr")), (kind, state.history.column("lr"))
 
 
@@ -161,8 +171,8 @@ def test_regression_trains_with_mse():
     y = (data.y_train - y_mean) / y_std
     config = TrainConfig(epochs=40, lr=0.01)
     for engine in ("numpy", "torch"):
-        stepper = make_stepper(engine, MLPSpec(10, 1, (32,)), "regression", config, "cpu")
-        state = fit(stepper, scaler.transform(data.X_train), y.astype(np.float32), config)
+        session = session_for(engine, config, MLPSpec(10, 1, (32,)), "regression")
+        state = session.fit(session.prepare(scaler.transform(data.X_train), y.astype(np.float32)))
         assert state.history[0]["train_accuracy"] is None
         assert state.history[-1]["val_loss"] < 0.7 and not math.isnan(state.history[-1]["val_loss"])
 
@@ -176,7 +186,7 @@ def test_data_loader_path_trains_exactly_like_the_device_path(moons):
     results = []
     for data_loader in (False, True):
         stepper = make_stepper("torch", spec, "classification", config, "cpu", data_loader)
-        state = fit(stepper, X, y, config, n_classes=2, sample_weight=weights)
+        state = fit(stepper, X, y, config, weights=weights)
         results.append((state.history.column("train_loss"), stepper.state_dict()))
     assert results[0][0] == results[1][0]
     for key, value in results[0][1].items():

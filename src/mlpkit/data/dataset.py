@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from mlpkit.data.schema import Schema
+
 Task = Literal["classification", "regression"]
 
 
@@ -14,8 +16,10 @@ Task = Literal["classification", "regression"]
 class Dataset:
     """Features are float32 ``(n, n_features)``; targets int64 class indices or float32 values.
 
-    ``class_names[i]`` is the label behind class index ``i``; ``encoder`` (CSV data only)
-    turns raw table rows into the feature columns, so prediction repeats training's encoding.
+    ``class_names[i]`` names class index ``i`` and ``class_values[i]`` is its label as the
+    data has it (the integers of a built-in set's target, a CSV's own labels); ``encoder`` (CSV
+    data only) turns raw table rows into the feature columns, so prediction repeats training's
+    encoding.
     """
 
     name: str
@@ -28,6 +32,14 @@ class Dataset:
     task: Task
     description: str
     encoder: Any = field(default=None, repr=False)
+    class_values: list | None = None     # None: the class indices themselves
+    target: str | None = None
+
+    def schema(self) -> Schema:
+        """What a model trained on this data must remember of it."""
+        return Schema(self.task, list(self.feature_names), list(self.class_names),
+                      self.class_values, None if self.encoder is None else
+                      [c.name for c in self.encoder.columns], self.encoder, self.target)
 
     @property
     def n_features(self) -> int:

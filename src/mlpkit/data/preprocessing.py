@@ -48,6 +48,10 @@ class Standardizer:
         out /= self.scale
         return out
 
+    def inverse_transform(self, X: np.ndarray) -> np.ndarray:
+        """Scaled features back in the data's own units."""
+        return X * self.scale + self.mean
+
     def to_dict(self) -> dict[str, list[float]]:
         return {"mean": self.mean.tolist(), "scale": self.scale.tolist()}
 

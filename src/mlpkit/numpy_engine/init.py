@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mlpkit.registry import resolve
+from mlpkit.lookup import resolve
 
 Initializer = Callable[[np.random.Generator, tuple[int, int], np.dtype], np.ndarray]
 

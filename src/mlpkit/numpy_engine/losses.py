@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlpkit.errors import InvalidInputError
-from mlpkit.registry import resolve
+from mlpkit.lookup import resolve
 
 
 class Loss:

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 import numpy as np
 
 from mlpkit.errors import InvalidParameterError
+from mlpkit.lookup import resolve
 from mlpkit.numpy_engine.module import Parameter
-from mlpkit.registry import resolve
 from mlpkit.validation import check_non_negative, check_positive
 
 
@@ -23,9 +23,17 @@ class Optimizer:
             raise InvalidParameterError("The optimizer got an empty parameter list.")
         check_positive(lr, "lr")
         check_non_negative(weight_decay, "weight_decay")
-        self.lr = lr
+        self.param_groups = [{"lr": lr}]     # as torch.optim, so schedules treat both alike
         self.weight_decay = weight_decay
         self.state: list[dict] = [{} for _ in self.params]
+
+    @property
+    def lr(self) -> float:
+        return self.param_groups[0]["lr"]
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self.param_groups[0]["lr"] = value
 
     def zero_grad(self) -> None:
         for p in self.params:

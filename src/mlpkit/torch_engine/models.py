@@ -2,7 +2,9 @@
 
 The weights are drawn by the NumPy engine's initialisers from the same Generator and copied
 in, so one seed gives identical initial weights in both engines and the state-dict keys
-(``0.weight``, ``0.bias``, ``2.weight``, ...) are the same.
+(``0.weight``, ``0.bias``, ``2.weight``, ...) are the same. The layers are made on the meta
+device and then given memory, so building a network never draws from PyTorch's global
+generator (``nn.Linear`` would, to initialise weights that are replaced anyway).
 """
 
 from __future__ import annotations
@@ -17,17 +19,26 @@ from mlpkit.numpy_engine.models import build_mlp as build_numpy_mlp
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "identity": nn.Identity}
 
 
-def build_mlp(spec: MLPSpec, rng: np.random.Generator | int | None = None,
+def empty_mlp(spec: MLPSpec, device: torch.device | str = "cpu",
               dtype: torch.dtype = torch.float32) -> nn.Sequential:
+    """The layers with uninitialised weights on ``device``: to be loaded."""
     layers: list[nn.Module] = []
-    for kind, *args in spec.layers():
-        if kind == "linear":
-            layers.append(nn.Linear(args[0], args[1], dtype=dtype))
-        elif kind == "activation":
-            layers.append(ACTIVATIONS[args[0]]())
-        else:
-            layers.append(nn.Dropout(args[0]))
-    model = nn.Sequential(*layers)
+    with torch.device("meta"):
+        for kind, *args in spec.layers():
+            if kind == "linear":
+                layers.append(nn.Linear(args[0], args[1], dtype=dtype))
+            elif kind == "activation":
+                layers.append(ACTIVATIONS[args[0]]())
+            else:
+                layers.append(nn.Dropout(args[0]))
+    return nn.Sequential(*layers).to_empty(device=device)
+
+
+def build_mlp(spec: MLPSpec, rng: np.random.Generator | int | None = None,
+              dtype: torch.dtype = torch.float32,
+              device: torch.device | str = "cpu") -> nn.Sequential:
+    """The network with initial weights drawn from ``rng`` by the NumPy initialisers."""
+    model = empty_mlp(spec, device, dtype)
     initial = build_numpy_mlp(spec, rng, dtype=np.float64).state_dict()
     model.load_state_dict({k: torch.from_numpy(v).to(dtype) for k, v in initial.items()})
     return model

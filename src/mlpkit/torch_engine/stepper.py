@@ -7,55 +7,102 @@ keeps the arrays in host memory instead and feeds the same batches through a
 ``torch.utils.data.DataLoader`` over a ``TensorDataset`` (the loop's batches are its batch
 sampler), for data that does not fit on the device; it is slower (1.9x measured on MNIST).
 
-Weights come from the seed through the NumPy initialisers; dropout masks can only come from
-PyTorch's global generator, so the stepper seeds it (``torch.manual_seed``) once, when built.
+Weights come from the seed through the NumPy initialisers. Dropout masks can only come from
+PyTorch's global generator, so the stepper keeps its own generator state (seeded from the
+config) and lends it to the global generator for each epoch only (``fork_rng``): training is
+reproducible and the caller's random stream is left as it was.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import torch
 from torch import nn
 
 from mlpkit.config import MLPSpec, TrainConfig, loss_for
-from mlpkit.torch_engine.models import build_mlp
-from mlpkit.training.stepper import EpochResult
+from mlpkit.torch_engine.models import build_mlp, empty_mlp
+from mlpkit.training.stepper import EpochResult, StepperBase, chunks
 
 OPTIMIZERS = {"sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam,
               "adamw": torch.optim.AdamW}
-EVAL_CHUNK = 8192
 
 
-class TorchStepper:
-    def __init__(self, spec: MLPSpec, task: str, config: TrainConfig,
-                 device: torch.device, data_loader: bool = False) -> None:
+class TorchNetwork:
+    """Forward passes only: no optimizer, and no draw from PyTorch's generators."""
+
+    def __init__(self, spec: MLPSpec, task: str, device: torch.device,
+                 model: nn.Module | None = None) -> None:
         self.classification = task == "classification"
         self.device = device
-        self.data_loader = data_loader
-        self.softmax_mse = self.classification and loss_for(task, config.loss) == "mse"
-        torch.manual_seed(config.seed)
-        self.model = build_mlp(spec, np.random.default_rng(config.seed)).to(device)
-        self.optimizer = OPTIMIZERS[config.optimizer](self.model.parameters(),
-                                                      **config.optimizer_kwargs())
-
-    @property
-    def lr(self) -> float:
-        return self.optimizer.param_groups[0]["lr"]
-
-    @lr.setter
-    def lr(self, value: float) -> None:
-        for group in self.optimizer.param_groups:
-            group["lr"] = value
+        self.model = empty_mlp(spec, device) if model is None else model
 
     def _tensor(self, array: np.ndarray, on_device: bool = True) -> torch.Tensor:
         tensor = torch.from_numpy(np.ascontiguousarray(array))
         return tensor.to(self.device) if on_device else tensor
 
+    @torch.inference_mode()
+    def _outputs(self, X: np.ndarray) -> torch.Tensor:
+        self.model.eval()
+        return torch.cat([self.model(self._tensor(chunk)) for chunk in chunks(X)])
+
+    def predict_output(self, X: np.ndarray) -> np.ndarray:
+        out = self._outputs(X)
+        result = torch.softmax(out, dim=1) if self.classification else out[:, 0]
+        return result.cpu().numpy()
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {k: v.detach().cpu().numpy().copy() for k, v in self.model.state_dict().items()}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        self.model.load_state_dict({k: torch.as_tensor(np.asarray(v, np.float32))
+                                    for k, v in state.items()})
+
+
+class TorchStepper(StepperBase, TorchNetwork):
+    def __init__(self, spec: MLPSpec, task: str, config: TrainConfig,
+                 device: torch.device, data_loader: bool = False) -> None:
+        model = build_mlp(spec, np.random.default_rng(config.seed), device=device)
+        super().__init__(spec, task, device, model)
+        self.data_loader = data_loader
+        self.softmax_mse = self.classification and loss_for(task, config.loss) == "mse"
+        self.optimizer = OPTIMIZERS[config.optimizer](self.model.parameters(),
+                                                      **config.optimizer_kwargs())
+        self._rng = None     # the generator states dropout draws from; None: nothing random
+        if spec.dropout > 0:
+            with torch.random.fork_rng(devices=self._cuda()):
+                torch.manual_seed(config.seed)
+                self._rng = self._global_rng()
+
+    # ---- the random state dropout uses, lent to PyTorch's global generators per epoch
+    def _cuda(self) -> list[torch.device]:
+        return [self.device] if self.device.type == "cuda" else []
+
+    def _global_rng(self) -> dict[str, torch.Tensor]:
+        states = {"cpu": torch.get_rng_state()}
+        if self._cuda():
+            states["cuda"] = torch.cuda.get_rng_state(self.device)
+        return states
+
+    @contextmanager
+    def _own_random_state(self) -> Iterator[None]:
+        if self._rng is None:
+            yield
+            return
+        with torch.random.fork_rng(devices=self._cuda()):
+            torch.set_rng_state(self._rng["cpu"])
+            if "cuda" in self._rng:
+                torch.cuda.set_rng_state(self._rng["cuda"], self.device)
+            try:
+                yield
+            finally:
+                self._rng = self._global_rng()
+
+    # ---- losses
     def _target(self, y: np.ndarray, on_device: bool = True) -> torch.Tensor:
-        target = y if self.classification else y.reshape(-1, 1).astype(np.float32)
-        return self._tensor(target, on_device)
+        return self._tensor(self._target_array(y), on_device)
 
     def _squared_error_inputs(self, out: torch.Tensor, target: torch.Tensor):
         """(prediction, target) for MSE: softmax vs one-hot when a classifier uses MSE."""
@@ -76,6 +123,7 @@ class TorchStepper:
             return nn.functional.cross_entropy(out, target)
         return nn.functional.mse_loss(*self._squared_error_inputs(out, target))
 
+    # ---- training
     def bind(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> None:
         on_device = not self.data_loader      # the DataLoader path keeps host arrays
         self._X = self._tensor(X, on_device)
@@ -98,7 +146,8 @@ class TorchStepper:
 
         tensors = (self._X, self._y) if self._w is None else (self._X, self._y, self._w)
         loader = DataLoader(TensorDataset(*tensors), batch_sampler=[b.tolist() for b in batches],
-                            pin_memory=self.device.type == "cuda")
+                            pin_memory=self.device.type == "cuda",
+                            generator=torch.Generator())   # not a draw from dropout's stream
         for items in loader:
             items = [t.to(self.device, non_blocking=True) for t in items]
             yield items[0], items[1], items[2] if len(items) == 3 else None
@@ -110,29 +159,24 @@ class TorchStepper:
         correct = torch.zeros((), dtype=torch.long, device=self.device)
         seen = 0
         source = self._batches_from_loader if self.data_loader else self._batches_on_device
-        for inputs, target, weight in source(batches):
-            out = model(inputs)
-            if weight is None:
-                loss = self._mean_loss(out, target)
-            else:
-                loss = (self._per_sample_loss(out, target) * weight).sum() / weight.sum()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total += loss.detach() * len(target)
-            if self.classification:
-                correct += (out.argmax(dim=1) == target).sum()
-            seen += len(target)
-            if should_stop():
-                break
+        with self._own_random_state():
+            for inputs, target, weight in source(batches):
+                out = model(inputs)
+                if weight is None:
+                    loss = self._mean_loss(out, target)
+                else:
+                    loss = (self._per_sample_loss(out, target) * weight).sum() / weight.sum()
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                total += loss.detach() * len(target)
+                if self.classification:
+                    correct += (out.argmax(dim=1) == target).sum()
+                seen += len(target)
+                if should_stop():
+                    break
         accuracy = correct.item() / seen if self.classification else None
         return EpochResult(total.item() / seen, accuracy, seen == len(self._X))
-
-    @torch.inference_mode()
-    def _outputs(self, X: np.ndarray) -> torch.Tensor:
-        self.model.eval()
-        return torch.cat([self.model(self._tensor(X[i:i + EVAL_CHUNK]))
-                          for i in range(0, len(X), EVAL_CHUNK)])
 
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
         out = self._outputs(X)
@@ -142,46 +186,25 @@ class TorchStepper:
             if self.classification else None
         return loss, accuracy
 
-    def predict_output(self, X: np.ndarray) -> np.ndarray:
-        out = self._outputs(X)
-        result = torch.softmax(out, dim=1) if self.classification else out[:, 0]
-        return result.cpu().numpy()
-
+    # ---- exact resume
     def training_state(self) -> tuple[dict[str, np.ndarray], dict]:
-        """Weights, optimizer state and PyTorch's generator: what an exact resume needs."""
-        arrays = {f"model/{k}": v for k, v in self.state_dict().items()}
+        """Weights, optimizer state and the dropout generators: what an exact resume needs."""
         saved = self.optimizer.state_dict()
-        scalars: dict[str, dict] = {}
-        for index, state in saved["state"].items():
-            for key, value in state.items():
-                if torch.is_tensor(value) and value.dim() > 0:
-                    arrays[f"optim/{index}/{key}"] = value.detach().cpu().numpy().copy()
-                else:
-                    scalars.setdefault(str(index), {})[key] = float(value)
-        arrays["rng/cpu"] = torch.get_rng_state().numpy().copy()
-        if self.device.type == "cuda":
-            arrays["rng/cuda"] = torch.cuda.get_rng_state(self.device).numpy().copy()
+        optimizer_state = {index: {k: v.detach().cpu().numpy() if torch.is_tensor(v) else v
+                                   for k, v in state.items()}
+                           for index, state in saved["state"].items()}
+        arrays, scalars = self.pack(self.state_dict(), optimizer_state)
+        for name, state in (self._rng or {}).items():
+            arrays[f"rng/{name}"] = state.numpy().copy()
         return arrays, {"param_groups": saved["param_groups"], "scalars": scalars}
 
     def load_training_state(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
-        self.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model/")})
-        state: dict[int, dict] = {}
-        for name, value in arrays.items():
-            if name.startswith("optim/"):
-                _, index, key = name.split("/")
-                tensor = torch.from_numpy(value.copy()).to(self.device)
-                state.setdefault(int(index), {})[key] = tensor
-        for index, values in meta["scalars"].items():
-            for key, value in values.items():
-                state.setdefault(int(index), {})[key] = torch.tensor(value)
+        weights, optimizer_state = self.unpack(arrays, meta["scalars"])
+        self.load_state_dict(weights)
+        state = {index: {k: torch.as_tensor(v).to(self.device) if isinstance(v, np.ndarray)
+                         else torch.tensor(float(v)) for k, v in values.items()}
+                 for index, values in optimizer_state.items()}
         self.optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
-        torch.set_rng_state(torch.from_numpy(arrays["rng/cpu"].copy()))
-        if "rng/cuda" in arrays:
-            torch.cuda.set_rng_state(torch.from_numpy(arrays["rng/cuda"].copy()), self.device)
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        return {k: v.detach().cpu().numpy().copy() for k, v in self.model.state_dict().items()}
-
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        self.model.load_state_dict({k: torch.as_tensor(np.asarray(v, np.float32))
-                                    for k, v in state.items()})
+        if self._rng is not None:
+            self._rng = {name: torch.from_numpy(arrays[f"rng/{name}"].copy())
+                         for name in self._rng}

@@ -1,7 +1,11 @@
 """Callbacks: objects with no-op hooks that the loop calls at fixed points.
 
-A callback that wants training to end sets ``state.stop_training`` (and says why in
-``state.stop_reason``); nothing raises, so the loop always finishes its bookkeeping.
+Lifecycle, per fit: ``reset()`` (forget the previous fit; skipped when a checkpoint was just
+restored), ``on_train_begin``, ``on_epoch_end`` after every epoch, ``on_train_end``. So one
+callback object can serve several fits and behaves the same in each. A callback that wants
+training to end sets ``state.stop_training`` (and says why in ``state.stop_reason``); nothing
+raises, so the loop always finishes its bookkeeping. In a checkpoint a callback's state is
+keyed by ``key`` (its class name unless set; the loop numbers repeats).
 """
 
 from __future__ import annotations
@@ -10,29 +14,18 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
-from mlpkit.training.history import History
-
-
-@dataclass
-class TrainingState:
-    stepper: Any
-    history: History
-    epochs: int
-    stop_training: bool = False
-    stop_reason: str | None = None
-    interrupt_requested: bool = False    # set from a signal handler: stop after this batch
-    interrupted: bool = False
-    best_epoch: int | None = None
-    snapshot: Callable[[], tuple[dict, dict]] | None = None   # everything an exact resume needs
-    extra: dict = field(default_factory=dict)
+from mlpkit.training.state import TrainingState
 
 
 class Callback:
+    key: str | None = None
+
+    def reset(self) -> None:
+        """Forget everything learned in a previous fit."""
+
     def on_train_begin(self, state: TrainingState) -> None:
         pass
 
@@ -57,14 +50,18 @@ def _monitored(record: dict) -> float:
 
 
 class EarlyStopping(Callback):
-    """Stop when the validation loss has not improved for ``patience`` epochs; restore the best."""
+    """Stop when the monitored loss has not improved by ``min_delta`` for ``patience`` epochs.
+
+    It watches the validation loss when there is validation data, and then restores the best
+    weights; otherwise the training loss (convergence, as scikit-learn's MLP), keeping the last
+    weights. ``restore_best=False`` never restores."""
 
     def __init__(self, patience: int, min_delta: float = 0.0, restore_best: bool = True) -> None:
         self.patience, self.min_delta, self.restore_best = patience, min_delta, restore_best
+        self.reset()
 
-    def on_train_begin(self, state: TrainingState) -> None:
-        if not hasattr(self, "best"):           # not restored from a checkpoint
-            self.best, self.best_state, self.wait = math.inf, None, 0
+    def reset(self) -> None:
+        self.best, self.best_state, self.wait = math.inf, None, 0
 
     def state_dict(self) -> tuple[dict[str, np.ndarray], dict]:
         return dict(self.best_state or {}), {"best": self.best, "wait": self.wait}
@@ -77,7 +74,8 @@ class EarlyStopping(Callback):
         value = _monitored(record)
         if value < self.best - self.min_delta:
             self.best, self.wait = value, 0
-            self.best_state = state.stepper.state_dict()
+            if self.restore_best and record.get("val_loss") is not None:
+                self.best_state = state.stepper.state_dict()
             state.best_epoch = record["epoch"]
         else:
             self.wait += 1
@@ -119,10 +117,10 @@ class LearningRateSchedule(Callback):
 
     def __init__(self, kind: str, base_lr: float) -> None:
         self.kind, self.base_lr = kind, base_lr
+        self.reset()
 
-    def on_train_begin(self, state: TrainingState) -> None:
-        if not hasattr(self, "best"):
-            self.best, self.wait = math.inf, 0
+    def reset(self) -> None:
+        self.best, self.wait = math.inf, 0
 
     def state_dict(self) -> tuple[dict[str, np.ndarray], dict]:
         return {}, {"best": self.best, "wait": self.wait}
@@ -154,8 +152,9 @@ class Checkpoint(Callback):
 
     def __init__(self, save: Callable[[TrainingState], None], min_interval: float = 2.0) -> None:
         self.save, self.min_interval = save, min_interval
+        self.reset()
 
-    def on_train_begin(self, state: TrainingState) -> None:
+    def reset(self) -> None:
         self.last = -math.inf
 
     def on_epoch_end(self, state: TrainingState, record: dict) -> None:

@@ -1,7 +1,8 @@
 """fit(): the one training loop, for both engines.
 
-Epochs, seeded reshuffled minibatches, the validation split, sample and class weights,
-history and callbacks live here; the engine's stepper does only the maths of a step.
+Epochs, seeded reshuffled minibatches, validation, history and callbacks live here; the engine's
+stepper does only the maths of a step. What to train on (the holdout, the scaling, the
+per-sample weights) has been decided before, once, by the training session.
 """
 
 from __future__ import annotations
@@ -13,47 +14,20 @@ import numpy as np
 
 from mlpkit.config import TrainConfig
 from mlpkit.data.batching import minibatch_indices
-from mlpkit.data.preprocessing import stratified_split
-from mlpkit.errors import InvalidInputError
-from mlpkit.training.callbacks import Callback, NanGuard, TrainingState
+from mlpkit.training.callbacks import Callback, NanGuard
 from mlpkit.training.history import History
+from mlpkit.training.state import TrainingState
 from mlpkit.training.stepper import Stepper
 
 
-def sample_weights(y: np.ndarray, sample_weight: np.ndarray | None, class_weight,
-                   n_classes: int) -> np.ndarray | None:
-    """Per-sample weights from ``sample_weight`` times ``class_weight`` (None: unweighted)."""
-    weights = None if sample_weight is None else np.asarray(sample_weight, np.float64)
-    if class_weight is None:
-        return weights
-    if class_weight == "balanced":   # n / (k * count_c), as in scikit-learn
-        counts = np.bincount(y, minlength=n_classes).astype(np.float64)
-        per_class = np.where(counts > 0, len(y) / (n_classes * np.maximum(counts, 1)), 0.0)
-    else:
-        per_class = np.ones(n_classes)
-        for cls, weight in class_weight.items():
-            if not 0 <= int(cls) < n_classes:
-                raise InvalidInputError(
-                    f"class_weight names class {cls!r}, but there are {n_classes} classes "
-                    f"(0 to {n_classes - 1}).")
-            per_class[int(cls)] = weight
-    by_class = per_class[y]
-    return by_class if weights is None else by_class * weights
-
-
-def check_batch_size(batch_size: int | None, n_samples: int) -> None:
-    if batch_size is not None and batch_size > n_samples:
-        raise InvalidInputError(
-            f"batch_size {batch_size} is larger than the {n_samples} training samples; use a "
-            "smaller size, or 'full' (--batch-size full) for full-batch gradient descent.")
-
-
-def holdout(X: np.ndarray, y: np.ndarray, fraction: float, seed: int, stratify: bool,
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Row indices (train, validation) of a seeded (stratified) split, and nothing copied yet."""
-    rows = np.arange(len(y))
-    train_rows, val_rows, _, _ = stratified_split(rows, y, fraction, seed, stratify=stratify)
-    return np.sort(train_rows), np.sort(val_rows), rows
+def callback_keys(callbacks: Sequence[Callback]) -> list[str]:
+    """A stable checkpoint key per callback: its ``key`` or class name, repeats numbered."""
+    keys, seen = [], {}
+    for callback in callbacks:
+        base = callback.key or type(callback).__name__
+        seen[base] = seen.get(base, 0) + 1
+        keys.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
+    return keys
 
 
 def snapshot(stepper: Stepper, rng: np.random.Generator, callbacks: Sequence[Callback],
@@ -65,12 +39,11 @@ def snapshot(stepper: Stepper, rng: np.random.Generator, callbacks: Sequence[Cal
     meta = {"epoch": len(state.history), "history": list(state.history),
             "best_epoch": state.best_epoch, "batch_rng": rng.bit_generator.state,
             "stepper": stepper_meta, "callbacks": {}}
-    for callback in callbacks:
+    for key, callback in zip(callback_keys(callbacks), callbacks):
         cb_arrays, values = callback.state_dict()
-        name = type(callback).__name__
         if cb_arrays or values:
-            meta["callbacks"][name] = values
-            arrays.update({f"callback/{name}/{k}": v for k, v in cb_arrays.items()})
+            meta["callbacks"][key] = values
+            arrays.update({f"callback/{key}/{k}": v for k, v in cb_arrays.items()})
     return arrays, meta
 
 
@@ -83,34 +56,25 @@ def restore(saved: tuple[dict[str, np.ndarray], dict], stepper: Stepper,
     rng.bit_generator.state = meta["batch_rng"]
     state.history[:] = meta["history"]
     state.best_epoch = meta["best_epoch"]
-    for callback in callbacks:
-        name = type(callback).__name__
-        if name in meta["callbacks"]:
-            prefix = f"callback/{name}/"
+    for key, callback in zip(callback_keys(callbacks), callbacks):
+        if key in meta["callbacks"]:
+            prefix = f"callback/{key}/"
             callback.load_state_dict({k[len(prefix):]: v for k, v in arrays.items()
-                                      if k.startswith(prefix)}, meta["callbacks"][name])
+                                      if k.startswith(prefix)}, meta["callbacks"][key])
+    state.restored = True
 
 
 def fit(stepper: Stepper, X: np.ndarray, y: np.ndarray, config: TrainConfig, *,
-        n_classes: int = 0, validation: tuple[np.ndarray, np.ndarray] | None = None,
-        sample_weight: np.ndarray | None = None, callbacks: Sequence[Callback] = (),
-        state: TrainingState | None = None,
+        weights: np.ndarray | None = None,
+        validation: tuple[np.ndarray, np.ndarray] | None = None,
+        callbacks: Sequence[Callback] = (), state: TrainingState | None = None,
         resume_from: tuple[dict[str, np.ndarray], dict] | None = None) -> TrainingState:
-    """Train ``stepper`` on (X, y); returns the final state (history, why it stopped).
+    """Train ``stepper`` on (X, y) for ``config.epochs``; returns the final state.
 
+    ``weights`` are per-sample loss weights; ``validation`` is evaluated after every epoch.
     ``resume_from`` is a ``snapshot`` of an earlier, interrupted fit with the same data and
     config: training continues from its epoch as if it had never stopped."""
-    classification = n_classes > 0
-    if validation is None and config.val_fraction > 0:
-        train_rows, val_rows, _ = holdout(X, y, config.val_fraction, config.seed, classification)
-        validation = (X[val_rows], y[val_rows])
-        X, y = X[train_rows], y[train_rows]
-        sample_weight = None if sample_weight is None else np.asarray(sample_weight)[train_rows]
-    check_batch_size(config.batch_size, len(y))
-    weights = sample_weights(y, sample_weight, config.class_weight if classification else None,
-                             n_classes)
     stepper.bind(X, y, weights)
-
     rng = np.random.default_rng(config.seed)
     state = state or TrainingState(stepper=stepper, history=History(), epochs=config.epochs)
     callbacks = [NanGuard(), *callbacks]
@@ -118,6 +82,8 @@ def fit(stepper: Stepper, X: np.ndarray, y: np.ndarray, config: TrainConfig, *,
         restore(resume_from, stepper, rng, callbacks, state)
     state.snapshot = lambda: snapshot(stepper, rng, callbacks, state)
     for callback in callbacks:
+        if not state.restored:
+            callback.reset()
         callback.on_train_begin(state)
     for epoch in range(len(state.history) + 1, config.epochs + 1):
         started = time.perf_counter()

@@ -1,11 +1,19 @@
-"""The small interface an engine supplies to the one training loop."""
+"""The engine contract: what the loop and prediction call, and what both engines share.
+
+An engine supplies a ``Network`` (forward passes only: what a loaded model predicts with; no
+optimizer, no random state touched) and a ``Stepper`` (a network that also trains: the maths
+of an epoch, evaluation, and its exact training state for resume). ``NetworkBase`` and
+``StepperBase`` hold what both engines would otherwise repeat.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import NamedTuple, Protocol
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
+
+EVAL_CHUNK = 8192   # rows per forward pass when predicting: bounds memory on large sets
 
 
 class EpochResult(NamedTuple):
@@ -14,8 +22,19 @@ class EpochResult(NamedTuple):
     completed: bool             # False when should_stop() ended the epoch early
 
 
-class Stepper(Protocol):
-    """Everything engine-specific: the maths of a step and where the arrays live."""
+class Network(Protocol):
+    """A network that predicts: what ``TrainedModel`` needs from an engine."""
+
+    def predict_output(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities (n, n_classes), or predicted values (n,), for scaled X."""
+
+    def state_dict(self) -> dict[str, np.ndarray]: ...
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None: ...
+
+
+class Stepper(Network, Protocol):
+    """A network that trains: everything the loop calls."""
 
     lr: float
 
@@ -29,9 +48,65 @@ class Stepper(Protocol):
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
         """(loss, accuracy) in evaluation mode; accuracy None for regression."""
 
-    def predict_output(self, X: np.ndarray) -> np.ndarray:
-        """Class probabilities (n, n_classes), or predicted values (n,)."""
+    def training_state(self) -> tuple[dict[str, np.ndarray], dict]:
+        """(arrays, plain values): weights, optimizer buffers, random generators."""
 
-    def state_dict(self) -> dict[str, np.ndarray]: ...
+    def load_training_state(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
+        """The inverse of ``training_state``: continue exactly where it was taken."""
 
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None: ...
+
+def chunks(X: np.ndarray) -> Iterator[np.ndarray]:
+    """Rows of X, EVAL_CHUNK at a time."""
+    for start in range(0, len(X), EVAL_CHUNK):
+        yield X[start:start + EVAL_CHUNK]
+
+
+class StepperBase:
+    """The learning rate, regression targets and the packing of training state, once.
+
+    An engine's optimizer keeps ``param_groups`` as ``torch.optim`` does (ours imitates it)."""
+
+    classification: bool
+    optimizer: Any
+
+    @property
+    def lr(self) -> float:
+        return self.optimizer.param_groups[0]["lr"]
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = value
+
+    def _target_array(self, y: np.ndarray) -> np.ndarray:
+        """Class indices as they are; regression values as a float32 column."""
+        return y if self.classification else y.reshape(-1, 1).astype(np.float32)
+
+    @staticmethod
+    def pack(weights: dict[str, np.ndarray], optimizer_state: dict[int, dict[str, Any]],
+             ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
+        """Weights and per-parameter optimizer state -> (named arrays, scalars by parameter)."""
+        arrays = {f"model/{k}": v for k, v in weights.items()}
+        scalars: dict[str, dict[str, Any]] = {}
+        for index, entries in optimizer_state.items():
+            for key, value in entries.items():
+                if isinstance(value, np.ndarray) and value.ndim > 0:
+                    arrays[f"optim/{index}/{key}"] = value.copy()
+                else:
+                    scalars.setdefault(str(index), {})[key] = \
+                        value.item() if isinstance(value, np.ndarray | np.generic) else value
+        return arrays, scalars
+
+    @staticmethod
+    def unpack(arrays: dict[str, np.ndarray], scalars: dict[str, dict[str, Any]],
+               ) -> tuple[dict[str, np.ndarray], dict[int, dict[str, Any]]]:
+        """The inverse of ``pack``."""
+        weights = {k[6:]: v for k, v in arrays.items() if k.startswith("model/")}
+        state: dict[int, dict[str, Any]] = {}
+        for name, value in arrays.items():
+            if name.startswith("optim/"):
+                _, index, key = name.split("/")
+                state.setdefault(int(index), {})[key] = value.copy()
+        for index, values in scalars.items():
+            state.setdefault(int(index), {}).update(values)
+        return weights, state

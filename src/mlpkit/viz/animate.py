@@ -8,12 +8,14 @@ so an animation costs well under a second to write.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from mlpkit.errors import InvalidInputError
-from mlpkit.training.callbacks import Callback, TrainingState
+from mlpkit.training.callbacks import Callback
+from mlpkit.training.state import TrainingState
 from mlpkit.viz.plots import region_grid
 
 MAX_FRAMES = 60
@@ -23,22 +25,30 @@ PALETTE = np.array([[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40]
 
 
 class DecisionBoundaryAnimation(Callback):
-    """Snapshot the predicted regions every k epochs; ``save(path)`` writes the GIF."""
+    """Snapshot the predicted regions every k epochs; ``save(path)`` writes the GIF.
+
+    ``X`` is in the data's own units; ``to_inputs`` maps such points to what the network
+    reads (the run's scaler), so the picture shows the units the user knows."""
 
     def __init__(self, X: np.ndarray, y: np.ndarray, epochs: int, resolution: int = 120,
-                 size: int = 360) -> None:
+                 size: int = 360,
+                 to_inputs: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
         if X.ndim != 2 or X.shape[1] != 2:
             raise InvalidInputError(
                 f"An animation of the decision boundary needs 2-D data; this data has "
                 f"{X.shape[1]} features.")
         self.X, self.y, self.resolution, self.size = X, y, resolution, size
+        self.to_inputs = to_inputs or (lambda points: points)
         self.every = max(1, math.ceil(epochs / MAX_FRAMES))
         self.xx, self.yy, self.grid = region_grid(X, resolution)
+        self.reset()
+
+    def reset(self) -> None:
         self.frames: list[tuple[int, np.ndarray]] = []
 
     def on_epoch_end(self, state: TrainingState, record: dict) -> None:
         if record["epoch"] % self.every == 0 or record["epoch"] == 1:
-            regions = state.stepper.predict_output(self.grid).argmax(axis=1)
+            regions = state.stepper.predict_output(self.to_inputs(self.grid)).argmax(axis=1)
             self.frames.append((record["epoch"], regions.reshape(self.xx.shape)))
 
     def _frame(self, epoch: int, regions: np.ndarray):

@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from mlpkit.data import builtin, mnist, synthetic, tabular
+from mlpkit.data import builtin, csv_dataset, mnist, synthetic
 from mlpkit.data.dataset import Dataset
 from mlpkit.data.preprocessing import stratified_split
 from mlpkit.errors import InvalidParameterError
-from mlpkit.registry import resolve
+from mlpkit.lookup import resolve
 
 
 @dataclass(frozen=True)
@@ -106,8 +106,8 @@ ENTRIES: dict[str, Entry] = {
     **{n: _bundled_entry(n) for n in builtin.BUNDLED},
     "mnist": _idx_entry("mnist"),
     "fashion_mnist": _idx_entry("fashion-mnist"),
-    "csv": Entry("csv", "your own CSV file (path=..., target=...)", tabular.load_csv,
-                 tuple(inspect.signature(tabular.load_csv).parameters)),
+    "csv": Entry("csv", "your own CSV file (path=..., target=...)", csv_dataset.load_csv,
+                 tuple(inspect.signature(csv_dataset.load_csv).parameters)),
 }
 
 

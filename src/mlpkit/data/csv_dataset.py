@@ -1,0 +1,179 @@
+"""The user's own CSV files as a Dataset: features, a target, the task, a remembered encoding."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import numpy as np
+
+from mlpkit.data.csv_reader import read_csv
+from mlpkit.data.encoding import TabularEncoder, file_lines, refuse_non_finite
+from mlpkit.errors import InvalidInputError, InvalidParameterError
+
+MAX_INTEGER_CLASSES = 20  # an integer target with more distinct values is taken as regression
+IMPUTE_CHOICES = (None, "mean", "median", "drop")
+
+
+def _unknown_column(kind: str, name: str, columns: list[str], path: Path) -> InvalidInputError:
+    close = difflib.get_close_matches(name, columns, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return InvalidInputError(
+        f"{kind} column {name!r} is not in '{path}'.{hint} Columns: {', '.join(columns)}."
+    )
+
+
+def _refuse_missing_target(series, name: str, path: Path | str) -> None:
+    rows = series.isna().to_numpy().nonzero()[0]
+    if rows.size:
+        raise InvalidInputError(
+            f"Target column {name!r} in '{path}' has missing values "
+            f"({file_lines(series.index[rows])}); remove those rows or pass impute='drop' "
+            "(--impute drop)."
+        )
+
+
+def infer_task(series) -> tuple[str, str]:
+    """Classification for text, booleans and few distinct integers; else regression, and why."""
+    import pandas as pd
+
+    values = series.dropna()
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return "classification", "its values are labels"
+    n_distinct = values.nunique()
+    integral = bool(np.all(np.mod(values.to_numpy(dtype=np.float64), 1) == 0))
+    if integral and n_distinct <= MAX_INTEGER_CLASSES:
+        return "classification", f"{n_distinct} distinct whole numbers"
+    return "regression", (f"{n_distinct} distinct numeric values; pass task='classification' "
+                          "to override")
+
+
+def _label_values(series) -> list:
+    """Target values as plain Python labels: whole floats become ints, mixed types strings."""
+    import pandas as pd
+
+    values = series.tolist()
+    if pd.api.types.is_float_dtype(series) and np.all(np.mod(series.to_numpy(), 1) == 0):
+        return [int(v) for v in values]
+    if pd.api.types.is_numeric_dtype(series):
+        return values
+    return [str(v) for v in values]
+
+
+def load_csv(path: str | Path, target: str | None = None, test_path: str | Path | None = None,
+             test_size: float = 0.2, features: list[str] | None = None,
+             impute: str | None = None, task: str | None = None,
+             encode_categorical: bool = True, random_state: int | None = 0):
+    """A Dataset from a CSV file (and an optional separate test CSV with the same columns)."""
+    from mlpkit.data.dataset import Dataset
+    from mlpkit.data.preprocessing import stratified_split
+
+    if impute not in IMPUTE_CHOICES:
+        raise InvalidParameterError(
+            f"impute must be one of 'mean', 'median', 'drop' or None, got {impute!r}.")
+    if task not in (None, "classification", "regression"):
+        raise InvalidParameterError(
+            f"task must be 'classification' or 'regression', got {task!r}.")
+    path = Path(path).expanduser()
+    frame = read_csv(path)
+    columns = [str(c) for c in frame.columns]
+    target = columns[-1] if target is None else target
+    if target not in columns:
+        raise _unknown_column("Target", target, columns, path)
+    features = [c for c in columns if c != target] if features is None else list(features)
+    for name in features:
+        if name not in columns or name == target:
+            raise _unknown_column("Feature", name, [c for c in columns if c != target], path)
+    if not features:
+        raise InvalidInputError(f"'{path}' has no feature columns besides the target {target!r}.")
+
+    test_frame = None
+    if test_path is not None:
+        test_path = Path(test_path).expanduser()
+        test_frame = read_csv(test_path)
+        test_columns = [str(c) for c in test_frame.columns]
+        if set(test_columns) != set(columns):
+            raise InvalidInputError(
+                f"Test CSV '{test_path}' has other columns than '{path}': missing "
+                f"{sorted(set(columns) - set(test_columns))}, extra "
+                f"{sorted(set(test_columns) - set(columns))}."
+            )
+    if impute == "drop":
+        frame = frame.dropna(subset=[*features, target])
+        test_frame = None if test_frame is None else test_frame.dropna(subset=[*features, target])
+        if frame.empty or (test_frame is not None and test_frame.empty):
+            raise InvalidInputError(f"No rows are left in '{path}' after dropping missing values.")
+    _refuse_missing_target(frame[target], target, path)
+    if test_frame is not None:
+        _refuse_missing_target(test_frame[target], target, test_path)
+
+    import pandas as pd
+
+    inferred, reason = infer_task(frame[target])
+    if task is None:
+        task = inferred
+    elif task != inferred:
+        reason = f"forced by task={task!r}"
+    if task == "regression" and not pd.api.types.is_numeric_dtype(frame[target]):
+        raise InvalidInputError(
+            f"Target column {target!r} in '{path}' holds text; it cannot be a regression target.")
+
+    labels = _label_values(frame[target])
+    if task == "classification":
+        class_values = sorted(set(labels))
+        if len(class_values) < 2:
+            raise InvalidInputError(
+                f"Target column {target!r} in '{path}' has a single class ({class_values[0]!r}); "
+                "classification needs at least two."
+            )
+        class_names = [str(v) for v in class_values]
+    else:
+        class_names, class_values = [], None
+
+    if test_frame is None:
+        rows = np.arange(len(frame))
+        train_rows, test_rows, _, _ = stratified_split(   # on labels, so errors can name them
+            rows, np.asarray(labels), test_size, random_state,
+            stratify=task == "classification")
+        train_frame, test_frame = frame.iloc[np.sort(train_rows)], frame.iloc[np.sort(test_rows)]
+        test_source = path
+    else:
+        train_frame, test_source = frame, test_path
+
+    encoder = TabularEncoder.fit(train_frame, features, encode_categorical, impute, path)
+    X_train = encoder.transform(train_frame, path)
+    X_test = encoder.transform(test_frame, test_source)
+    y_train = _encode_target(train_frame[target], task, class_names, path, target)
+    y_test = _encode_target(test_frame[target], task, class_names, test_source, target)
+    return Dataset(
+        name=f"csv:{path.name}", X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test,
+        feature_names=encoder.feature_names, class_names=class_names, task=task,
+        description=f"CSV '{path.name}', target {target!r}: {task} ({reason})", encoder=encoder,
+        class_values=class_values, target=target,
+    )
+
+
+def _encode_target(series, task: str, class_names: list[str], path, target: str) -> np.ndarray:
+    """Class indices for classification (refusing labels never seen), float32 for regression."""
+    if task == "regression":
+        import pandas as pd
+
+        values = pd.to_numeric(series, errors="coerce")
+        bad = values.isna().to_numpy().nonzero()[0]
+        if bad.size:
+            raise InvalidInputError(
+                f"Target column {target!r} in '{path}' must be numeric for regression, but holds "
+                f"{series.iloc[bad[0]]!r} ({file_lines(series.index[bad])})."
+            )
+        y = values.to_numpy(dtype=np.float64)
+        refuse_non_finite(y[:, None], [target], series.index, path)
+        return y.astype(np.float32)
+    names = [str(v) for v in _label_values(series)]
+    index_of = {name: i for i, name in enumerate(class_names)}
+    unseen = sorted(set(names) - set(index_of))
+    if unseen:
+        raise InvalidInputError(
+            f"'{path}' has target label(s) {unseen[:5]} that the training data never had "
+            f"(known: {', '.join(class_names)})."
+        )
+    return np.array([index_of[n] for n in names], dtype=np.int64)

@@ -1,0 +1,166 @@
+"""THE assembly of a training run: every door (command line, estimators) trains through here.
+
+A ``Session`` is built from a ``RunConfig`` and the data's ``Schema``: it makes the spec and
+the engine's stepper (checking both before any data moves), ``prepare`` holds out the
+validation rows, fits the scaler on the training rows and turns class weights into per-sample
+weights (once, whoever calls), ``fit`` adds the callbacks the options ask for, sets the thread
+limit and runs the one loop, and ``model()`` is the ``TrainedModel`` every door predicts with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from mlpkit.config import MLPSpec, RunConfig
+from mlpkit.data.preprocessing import Standardizer, stratified_split
+from mlpkit.data.schema import Schema
+from mlpkit.engines import default_engine, make_stepper, thread_limit
+from mlpkit.errors import InvalidInputError
+from mlpkit.model import TrainedModel
+from mlpkit.training.callbacks import (
+    Callback,
+    Checkpoint,
+    EarlyStopping,
+    LearningRateSchedule,
+    ProgressBar,
+)
+from mlpkit.training.history import History
+from mlpkit.training.interrupt import stop_after_batch_on_signals
+from mlpkit.training.loop import fit
+from mlpkit.training.state import TrainingState
+
+
+@dataclass
+class Split:
+    """The arrays one fit trains on, scaled: training rows, their weights, validation rows."""
+
+    X: np.ndarray
+    y: np.ndarray
+    weights: np.ndarray | None
+    X_val: np.ndarray | None
+    y_val: np.ndarray | None
+
+    @property
+    def validation(self) -> tuple[np.ndarray, np.ndarray] | None:
+        return None if self.X_val is None else (self.X_val, self.y_val)
+
+
+def holdout(y: np.ndarray, fraction: float, seed: int, stratify: bool,
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted row indices (train, validation) of a seeded, stratified split."""
+    rows = np.arange(len(y))
+    train_rows, val_rows, _, _ = stratified_split(rows, y, fraction, seed, stratify=stratify)
+    return np.sort(train_rows), np.sort(val_rows)
+
+
+def sample_weights(y: np.ndarray, sample_weight: np.ndarray | None, class_weight,
+                   n_classes: int) -> np.ndarray | None:
+    """Per-sample weights from ``sample_weight`` times ``class_weight`` (None: unweighted)."""
+    weights = None if sample_weight is None else np.asarray(sample_weight, np.float64)
+    if class_weight is None:
+        return weights
+    if class_weight == "balanced":   # n / (k * count_c), as in scikit-learn
+        counts = np.bincount(y, minlength=n_classes).astype(np.float64)
+        per_class = np.where(counts > 0, len(y) / (n_classes * np.maximum(counts, 1)), 0.0)
+    else:
+        per_class = np.ones(n_classes)
+        for cls, weight in class_weight.items():
+            if not 0 <= int(cls) < n_classes:
+                raise InvalidInputError(
+                    f"class_weight names class {cls!r}, but there are {n_classes} classes "
+                    f"(0 to {n_classes - 1}).")
+            per_class[int(cls)] = weight
+    by_class = per_class[y]
+    return by_class if weights is None else by_class * weights
+
+
+def check_batch_size(batch_size: int | None, n_samples: int) -> None:
+    if batch_size is not None and batch_size > n_samples:
+        raise InvalidInputError(
+            f"batch_size {batch_size} is larger than the {n_samples} training samples; use a "
+            "smaller size, or 'full' (--batch-size full) for full-batch gradient descent.")
+
+
+class Session:
+    """One model in training: build it, ``prepare`` data, ``fit`` (again, to continue)."""
+
+    def __init__(self, config: RunConfig, schema: Schema) -> None:
+        self.config = replace(config, engine=config.engine or default_engine(config.device))
+        self.schema = schema
+        self.spec = MLPSpec(len(schema.feature_names), schema.n_outputs, config.hidden,
+                            config.activation, config.init, config.dropout)
+        self.stepper = make_stepper(self.config.engine, self.spec, schema.task, config.train,
+                                    config.device, config.data_loader)
+        self.scaler: Standardizer | None = None
+        self.history = History()
+        self.seconds = 0.0
+
+    @property
+    def classification(self) -> bool:
+        return self.schema.task == "classification"
+
+    def prepare(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None,
+                copy: bool = True) -> Split:
+        """Hold out validation rows (``val_fraction``), fit the scaler on the training rows
+        (first call only: later calls continue the same model), scale, weight. ``copy=False``
+        lets the session scale arrays it was given in place (the caller's loss)."""
+        train = self.config.train
+        X_val = y_val = None
+        if train.val_fraction > 0:
+            train_rows, val_rows = holdout(y, train.val_fraction, train.seed, self.classification)
+            X_val, y_val = X[val_rows], y[val_rows]
+            X, y = X[train_rows], y[train_rows]          # fresh arrays: ours to scale in place
+            sample_weight = None if sample_weight is None else \
+                np.asarray(sample_weight)[train_rows]
+            copy = False
+        check_batch_size(train.batch_size, len(y))
+        if self.config.scale:
+            if self.scaler is None:
+                self.scaler = Standardizer.fit(X)
+            X = self.scaler.transform(X, copy=copy)
+            X_val = None if X_val is None else self.scaler.transform(X_val, copy=False)
+        weights = sample_weights(y, sample_weight,
+                                 train.class_weight if self.classification else None,
+                                 self.schema.n_outputs)
+        return Split(X, y, weights, X_val, y_val)
+
+    def fit(self, split: Split, callbacks: Sequence[Callback] = (), *,
+            progress: bool | None = False, handle_signals: bool = False,
+            checkpoint: Callable[[TrainingState], None] | None = None,
+            resume_from: tuple[dict, dict] | None = None, epochs: int | None = None,
+            batch_seed: int | None = None) -> TrainingState:
+        """Train on ``split`` with the options' callbacks, then ``callbacks``, then the
+        checkpoint and progress bar. ``epochs`` and ``batch_seed`` override the config's (to
+        continue a model one epoch at a time); ``handle_signals``: Ctrl-C / SIGTERM stop after
+        the batch (the command line's behaviour)."""
+        import time
+
+        train = replace(self.config.train, epochs=epochs or self.config.train.epochs,
+                        seed=self.config.train.seed if batch_seed is None else batch_seed)
+        chain: list[Callback] = []
+        if train.schedule:
+            chain.append(LearningRateSchedule(train.schedule, train.lr))
+        if train.patience:
+            chain.append(EarlyStopping(train.patience, min_delta=train.tol))
+        chain += list(callbacks)
+        if checkpoint is not None:
+            chain.append(Checkpoint(checkpoint, self.config.checkpoint_every))
+        chain.append(ProgressBar(disable=None if progress is None else not progress))
+        state = TrainingState(stepper=self.stepper, history=self.history, epochs=train.epochs)
+        signals = stop_after_batch_on_signals(state) if handle_signals else nullcontext()
+        started = time.perf_counter()
+        with signals, thread_limit(self.config.engine, self.config.threads):
+            fit(self.stepper, split.X, split.y, train, weights=split.weights,
+                validation=split.validation, callbacks=chain, state=state,
+                resume_from=resume_from)
+        self.seconds += time.perf_counter() - started
+        return state
+
+    def model(self) -> TrainedModel:
+        """The model as it stands: network, weights, preprocessing, schema, options."""
+        return TrainedModel(self.spec, self.stepper.state_dict(), self.schema, self.scaler,
+                            self.config.engine, self.config.option_values())
