@@ -187,3 +187,34 @@ def test_run_folders_are_numbered_per_dataset_and_csv_runs_are_named_after_the_f
     assert create_run_folder(None, "runs", "moons").name == "moons-001"
     assert create_run_folder(None, "runs", "moons").name == "moons-002"
     assert create_run_folder(None, "runs", "csv:patients.csv").name == "patients-001"
+
+
+def test_predict_into_a_folder_that_does_not_exist_creates_it(blobs_run, tmp_path, capsys):
+    pd.DataFrame({"x0": [0.0, 3.0], "x1": [1.0, -2.0]}).to_csv(tmp_path / "p.csv", index=False)
+    target = tmp_path / "new" / "dir" / "out.csv"
+    assert cli("predict", str(blobs_run), str(tmp_path / "p.csv"), "-o", str(target)) == 0
+    assert len(pd.read_csv(target)) == 2
+    (tmp_path / "file").write_text("not a folder")
+    assert cli("predict", str(blobs_run), str(tmp_path / "p.csv"), "-o",
+               str(tmp_path / "file" / "out.csv")) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"mlpkit: error: Cannot write '{tmp_path / 'file' / 'out.csv'}': a folder or file is in "
+        "the way; choose another -o.")
+
+
+def test_data_options_read_booleans_numbers_and_text():
+    from mlpkit.cli import _key_value
+
+    assert _key_value("encode_categorical=False") == ("encode_categorical", False)
+    assert _key_value("shuffle=true") == ("shuffle", True)
+    assert _key_value("n_samples=500") == ("n_samples", 500)
+    assert _key_value("noise=0.25") == ("noise", 0.25)
+    assert _key_value("target=Falsehood") == ("target", "Falsehood")
+
+
+def test_data_option_false_reaches_the_loader(tmp_path, capsys):
+    pd.DataFrame({"color": ["red", "blue"] * 20, "y": [0, 1] * 20}).to_csv(tmp_path / "c.csv",
+                                                                           index=False)
+    assert cli("train", "--csv", str(tmp_path / "c.csv"), "--data-option",
+               "encode_categorical=False", "--out", str(tmp_path / "r"), "--quiet") == 2
+    assert "holds text; one-hot encode it" in capsys.readouterr().err

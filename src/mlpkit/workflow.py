@@ -235,7 +235,7 @@ def _numeric_target(series, target: str, path: str) -> np.ndarray:
     if values.isna().any():
         raise InvalidInputError(f"Target column {target!r} in '{path}' must be numeric, with no "
                                 "missing values, to evaluate a regression model.")
-    return values.to_numpy(dtype=np.float32)
+    return values.to_numpy(dtype=np.float64)     # the file's precision, as Python's score
 
 
 def predict(folder: str | Path, input_csv: str | Path, output_csv: str | Path,

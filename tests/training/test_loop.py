@@ -218,3 +218,33 @@ def test_regression_refuses_cross_entropy():
     with pytest.raises(InvalidParameterError) as info:
         make_stepper("numpy", MLPSpec(2, 1), "regression", TrainConfig(loss="cross_entropy"))
     assert str(info.value) == "A regression target trains with loss 'mse', not 'cross_entropy'."
+
+
+def test_two_callbacks_of_one_class_keep_separate_checkpoint_entries(moons):
+    from mlpkit.training.callbacks import Callback, EarlyStopping
+
+    class Snap(Callback):
+        def on_epoch_end(self, state, record):
+            self.saved = state.snapshot()
+
+    X, y, X_val, y_val = moons
+    config = TrainConfig(epochs=6, lr=0.01, seed=0)
+    stepper = make_stepper("numpy", MLPSpec(2, 2, (8,)), "classification", config, "cpu")
+    loose, strict, snap = EarlyStopping(50), EarlyStopping(50, min_delta=10.0), Snap()
+    fit(stepper, X, y, config, validation=(X_val, y_val), callbacks=[loose, strict, snap])
+    arrays, meta = snap.saved
+    loose_wait = meta["callbacks"]["EarlyStopping"]["wait"]
+    assert loose_wait < 6 and loose_wait == loose.wait
+    assert meta["callbacks"]["EarlyStopping#2"]["wait"] == 6       # never improved by 10
+    assert any(k.startswith("callback/EarlyStopping/") for k in arrays)
+
+    from mlpkit.training.callbacks import NanGuard
+    from mlpkit.training.history import History
+    from mlpkit.training.loop import restore
+    from mlpkit.training.state import TrainingState
+
+    again = [EarlyStopping(50), EarlyStopping(50, min_delta=10.0)]
+    stepper2 = make_stepper("numpy", MLPSpec(2, 2, (8,)), "classification", config, "cpu")
+    state = TrainingState(stepper2, History(), 6)
+    restore(snap.saved, stepper2, np.random.default_rng(0), [NanGuard(), *again], state)
+    assert again[0].wait == loose_wait and again[1].wait == 6 and state.restored

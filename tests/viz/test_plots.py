@@ -30,21 +30,31 @@ def test_same_inputs_give_the_same_bytes(tmp_path):
 
 @pytest.mark.parametrize("make", [lambda: Perceptron(n_iter=20), lambda: AdalineGD(
     learning_rate=0.01, n_iter=30)])
-def test_decision_regions_for_single_neurons_match_their_predictions(tmp_path, blobs2, make):
+def test_decision_regions_show_the_models_predictions(tmp_path, blobs2, make):
     X, y, X_test, y_test = blobs2
     model = make().fit(X, y)
-    calls = []
+    drawn = plots.plot_decision_regions(model.predict, X_test, y_test, ["0", "1"],
+                                        tmp_path / "r.png", resolution=50)
+    grid = np.column_stack([drawn.xx.ravel(), drawn.yy.ravel()])
+    np.testing.assert_array_equal(drawn.regions.ravel(), model.predict(grid))
+    assert set(np.unique(drawn.regions)) == {0, 1}          # both classes are on the picture
 
-    def predict(grid):
-        calls.append(grid)
-        return model.predict(grid)
-
-    plots.plot_decision_regions(predict, X_test, y_test, ["0", "1"], tmp_path / "r.png",
-                                resolution=50)
-    grid = calls[0]
-    assert grid.shape == (2500, 2)
-    assert grid[:, 0].min() < X_test[:, 0].min() and grid[:, 0].max() > X_test[:, 0].max()
-    assert Image.open(tmp_path / "r.png").size[0] > 0
+    # the colour of the PNG at a grid point is its predicted class's, tab10 at 30 % on white
+    image = np.asarray(Image.open(tmp_path / "r.png").convert("RGB")).astype(float)
+    tab10 = np.array([[31, 119, 180], [255, 127, 14]], dtype=float)
+    tint = 0.3 * tab10 + 0.7 * 255
+    interior = (np.abs(np.diff(drawn.regions, axis=0, prepend=-1)) == 0) & \
+        (np.abs(np.diff(drawn.regions, axis=1, prepend=-1)) == 0)   # away from the boundary
+    interior[:2], interior[-2:], interior[:, :2], interior[:, -2:] = False, False, False, False
+    points = grid[interior.ravel()]
+    far = np.min(np.linalg.norm(points[:, None] - X_test[None], axis=2), axis=1) > 0.3
+    points, classes = points[far], model.predict(points[far])
+    columns, rows = np.rint(drawn.to_pixels(points)).astype(int).T
+    colours = image[rows, columns]
+    nearest = np.argmin(np.linalg.norm(colours[:, None] - tint[None], axis=2), axis=1)
+    assert len(points) > 100
+    assert np.mean(nearest == classes) > 0.97
+    assert np.mean(np.abs(colours - tint[classes]).max(axis=1) < 12) > 0.95
 
 
 def test_series_and_gradient_descent_pictures(tmp_path):

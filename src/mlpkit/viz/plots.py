@@ -7,6 +7,7 @@ version strings in the file), so the same inputs give the same bytes.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -82,10 +83,22 @@ def region_grid(X: np.ndarray, resolution: int) -> tuple[np.ndarray, np.ndarray,
     return xx, yy, np.column_stack([xx.ravel(), yy.ravel()]).astype(np.float32)
 
 
+@dataclass
+class DrawnRegions:
+    """What ``plot_decision_regions`` drew: the predicted class of each grid point, and where a
+    data point lands in the PNG (pixel column, row), so a picture can be checked."""
+
+    xx: np.ndarray
+    yy: np.ndarray
+    regions: np.ndarray
+    to_pixels: Callable[[np.ndarray], np.ndarray]
+
+
 def plot_decision_regions(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray,
                           y: np.ndarray, class_names: Sequence[str], path: str | Path,
-                          resolution: int = 200, title: str | None = None) -> None:
-    """Colour the plane by predicted class index; points (e.g. the test set) on top.
+                          resolution: int = 200, title: str | None = None) -> DrawnRegions:
+    """Colour the plane by predicted class index (class k in tab10's k-th colour, 30 %
+    opaque); points (e.g. the test set) on top.
 
     ``predict`` maps (n, 2) points to class indices: any fitted classifier works, e.g.
     ``lambda P: model.predict(P)`` for a Perceptron with 0/1 labels, or an MLP's argmax.
@@ -104,7 +117,15 @@ def plot_decision_regions(predict: Callable[[np.ndarray], np.ndarray], X: np.nda
     if title:
         ax.set_title(title)
     ax.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    transform, height = ax.transData.frozen(), fig.bbox.height
+
+    def to_pixels(points: np.ndarray) -> np.ndarray:
+        display = transform.transform(points)             # origin at the bottom left
+        return np.column_stack([display[:, 0], height - display[:, 1]])
+
     _save(fig, path)
+    return DrawnRegions(xx, yy, regions, to_pixels)
 
 
 def plot_confusion_matrix(matrix: Sequence[Sequence[int]], class_names: Sequence[str],

@@ -54,18 +54,22 @@ def _table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
 
 
 def _read(folder: Path) -> dict[str, Any]:
-    needed = ("metrics.json", "model.json", "config.toml", "history.csv")
-    for name in needed:
-        if not (folder / name).is_file():
-            raise InvalidInputError(f"'{folder}' has no {name}; pass a finished run folder made "
-                                    "by mlpkit train.")
+    """A run folder's files. Only model.json is required: a model saved from Python has no
+    config.toml or metrics.json (and history.csv only if it was trained here)."""
+    if not (folder / "model.json").is_file():
+        raise InvalidInputError(f"'{folder}' has no model.json; pass a run folder made by "
+                                "mlpkit train or a model folder saved from Python.")
     try:
-        metrics = json.loads((folder / "metrics.json").read_text())
+        metrics = json.loads((folder / "metrics.json").read_text()) \
+            if (folder / "metrics.json").is_file() else {}
         model = json.loads((folder / "model.json").read_text())
     except json.JSONDecodeError as exc:
         raise InvalidInputError(f"'{folder}' holds a damaged JSON file ({exc}).") from None
-    return {"metrics": metrics, "model": model, "config": (folder / "config.toml").read_text(),
-            "history": History.from_csv(folder / "history.csv")}
+    config = folder / "config.toml"
+    history = folder / "history.csv"
+    return {"metrics": metrics, "model": model,
+            "config": config.read_text() if config.is_file() else None,
+            "history": History.from_csv(history) if history.is_file() else History()}
 
 
 def _ensure_plots(folder: Path, run: dict[str, Any]) -> None:
@@ -74,7 +78,7 @@ def _ensure_plots(folder: Path, run: dict[str, Any]) -> None:
 
     plots = folder / "plots"
     plots.mkdir(exist_ok=True)
-    if not (plots / "curves.png").exists():
+    if run["history"] and not (plots / "curves.png").exists():
         plot_history(run["history"], plots / "curves.png")
     test = run["metrics"].get("test", {})
     if "confusion_matrix" in test and not (plots / "confusion_matrix.png").exists():
@@ -91,7 +95,8 @@ def build_report(folder: str | Path) -> Path:
     info, data = metrics.get("run", {}), metrics.get("data", {})
     test = metrics.get("test", {})
     headline = (f"test accuracy {test['accuracy']:.4f}" if "accuracy" in test
-                else f"test R² {test.get('r2', float('nan')):.4f}")
+                else f"test R² {test['r2']:.4f}" if "r2" in test
+                else f"no test metrics yet: mlpkit evaluate {folder} --csv FILE")
     weights = folder / "model.safetensors"
     summary = [
         ["dataset", _esc(data.get("name", "?"))], ["task", _esc(model["task"])],
@@ -139,8 +144,7 @@ def build_report(folder: str | Path) -> Path:
     sections.append("<h2>Figures</h2><div class='figures'>" +
                     "".join(_image(folder / "plots" / n, c) for n, c in figures) + "</div>")
     versions = model.get("versions", {})
-    sections.append("<h2>Run it again</h2><pre>mlpkit train --config "
-                    f"{_esc(folder)}/config.toml</pre><pre>{_esc(run['config'])}</pre>")
+    sections.append(_run_again(folder, run))
     sections.append("<h2>Environment</h2>" +
                     _table(["package", "version"], [[_esc(k), _esc(v)]
                                                     for k, v in versions.items()]))
@@ -150,6 +154,19 @@ def build_report(folder: str | Path) -> Path:
     out = folder / "report.html"
     atomic.write_text(out, page)
     return out
+
+
+def _run_again(folder: Path, run: dict[str, Any]) -> str:
+    """The command that trains the run again, or for a model saved from Python its options."""
+    if run["config"] is not None:
+        return ("<h2>Run it again</h2><pre>mlpkit train --config "
+                f"{_esc(folder)}/config.toml</pre><pre>{_esc(run['config'])}</pre>")
+    options = run["model"].get("options") or {}
+    rows = [[_esc(k), _esc(v)] for k, v in options.items() if v is not None]
+    return ("<h2>Use it again</h2><pre>import mlpkit\nmodel = mlpkit.load("
+            f"{_esc(repr(str(folder)))})   # predicts raw rows as mlpkit predict does</pre>"
+            "<p>Saved from Python, trained with these options:</p>"
+            + _table(["option", "value"], rows, cls="options"))
 
 
 def build_comparison(folders: list[str | Path], out: str | Path) -> Path:

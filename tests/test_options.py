@@ -1,0 +1,100 @@
+"""The option table is the only declaration: the command line, config.toml and the estimators
+agree on every option's name, default and meaning."""
+
+import inspect
+
+import pytest
+
+from mlpkit.cli import build_parser
+from mlpkit.config import RunConfig
+from mlpkit.estimators import MLPClassifier, MLPRegressor
+from mlpkit.options import COMMAND_LINE_ONLY, ESTIMATOR_ONLY, OPTIONS, SAME
+
+# A value other than the default for every option: adding an option means adding it here.
+OTHER = {"hidden": (7, 3), "activation": "tanh", "init": "xavier_uniform", "dropout": 0.25,
+         "scale": False, "loss": "mse", "optimizer": "sgd", "lr": 0.05, "momentum": 0.5,
+         "nesterov": True, "weight_decay": 0.01, "schedule": "cosine", "batch_size": 16,
+         "epochs": 7, "val_fraction": 0.2, "patience": 4, "tol": 0.001,
+         "class_weight": "balanced", "seed": 11, "engine": "torch", "device": "cpu",
+         "threads": 2, "data_loader": True, "checkpoint_every": 0.5, "animate": True}
+
+
+def train_parser():
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command")
+    return commands.choices["train"]
+
+
+def command_line(name, value):
+    option = next(o for o in OPTIONS if o.name == name)
+    if option.parse is None:
+        return [option.flag]
+    return [option.flag, *map(str, value)] if isinstance(value, tuple) else [option.flag,
+                                                                             str(value)]
+
+
+def test_every_option_has_another_value_here_and_differs_from_its_default():
+    assert set(OTHER) == {o.name for o in OPTIONS}
+    for option in OPTIONS:
+        assert OTHER[option.name] != option.default, option.name
+
+
+def test_the_command_line_has_exactly_the_tables_flags():
+    dests = {a.dest: a for a in train_parser()._actions if a.dest != "help"}
+    flagged = {o.name: o for o in OPTIONS if o.flag is not None}
+    assert set(dests) == set(flagged) | COMMAND_LINE_ONLY
+    for name, option in flagged.items():
+        assert option.flag in dests[name].option_strings
+        assert dests[name].default is None          # not given -> config.toml or the default
+
+
+def test_the_estimators_have_exactly_the_tables_parameters_with_its_defaults():
+    for cls in (MLPClassifier, MLPRegressor):
+        params = cls().get_params()
+        table = {o.param: o for o in OPTIONS if o.param is not None}
+        assert set(params) == set(table) | set(ESTIMATOR_ONLY)
+        for param, option in table.items():
+            assert params[param] == option.estimator_default, param
+        signature = inspect.signature(cls)
+        assert list(signature.parameters)[:2] == ["hidden_layer_sizes", "activation"]
+
+
+def test_defaults_differ_between_doors_only_where_declared():
+    differing = {o.name for o in OPTIONS if o.param_default is not SAME}
+    assert differing == {"batch_size", "epochs", "patience", "tol", "seed"}
+    values = RunConfig().option_values()
+    assert values == {o.name: o.default for o in OPTIONS}
+
+
+@pytest.mark.parametrize("name", sorted(OTHER))
+def test_one_value_reaches_the_same_setting_through_every_door(name, tmp_path):
+    value = OTHER[name]
+    base = ["train", "--dataset", "blobs"]
+    extra = {"patience": ["--val-fraction", "0.1"], "nesterov": ["--optimizer", "sgd",
+                                                                 "--momentum", "0.9"],
+             "momentum": ["--optimizer", "sgd"]}.get(name, [])
+    from mlpkit.cli import _run_config
+
+    args = build_parser().parse_args([*base, *command_line(name, value), *extra])
+    from_cli = _run_config(args)
+    assert from_cli.option_values()[name] == value
+
+    import tomli_w
+
+    (tmp_path / "c.toml").write_text(tomli_w.dumps(from_cli.to_toml_dict()))
+    from mlpkit.io.runs import read_config
+
+    from_toml = RunConfig.from_toml_dict(read_config(tmp_path / "c.toml"))
+    assert from_toml == from_cli
+
+    option = next(o for o in OPTIONS if o.name == name)
+    if option.param is None:
+        assert name in ("checkpoint_every", "animate")      # run-folder matters only
+        return
+    params = {option.param: value}
+    if name in ("val_fraction", "patience"):
+        params["early_stopping"] = True
+    if name in ("momentum", "nesterov"):
+        params.update(optimizer="sgd", momentum=0.9 if name == "nesterov" else value)
+    estimator = MLPClassifier(**params)
+    assert estimator._run_config(n_samples=100).option_values()[name] == value
