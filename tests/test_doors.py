@@ -174,7 +174,8 @@ def test_prediction_touches_no_global_random_state(tmp_path):
 def test_training_with_dropout_leaves_the_callers_torch_stream_alone():
     import torch
 
-    X, y = load_dataset("moons").X_train, load_dataset("moons").y_train
+    data = load_dataset("moons")
+    X, y = data.X_train, data.y_train
     torch.manual_seed(9)
     before = torch.get_rng_state()
     first = mlpkit.MLPClassifier(engine="torch", dropout=0.3, max_epochs=3, tol=None,
@@ -188,7 +189,8 @@ def test_training_with_dropout_leaves_the_callers_torch_stream_alone():
 def test_a_callback_reused_across_two_fits_behaves_the_same_both_times():
     from mlpkit.training.callbacks import EarlyStopping
 
-    X, y = load_dataset("moons", n_samples=400).X_train, load_dataset("moons", n_samples=400).y_train
+    data = load_dataset("moons", n_samples=400)
+    X, y = data.X_train, data.y_train
     stopper = EarlyStopping(patience=3, min_delta=1e-3)
     estimator = mlpkit.MLPClassifier(max_epochs=300, tol=None, learning_rate=0.01,
                                      callbacks=[stopper], random_state=0)
