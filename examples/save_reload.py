@@ -1,5 +1,5 @@
 """Save a model trained by the torch engine, reload it, and predict with the NumPy engine:
-the same weights file, the same probabilities.
+the same weights file, the same probabilities; and through the Python door, the same again.
 
     python examples/save_reload.py
 """
@@ -9,6 +9,7 @@ import tempfile
 
 import numpy as np
 
+import mlpkit
 from mlpkit.config import RunConfig, TrainConfig
 from mlpkit.data import load_dataset
 from mlpkit.model import TrainedModel
@@ -29,6 +30,9 @@ def main() -> None:
         numpy_probs = model.predict_output(X, engine="numpy")
         print(f"saved by the {model.engine} engine; {model.spec.n_parameters()} parameters")
         print(f"max |p_torch - p_numpy| = {np.abs(torch_probs - numpy_probs).max():.2e}")
+        estimator = mlpkit.load(f"{folder}/run")         # the scikit-learn door, same model
+        print(f"mlpkit.load(run).predict_proba == the run's: "
+              f"{np.array_equal(estimator.predict_proba(X), torch_probs.astype(np.float64))}")
 
 
 if __name__ == "__main__":

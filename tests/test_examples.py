@@ -74,6 +74,7 @@ def test_mnist_in_one_epoch(tmp_path):
 def test_save_reload():
     out = run_example("save_reload.py", "--epochs", "5")
     assert number(r"max \|p_torch - p_numpy\| = ([\d.e+-]+)", out) < 1e-5
+    assert "mlpkit.load(run).predict_proba == the run's: True" in out
 
 
 def test_gpu_example_skips_cleanly_or_times():
