@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,10 @@ def _start(run: RunConfig) -> tuple[Dataset, Session, Split]:
             f"has {data.n_features} features ({data.task}). Drop --animate or use a 2-D set "
             "such as moons, circles, blobs, xor or spirals.")
     split = session.prepare(data.X_train, data.y_train, copy=False)   # the arrays are ours
+    # The split holds the training rows now: let the loaded matrix go (on MNIST, 188 MB),
+    # then build the engine (torch's libraries) and check it, still before any folder exists.
+    data = replace(data, X_train=data.X_train[:0].copy(), y_train=data.y_train[:0].copy())
+    session.build_engine()
     return data, session, split
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from mlpkit.data.csv_reader import read_csv
-from mlpkit.data.encoding import TabularEncoder, file_lines, refuse_non_finite
+from mlpkit.data.encoding import TabularEncoder, file_lines, refuse_missing, refuse_non_finite
 from mlpkit.errors import InvalidInputError, InvalidParameterError
 
 MAX_INTEGER_CLASSES = 20  # an integer target with more distinct values is taken as regression
@@ -24,13 +24,8 @@ def _unknown_column(kind: str, name: str, columns: list[str], path: Path) -> Inv
 
 
 def _refuse_missing_target(series, name: str, path: Path | str) -> None:
-    rows = series.isna().to_numpy().nonzero()[0]
-    if rows.size:
-        raise InvalidInputError(
-            f"Target column {name!r} in '{path}' has missing values "
-            f"({file_lines(series.index[rows])}); remove those rows or pass impute='drop' "
-            "(--impute drop)."
-        )
+    refuse_missing(series, name, path, "remove those rows or pass impute='drop' (--impute drop)",
+                   what="Target column")
 
 
 def infer_task(series) -> tuple[str, str]:

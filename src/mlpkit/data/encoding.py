@@ -95,7 +95,7 @@ class TabularEncoder:
             series = frame[col.name]
             if col.fill is not None:
                 series = series.fillna(col.fill)
-            _refuse_missing(series, col.name, path)
+            refuse_missing(series, col.name, path)
             if col.categories is None:
                 values = pd.to_numeric(series, errors="coerce")
                 bad = values.isna()
@@ -142,14 +142,15 @@ def _refuse_mostly_numeric_text(series, name: str, path: Path) -> None:
         )
 
 
-def _refuse_missing(series, name: str, path: Path | str) -> None:
+def refuse_missing(series, name: str, path: Path | str,
+                   fix: str = "fill them, or pass impute='mean', 'median' or 'drop' (--impute)",
+                   what: str = "Column") -> None:
+    """A one-line error naming the file lines where ``series`` has missing values."""
     rows = series.isna().to_numpy().nonzero()[0]
     if rows.size:
         raise InvalidInputError(
-            f"Column {name!r} in '{path}' has missing values "
-            f"({file_lines(series.index[rows])}); fill them, or pass impute='mean', 'median' or "
-            "'drop' (--impute)."
-        )
+            f"{what} {name!r} in '{path}' has missing values "
+            f"({file_lines(series.index[rows])}); {fix}.")
 
 
 def refuse_non_finite(X: np.ndarray, names: list[str], index, path: Path | str) -> None:

@@ -93,11 +93,25 @@ class Session:
         self.schema = schema
         self.spec = MLPSpec(len(schema.feature_names), schema.n_outputs, config.hidden,
                             config.activation, config.init, config.dropout)
-        self.stepper = make_stepper(self.config.engine, self.spec, schema.task, config.train,
-                                    config.device, config.data_loader)
+        self._stepper = None
         self.scaler: Standardizer | None = None
         self.history = History()
         self.seconds = 0.0
+
+    @property
+    def stepper(self):
+        """The engine's stepper, built on first use (``build_engine``)."""
+        return self.build_engine()
+
+    def build_engine(self):
+        """Build the stepper now, with the engine's checks (device, options). The command line
+        calls it after ``prepare``: the torch engine's ~200 MB of libraries then arrive after
+        the data's peak, not on top of it."""
+        if self._stepper is None:
+            config = self.config
+            self._stepper = make_stepper(config.engine, self.spec, self.schema.task,
+                                         config.train, config.device, config.data_loader)
+        return self._stepper
 
     @property
     def classification(self) -> bool:
@@ -110,17 +124,19 @@ class Session:
         lets the session scale arrays it was given in place (the caller's loss)."""
         train = self.config.train
         X_val = y_val = None
+        train_rows = val_rows = None
         if train.val_fraction > 0:
             train_rows, val_rows = holdout(y, train.val_fraction, train.seed, self.classification)
+        check_batch_size(train.batch_size, len(y) if train_rows is None else len(train_rows))
+        if self.config.scale and self.scaler is None:       # before any copy: a lower peak
+            self.scaler = Standardizer.fit(X, train_rows)
+        if train_rows is not None:
             X_val, y_val = X[val_rows], y[val_rows]
             X, y = X[train_rows], y[train_rows]          # fresh arrays: ours to scale in place
             sample_weight = None if sample_weight is None else \
                 np.asarray(sample_weight)[train_rows]
             copy = False
-        check_batch_size(train.batch_size, len(y))
-        if self.config.scale:
-            if self.scaler is None:
-                self.scaler = Standardizer.fit(X)
+        if self.scaler is not None:
             X = self.scaler.transform(X, copy=copy)
             X_val = None if X_val is None else self.scaler.transform(X_val, copy=False)
         weights = sample_weights(y, sample_weight,
