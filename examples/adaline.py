@@ -7,8 +7,8 @@ gradient descent with shuffling, and online learning with partial_fit.
 import argparse
 from pathlib import Path
 
+from mlpkit.classic import AdalineGD, AdalineSGD
 from mlpkit.data import Standardizer, load_dataset
-from mlpkit.numpy_engine import AdalineGD, AdalineSGD
 from mlpkit.viz.plots import plot_series
 
 

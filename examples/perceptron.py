@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mlpkit.classic import Perceptron
 from mlpkit.data import Standardizer, load_dataset
-from mlpkit.numpy_engine import Perceptron
 from mlpkit.viz.plots import plot_decision_regions, plot_series
 
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from mlpkit.classic import AdalineGD, Perceptron
 from mlpkit.cli import main
 from mlpkit.data import Standardizer, load_dataset
-from mlpkit.numpy_engine import AdalineGD, Perceptron
 from mlpkit.training.history import History
 from mlpkit.viz import plots
 

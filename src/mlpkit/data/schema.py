@@ -41,7 +41,8 @@ class Schema:
             value = data.get(key)
             return None if value is None else [str(v) for v in value]
 
-        values = data.get("class_values")
-        return cls(str(data["task"]), strings("feature_names") or [],
-                   strings("class_names") or [], None if values is None else list(values),
+        names = strings("class_names") or []
+        values = data.get("class_values")     # absent from files of mlpkit 0.1's first round,
+        values = names if values is None else list(values)   # which answered in class names
+        return cls(str(data["task"]), strings("feature_names") or [], names, values,
                    strings("input_names"), encoder, data.get("target"))

@@ -5,7 +5,7 @@ import pytest
 from sklearn.datasets import make_blobs
 from sklearn.model_selection import train_test_split
 
-from mlpkit.numpy_engine import AdalineGD, AdalineSGD, Perceptron
+from mlpkit.classic import AdalineGD, AdalineSGD, Perceptron
 
 # Every model draws w0 = default_rng(1).normal(0, 0.01, 2) = [0.00345584, 0.00821618], b0 = 0.
 X_TWO = np.array([[1.0, 2.0], [-1.0, -3.0]])
