@@ -61,7 +61,7 @@ def test_the_estimators_have_exactly_the_tables_parameters_with_its_defaults():
 
 def test_defaults_differ_between_doors_only_where_declared():
     differing = {o.name for o in OPTIONS if o.param_default is not SAME}
-    assert differing == {"batch_size", "epochs", "patience", "tol", "seed"}
+    assert differing == {"epochs", "patience", "seed"}
     values = RunConfig().option_values()
     assert values == {o.name: o.default for o in OPTIONS}
 

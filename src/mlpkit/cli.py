@@ -10,11 +10,12 @@ import argparse
 import json
 import signal
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 from mlpkit import __version__
-from mlpkit.errors import MlpkitError
+from mlpkit.errors import DataWarning, MlpkitError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -68,8 +69,12 @@ def _add_data_arguments(p: argparse.ArgumentParser):
     g.add_argument("--csv", help="your own CSV file (instead of --dataset)")
     g.add_argument("--target", help="the CSV's target column (default: the last)")
     g.add_argument("--test-csv", help="a separate test CSV with the same columns")
-    g.add_argument("--impute", choices=["mean", "median", "drop"],
-                   help="what to do with missing CSV values (default: refuse them)")
+    g.add_argument("--impute", choices=["median", "mean", "drop", "none"],
+                   help="missing CSV values: median (default) or mean, plus a missing "
+                        "indicator; drop those rows; none: refuse them")
+    g.add_argument("--features", nargs="+", metavar="COL",
+                   help="use exactly these CSV columns (none is left out)")
+    g.add_argument("--drop", nargs="+", metavar="COL", help="leave these CSV columns out")
     g.add_argument("--task", choices=["classification", "regression"],
                    help="override the task inferred from the CSV target")
     g.add_argument("--data-option", action="append", type=_key_value, metavar="KEY=VALUE",
@@ -171,7 +176,7 @@ def _dataset_choice(args: argparse.Namespace) -> tuple[str | None, dict[str, Any
         if args.dataset:
             raise MlpkitError("Give --dataset or --csv, not both.")
         options["path"] = args.csv
-        for key in ("target", "test_csv", "impute", "task"):
+        for key in ("target", "test_csv", "impute", "task", "features", "drop"):
             value = getattr(args, key)
             if value is not None:
                 options["test_path" if key == "test_csv" else key] = value
@@ -223,14 +228,27 @@ def run_train(args: argparse.Namespace) -> int:
         return 128 + int(signum)
     test = outcome.metrics["test"]
     summary = (f"test accuracy {test['accuracy']:.4f}" if "accuracy" in test
-               else f"test MSE {test['mse']:.4g}, R2 {test['r2']:.4f}")
+               else f"test R2 {test['r2']:.4f}, MAE {test['mae']:.4g}, RMSE {test['rmse']:.4g}")
     info = outcome.metrics["run"]
+    _print_columns(outcome.metrics["data"])
     print(f"run folder: {outcome.folder}")
     print(f"{info['epochs']} epochs in {info['seconds']:.2f} s on {info['engine']} "
           f"({info['device']}); {summary}")
     if state.stop_reason:
         print(f"stopped: {state.stop_reason}")
     return 0
+
+
+def _print_columns(data: dict[str, Any]) -> None:
+    """A CSV run's data table: each column's role and what was done to it."""
+    if "columns" not in data:
+        return
+    print(data["description"])
+    width = max(len(row[0]) for row in data["columns"])
+    for name, role, note in data["columns"]:
+        print(f"  {name:{width}s}  {role:9s} {note}")
+    for note in data.get("notes", []):
+        print(f"  note: {note}")
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
@@ -241,7 +259,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(metrics, indent=2))
         return 0
-    for key in ("accuracy", "precision_macro", "recall_macro", "f1_macro", "loss", "mse", "mae",
+    for key in ("accuracy", "precision_macro", "recall_macro", "f1_macro", "loss", "r2", "mae",
+                "rmse", "mse",
                 "r2", "n_samples"):
         if key in metrics:
             value = metrics[key]
@@ -307,8 +326,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    shown = warnings.showwarning
+
+    def show(message, category, *rest, **kwargs):   # a DataWarning is one line, like errors
+        if issubclass(category, DataWarning):
+            print(f"mlpkit: warning: {message}", file=sys.stderr)
+        else:
+            shown(message, category, *rest, **kwargs)
+
+    warnings.showwarning = show
     try:
         return args.handler(args)
     except MlpkitError as exc:
         print(f"mlpkit: error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        warnings.showwarning = shown

@@ -16,6 +16,9 @@ from mlpkit.errors import InvalidParameterError
 from mlpkit.options import BY_NAME
 from mlpkit.validation import check_positive
 
+MAX_EPOCHS = 300      # training to convergence: the most epochs (measured: benchmarks/)
+AUTO_PATIENCE = 10    # ... and the epochs without improvement that end it
+
 
 def _default(name: str) -> Any:
     return BY_NAME[name].default
@@ -95,10 +98,10 @@ class TrainConfig:
     nesterov: bool = _default("nesterov")
     weight_decay: float = _default("weight_decay")
     schedule: str | None = _default("schedule")
-    batch_size: int | None = _default("batch_size")     # None: full-batch gradient descent
-    epochs: int = _default("epochs")
+    batch_size: int | str | None = _default("batch_size")   # None: full batch; "auto"
+    epochs: int | None = _default("epochs")        # None: until the monitored loss stops
     val_fraction: float = _default("val_fraction")
-    patience: int | None = _default("patience")          # None: no early stopping
+    patience: int | None = _default("patience")    # None: AUTO_PATIENCE if epochs is None
     tol: float = _default("tol")
     class_weight: str | dict | None = _default("class_weight")
     seed: int = _default("seed")
@@ -110,6 +113,26 @@ class TrainConfig:
                 f"momentum applies to sgd and rmsprop, not {self.optimizer}.")
         if self.nesterov and (self.optimizer != "sgd" or not self.momentum):
             raise InvalidParameterError("nesterov needs optimizer 'sgd' and momentum > 0.")
+
+    @property
+    def max_epochs(self) -> int:
+        """The epochs to run at most: ``epochs``, or MAX_EPOCHS when training to convergence."""
+        return self.epochs or MAX_EPOCHS
+
+    @property
+    def stopping_patience(self) -> int | None:
+        """Epochs without improvement that end training (None: never): ``patience``, else
+        AUTO_PATIENCE when no epoch count was given."""
+        if self.patience is not None:
+            return self.patience
+        return AUTO_PATIENCE if self.epochs is None else None
+
+    def batch_for(self, n_samples: int) -> int | None:
+        """The batch size for ``n_samples`` training rows ("auto": n/64, within 32..64; so a
+        small table still takes several steps an epoch and a large one fills the cores)."""
+        if self.batch_size != "auto":
+            return self.batch_size
+        return int(min(n_samples, max(32, min(64, n_samples // 64))))
 
     def optimizer_kwargs(self) -> dict[str, Any]:
         """Keyword arguments that both engines' optimizers (ours and torch.optim's) accept."""
@@ -168,7 +191,7 @@ class RunConfig:
                                   for k, v in self.dataset_options.items() if v is not None}
         for name, value in self.option_values().items():
             if name == "batch_size" and value is None:
-                value = "full"
+                value = "full"      # TOML has no null; None elsewhere means "the default"
             elif isinstance(value, tuple):
                 value = list(value)
             elif isinstance(value, dict):

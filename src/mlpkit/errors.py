@@ -22,3 +22,8 @@ class InvalidParameterError(MlpkitError):
 
 class NotFittedError(MlpkitError, AttributeError):
     """A model used before ``fit``; also an AttributeError, as in scikit-learn."""
+
+
+class DataWarning(UserWarning):
+    """Data a model can still use, but not as it was trained: e.g. a category never seen in
+    training (encoded as all zeros). The command line prints it as one line on stderr."""

@@ -44,6 +44,7 @@ class TrainedModel:
     scaler: Standardizer | None = None
     engine: str = "numpy"
     options: dict[str, Any] | None = None     # the option values it was trained with
+    target_scaler: Standardizer | None = None  # regression: network outputs -> target units
     _networks: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -70,6 +71,8 @@ class TrainedModel:
             "preprocessing": {
                 "scaler": None if self.scaler is None else self.scaler.to_dict(),
                 "encoder": None if encoder is None else encoder.to_dict(),
+                "target_scaler": None if self.target_scaler is None else
+                self.target_scaler.to_dict(),
             },
         }
         save_model(folder, self.state_dict, meta)
@@ -88,8 +91,10 @@ class TrainedModel:
             encoder = None if pre["encoder"] is None else TabularEncoder.from_dict(pre["encoder"])
             schema = Schema.from_dict(meta, encoder)
             options = meta.get("options")
+            target = pre.get("target_scaler")
+            target_scaler = None if target is None else Standardizer.from_dict(target)
             model = cls(spec, weights, schema, scaler, meta.get("engine", "numpy"),
-                        options if isinstance(options, dict) else None)
+                        options if isinstance(options, dict) else None, target_scaler)
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidInputError(f"{where} is incomplete or malformed ({exc}).") from None
         model._check(where)
@@ -112,6 +117,13 @@ class TrainedModel:
             if not (np.isfinite(mean).all() and np.isfinite(scale).all() and (scale > 0).all()):
                 raise InvalidInputError(f"{where} has a scaler with non-positive or non-finite "
                                         "values.")
+        target = self.target_scaler
+        if target is not None and (schema.task != "regression" or target.mean.shape != (1,)
+                                   or not np.isfinite(target.scale).all()
+                                   or not (target.scale > 0).all()
+                                   or not np.isfinite(target.mean).all()):
+            raise InvalidInputError(f"{where} has an invalid target scaler; only a regression "
+                                    "model has one, with one finite mean and positive scale.")
         encoder = schema.encoder
         if encoder is not None and len(encoder.feature_names) != spec.n_inputs:
             raise InvalidInputError(f"{where}: its CSV encoding makes "
@@ -174,7 +186,16 @@ class TrainedModel:
                 f"X has shape {X.shape}, but the model expects (n, {self.spec.n_inputs}).")
         if self.scaler is not None:
             X = self.scaler.transform(X)
-        return self._network(engine or self.engine, device).predict_output(X.astype(np.float32))
+        network = self._network(engine or self.engine, device)
+        return self.to_target_units(network.predict_output(X.astype(np.float32)))
+
+    def to_target_units(self, values: np.ndarray) -> np.ndarray:
+        """Regression: the network's standardised values back in the target's own units
+        (float64); anything else unchanged."""
+        if self.target_scaler is None:
+            return values
+        return values.astype(np.float64) * float(self.target_scaler.scale[0]) + \
+            float(self.target_scaler.mean[0])
 
     def _network(self, engine: str, device: str):
         """The engine's forward-only network with these weights, built once per engine."""

@@ -84,7 +84,12 @@ def layer_sizes(value: Any, label: str) -> Any:
 
 
 def batch_size(value: Any, label: str) -> Any:
-    return None if value is None else positive_int(value, label)
+    if value is None or value == "auto":
+        return value
+    if isinstance(value, str):
+        raise InvalidParameterError(
+            f"batch_size must be a positive integer, 'auto' or 'full', got {value!r}.")
+    return positive_int(value, label)
 
 
 def seed(value: Any, label: str) -> Any:
@@ -110,13 +115,13 @@ def class_weight(value: Any, label: str) -> Any:
 
 # ---- how the command line reads a value
 def parse_batch_size(text: str) -> int | str:
-    if text == "full":
+    if text in ("full", "auto"):
         return text
     try:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"invalid batch size {text!r} (a whole number, or 'full')") from None
+            f"invalid batch size {text!r} (a whole number, 'auto' or 'full')") from None
 
 
 @dataclass(frozen=True)
@@ -168,22 +173,25 @@ OPTIONS: tuple[Option, ...] = (
            "momentum", parse=float),
     Option("nesterov", "train", False, "Nesterov momentum (sgd)", flag, "--nesterov",
            "nesterov"),
-    Option("weight_decay", "train", 0.0, "L2 weight decay (adamw: decoupled)", non_negative,
+    Option("weight_decay", "train", 1e-4, "L2 weight decay (adamw: decoupled); scikit-learn's "
+           "alpha", non_negative,
            "--weight-decay", "weight_decay", parse=float),
     Option("schedule", "train", None, "learning-rate schedule: step, cosine or plateau",
            choice(*SCHEDULES), "--schedule", "schedule", parse=str, choices=SCHEDULES),
-    Option("batch_size", "train", 64, "samples per step, or 'full' for full-batch gradient "
-           "descent", batch_size, "--batch-size", "batch_size", param_default="auto",
-           parse=parse_batch_size),
-    Option("epochs", "train", 20, "passes over the training data (the most, with early "
-           "stopping)", positive_int, "--epochs", "max_epochs", param_default=200, parse=int),
+    Option("batch_size", "train", "auto", "samples per step; 'auto': n/64 rows, between 32 and "
+           "64 (min(200, n) for the estimators, as scikit-learn); 'full': full-batch gradient "
+           "descent", batch_size, "--batch-size", "batch_size", parse=parse_batch_size),
+    Option("epochs", "train", None, "passes over the training data; default: until the "
+           "validation loss stops improving (--patience), at most 300",
+           optional_positive_int, "--epochs", "max_epochs", param_default=200, parse=int),
     Option("val_fraction", "train", 0.1, "share of the training rows held out for validation",
            fraction, "--val-fraction", "validation_fraction", parse=float),
     Option("patience", "train", None, "stop after N epochs without improvement of the "
-           "validation loss (of the training loss when nothing is held out)",
+           "validation loss (of the training loss when nothing is held out); default: 10 when "
+           "--epochs is not given, else off",
            optional_positive_int, "--patience", "patience", param_default=10, parse=int),
-    Option("tol", "train", 0.0, "the least improvement that counts, for --patience",
-           non_negative, "--tol", "tol", param_default=1e-4, parse=float),
+    Option("tol", "train", 1e-4, "the least improvement that counts, for --patience",
+           non_negative, "--tol", "tol", parse=float),
     Option("class_weight", "train", None, "weight classes by rarity ('balanced')",
            class_weight, "--class-weight", "class_weight", parse=str, choices=("balanced",)),
     Option("seed", "train", 0, "seed for weights, batches and splits", seed, "--seed",
@@ -215,7 +223,8 @@ ESTIMATOR_ONLY = {
 }
 COMMAND_LINE_ONLY = {
     "config", "out", "resume", "quiet",                   # where a run is read from / written
-    "dataset", "data_dir", "csv", "target", "test_csv", "impute", "task", "data_option",
+    "dataset", "data_dir", "csv", "target", "test_csv", "impute", "task", "features", "drop",
+    "data_option",
 }
 
 

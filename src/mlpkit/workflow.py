@@ -78,10 +78,10 @@ def resume(folder: str | Path, epochs: int | None = None,
     if epochs is not None:
         run = run.with_options({"epochs": epochs})
     done = saved[1]["epoch"]
-    if done >= run.train.epochs:
+    if done >= run.train.max_epochs:
         raise InvalidInputError(
-            f"Run '{folder}' has already trained {done} of its {run.train.epochs} epochs; pass "
-            f"--epochs N with N > {done} to train it further.")
+            f"Run '{folder}' has already trained {done} of its {run.train.max_epochs} epochs; "
+            f"pass --epochs N with N > {done} to train it further.")
     data, session, split = _start(run)
     write_config(folder, session.config.to_toml_dict())
     return _execute(session, folder, data, split, progress, saved)
@@ -99,7 +99,7 @@ def _execute(session: Session, folder: Path, data: Dataset, split: Split,
         from mlpkit.viz.animate import DecisionBoundaryAnimation
 
         animation = DecisionBoundaryAnimation(data.X_test, data.y_test,
-                                              session.config.train.epochs,
+                                              session.config.train.max_epochs,
                                               to_inputs=_scaling(session.scaler))
     state = session.fit(split, [animation] if animation else [], progress=progress,
                         handle_signals=True, checkpoint=save_checkpoint, resume_from=resume_from)
@@ -107,9 +107,13 @@ def _execute(session: Session, folder: Path, data: Dataset, split: Split,
         return TrainOutcome(folder, state, None)
     save_checkpoint(state)     # final weights (the best ones, after early stopping)
     model = session.model()
-    metrics = {"train": _metrics(model, session.stepper.predict_output(split.X), split.y)}
+    def scored(X: np.ndarray, y: np.ndarray) -> dict[str, Any]:   # a scaled split's metrics
+        return _metrics(model, model.to_target_units(session.stepper.predict_output(X)),
+                        model.to_target_units(y))
+
+    metrics = {"train": scored(split.X, split.y)}
     if split.X_val is not None:
-        metrics["val"] = _metrics(model, session.stepper.predict_output(split.X_val), split.y_val)
+        metrics["val"] = scored(split.X_val, split.y_val)
     metrics["test"] = _metrics(model, model.predict_output(data.X_test), data.y_test)
     metrics["data"] = _data_summary(data, split)
     config = session.config
@@ -135,7 +139,10 @@ def _metrics(model: TrainedModel, output: np.ndarray, y: np.ndarray) -> dict[str
 
 def _data_summary(data: Dataset, split: Split) -> dict[str, Any]:
     summary: dict[str, Any] = {"name": data.name, "description": data.description,
-                               "n_features": data.n_features}
+                               "n_features": len(data.feature_names)}
+    if data.encoder is not None:         # a CSV: every column's role, and what was done
+        summary["columns"] = [list(row) for row in data.encoder.describe()]
+        summary["notes"] = data.encoder.notes
     if data.task == "classification":
         parts = {"train": split.y, "val": split.y_val, "test": data.y_test}
         summary["class_counts"] = {name: np.bincount(y, minlength=data.n_classes).tolist()

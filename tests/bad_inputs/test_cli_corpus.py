@@ -152,7 +152,7 @@ CASES = [
      "mlpkit: error: Target column 'lable' is not in 'data.csv'. Did you mean 'label'? Columns: "
      "a, b, label."),
     ("csv-missing-values", csv(GOOD_CSV.replace("3,3,yes", "3,,yes")),
-     ["train", "--csv", "data.csv"],
+     ["train", "--csv", "data.csv", "--impute", "none"],
      "mlpkit: error: Column 'b' in 'data.csv' has missing values (line 5); fill them, or pass "
      "impute='mean', 'median' or 'drop' (--impute)."),
     ("csv-infinity", csv(GOOD_CSV.replace("3,3,yes", "3,inf,yes")), ["train", "--csv", "data.csv"],
@@ -167,10 +167,21 @@ CASES = [
      "mlpkit: error: Column 'b' in 'data.csv' is numeric except for 'three' (line 5); fix those "
      "cells."),
     ("csv-too-many-categories",
-     csv("id,label\n" + "".join(f"user{i},{i % 2}\n" for i in range(120))),
+     csv("id,label\n" + "".join(f"user{i},{i % 2}\n" for i in range(1300))),
+     ["train", "--csv", "data.csv", "--features", "id"],
+     "mlpkit: error: Feature column 'id' in 'data.csv' holds text with 1040 distinct values, too "
+     "many to one-hot encode (at most 1000); leave it out with --drop id."),
+    ("csv-only-an-id", csv("id,label\n" + "".join(f"user{i},{i % 2}\n" for i in range(120))),
      ["train", "--csv", "data.csv"],
-     "mlpkit: error: Feature column 'id' in 'data.csv' holds text with 96 distinct values, too "
-     "many to one-hot encode (at most 50); leave it out with features=[...]."),
+     "mlpkit: error: No feature column is left in 'data.csv': 'id' an ID (a different value on "
+     "every row); keep it with --features id .... Name the columns to use with --features."),
+    ("csv-dates-in-two-formats",
+     csv("day,label\n" + "".join(f"2020-01-{i % 28 + 1:02d},{i % 2}\n" for i in range(30))
+         + "".join("01.01.2020,0\n01.01.2020,1\n" for _ in range(5))),
+     ["train", "--csv", "data.csv"],
+     "mlpkit: error: Date column 'day' in 'data.csv' mixes formats: '01.01.2020' (line 33) does "
+     "not read as %Y-%m-%d like the rest; write every date one way, or leave the column out with "
+     "--drop day."),
     ("csv-single-class", csv("a,label\n1,x\n2,x\n3,x\n"), ["train", "--csv", "data.csv"],
      "mlpkit: error: Target column 'label' in 'data.csv' has a single class ('x'); classification "
      "needs at least two."),

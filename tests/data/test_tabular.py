@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from mlpkit.data import TabularEncoder, load_dataset
-from mlpkit.errors import InvalidInputError, InvalidParameterError
+from mlpkit.errors import DataWarning, InvalidInputError, InvalidParameterError
 
 GOOD = """age,color,income,outcome
 30,red,1.5,yes
@@ -59,10 +59,11 @@ def test_encoder_round_trips_through_json_and_repeats_the_encoding(tmp_path):
     encoder = TabularEncoder.from_dict(json.loads(json.dumps(data.encoder.to_dict())))
     new = pd.DataFrame({"age": [70], "color": ["green"], "income": [9.0], "extra": [1]})
     np.testing.assert_array_equal(encoder.transform(new), [[70, 0, 1, 0, 9.0]])
-    with pytest.raises(InvalidInputError) as info:
-        encoder.transform(new.assign(color="purple"), "new.csv")
-    assert str(info.value) == ("Column 'color' in 'new.csv' has value(s) ['purple'] not seen in "
-                               "training (known: blue, green, red).")
+    with pytest.warns(DataWarning) as caught:
+        unseen = encoder.transform(new.assign(color="purple"), "new.csv")
+    np.testing.assert_array_equal(unseen, [[70, 0, 0, 0, 9.0]])      # all zeros, and said
+    assert str(caught[0].message) == ("Column 'color' in 'new.csv' has value(s) ['purple'] not "
+                                      "seen in training (line 2); encoded as all zeros.")
 
 
 def test_target_defaults_to_last_column_and_can_be_chosen(tmp_path):
@@ -80,7 +81,7 @@ def test_regression_is_inferred_and_said_and_can_be_forced(tmp_path):
     assert data.task == "regression" and data.y_train.dtype == np.float32
     assert data.description.endswith("regression (50 distinct numeric values; pass "
                                      "task='classification' to override)")
-    counts = write(tmp_path, "x,n\n" + "".join(f"{i},{i % 3}\n" for i in range(30)), "n.csv")
+    counts = write(tmp_path, "x,n\n" + "".join(f"{i % 7},{i % 3}\n" for i in range(30)), "n.csv")
     assert load_dataset("csv", path=counts).task == "classification"
     assert load_dataset("csv", path=counts, task="regression").task == "regression"
 
@@ -135,22 +136,18 @@ def test_content_errors(tmp_path):
     assert error(path=path, encode_categorical=False) == (
         f"Feature column 'color' in '{p}' holds text; one-hot encode it with "
         "encode_categorical=True (--data-option encode_categorical=true) or leave it out with "
-        "features=[...].")
+        "--drop color.")
     assert error(path=path, impute="avg") == (
-        "impute must be one of 'mean', 'median', 'drop' or None, got 'avg'.")
+        "impute must be one of 'median', 'mean', 'drop' or 'none', got 'avg'.")
     assert error(path=path, target="color", task="regression") == (
         f"Target column 'color' in '{p}' holds text; it cannot be a regression target.")
 
 
 def test_missing_and_non_finite_values(tmp_path):
     p = write(tmp_path, "a,b,y\n1,2,0\n,3,1\n4,,0\n5,6,1\n7,8,0\n9,1,1\n")
-    assert error(path=p) == (
+    assert error(path=p, impute="none") == (
         f"Column 'a' in '{p}' has missing values (line 3); fill them, or pass impute='mean', "
         "'median' or 'drop' (--impute).")
-    p = write(tmp_path, "a,y\n1,0\n2,\n3,1\n4,0\n5,1\n")
-    assert error(path=p, impute="mean") == (
-        f"Target column 'y' in '{p}' has missing values (line 3); remove those rows or pass "
-        "impute='drop' (--impute drop).")
     p = write(tmp_path, "a,y\n1,0\ninf,1\n3,1\n4,0\n5,1\n6,0\n")
     assert error(path=p) == (
         f"Column 'a' in '{p}' has an infinite or too large value (line 3); float32 holds "
@@ -184,12 +181,20 @@ def test_test_csv_errors(tmp_path):
         "(known: no, yes).")
 
 
-def test_too_many_categories_are_refused(tmp_path):
-    rows = "".join(f"id{i},{i % 2}\n" for i in range(80))
-    p = write(tmp_path, "name,y\n" + rows)
-    assert error(path=p) == (
-        f"Feature column 'name' in '{p}' holds text with 64 distinct values, too many to one-hot "
-        "encode (at most 50); leave it out with features=[...].")
+def test_free_text_is_left_out_unless_named_and_then_bounded(tmp_path):
+    rows = "".join(f"w{i % 70},{i % 5},{i % 2}\n" for i in range(300))
+    p = write(tmp_path, "word,n,y\n" + rows)
+    data = load_dataset("csv", path=p)
+    assert data.feature_names == ["n"]
+    assert data.encoder.describe()[0] == (
+        "word", "left out", "free text (70 distinct values, more than 50 to one-hot encode); "
+        "keep it with --features word ...")
+    named = load_dataset("csv", path=p, features=["word", "n"])
+    assert len(named.feature_names) == 71
+    many = write(tmp_path, "word,y\n" + "".join(f"w{i},{i % 2}\n" for i in range(1300)), "m.csv")
+    assert error(path=many, features=["word"]) == (
+        f"Feature column 'word' in '{many}' holds text with 1040 distinct values, too many to "
+        "one-hot encode (at most 1000); leave it out with --drop word.")
 
 
 def test_rows_longer_than_the_header_are_refused_not_dropped(tmp_path):
@@ -199,3 +204,67 @@ def test_rows_longer_than_the_header_are_refused_not_dropped(tmp_path):
     assert error(path=p) == (
         f"CSV file '{p}' has a row with more fields than its header names columns (line 2: 4 "
         "fields, 3 columns); fix that row or the header.")
+
+
+def test_missing_values_are_imputed_with_an_indicator_and_said(tmp_path):
+    p = write(tmp_path, "a,c,y\n1,x,0\n,y,1\n3,,0\n5,x,1\n7,y,0\n9,x,1\n2,y,0\n4,x,1\n")
+    data = load_dataset("csv", path=p, test_size=0.25, random_state=1)
+    roles = {name: (role, note) for name, role, note in data.encoder.describe()}
+    train_gaps = {"a": 1 if "missing" in roles["a"][1] else 0}
+    assert roles["a"][0] == "numeric" and roles["c"][0] == "category"
+    if train_gaps["a"]:
+        assert "a=missing" in data.feature_names
+        assert roles["a"][1].startswith("a number; 1 missing filled with the median ")
+    encoder = data.encoder
+    new = pd.DataFrame({"a": [np.nan, 8.0], "c": ["x", None]})
+    X = encoder.transform(new)
+    a_fill = next(c.fill for c in encoder.columns if c.name == "a")
+    assert X[0, 0] == pytest.approx(a_fill) and X[1, 0] == 8.0
+    c_columns = [i for i, n in enumerate(data.feature_names) if n.startswith("c=")]
+    assert X[0, c_columns].sum() == 1 and X[1, c_columns].sum() <= 1
+
+
+def test_rows_without_a_target_are_dropped_with_a_note(tmp_path):
+    p = write(tmp_path, "a,y\n1,0\n2,\n3,1\n4,0\n5,1\n6,0\n7,1\n")
+    data = load_dataset("csv", path=p, test_size=0.3)
+    assert len(data.y_train) + len(data.y_test) == 6
+    assert data.encoder.notes == ["1 row(s) of 'data.csv' dropped: no target value (line 3)"]
+
+
+def test_dates_become_year_and_cycles(tmp_path):
+    days = pd.date_range("2019-01-01", periods=60, freq="7D")
+    frame = pd.DataFrame({"when": days.strftime("%Y/%m/%d"), "y": np.arange(60) % 2})
+    data = load_dataset("csv", path=write(tmp_path, frame.to_csv(index=False)), random_state=0)
+    assert data.feature_names == ["when.year", "when.month_sin", "when.month_cos",
+                                  "when.dayofyear_sin", "when.dayofyear_cos",
+                                  "when.dayofweek_sin", "when.dayofweek_cos"]
+    X = data.encoder.transform(pd.DataFrame({"when": ["2020/03/01"]}))
+    assert X[0, 0] == 2020
+    np.testing.assert_allclose(X[0, 1:3], [np.sin(2 * np.pi * 2 / 12), np.cos(2 * np.pi * 2 / 12)],
+                               atol=1e-6)
+    np.testing.assert_allclose(X[0, 5:7], [np.sin(2 * np.pi * 6 / 7), np.cos(2 * np.pi * 6 / 7)],
+                               atol=1e-6)             # 2020-03-01 was a Sunday (day 6)
+    mixed = frame.assign(when=[*frame.when[:50], *days[50:].strftime("%d.%m.%Y")])
+    message = error(path=write(tmp_path, mixed.to_csv(index=False), "mixed.csv"))
+    first_bad = next(line for line in range(52, 62) if f"(line {line})" in message)
+    assert message == (
+        f"Date column 'when' in '{tmp_path / 'mixed.csv'}' mixes formats: "
+        f"'{days[first_bad - 2].strftime('%d.%m.%Y')}' (line {first_bad}) does not read as "
+        "%Y/%m/%d like the rest; write every date one way, or leave the column out with --drop "
+        "when.")
+
+
+def test_ids_are_left_out_and_drop_and_features_choose_columns(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"row": np.arange(1, 41), "code": [f"c{i:03d}" for i in range(40)],
+                          "x": rng.normal(size=40), "y": np.arange(40) % 2})
+    p = write(tmp_path, frame.to_csv(index=False))
+    roles = {n: r for n, r, _ in load_dataset("csv", path=p).encoder.describe()}
+    assert roles == {"row": "left out", "code": "left out", "x": "numeric"}
+    assert load_dataset("csv", path=p, drop=["code"], features=["row", "code", "x"]) \
+        .feature_names == ["row", "x"]
+    assert error(path=p, drop=["x"], features=["x"]) == (
+        f"'{p}' has no feature columns besides the target 'y' after --drop.")
+    assert error(path=p, features=["row", "code"], drop=["row", "code"]) == (
+        f"'{p}' has no feature columns besides the target 'y' after --drop.")
+    assert error(path=p, drop=["x"]).startswith(f"No feature column is left in '{p}': 'row' an ID")

@@ -82,7 +82,8 @@ def test_same_seed_twice_is_identical_and_another_seed_is_not(moons, engine):
 
 def test_full_batch_takes_one_step_per_epoch(moons):
     X, y, *_ = moons
-    config = TrainConfig(epochs=2, batch_size=None, optimizer="sgd", lr=0.1, val_fraction=0)
+    config = TrainConfig(epochs=2, batch_size=None, optimizer="sgd", lr=0.1, val_fraction=0,
+                         weight_decay=0.0)
     stepper, state = run("numpy", X, y, config)
     assert len(state.history) == 2 and state.history[0]["val_loss"] is None
     # one full-batch SGD step by hand from the same initial weights gives the same weights

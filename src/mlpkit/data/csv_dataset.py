@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from mlpkit.data.csv_reader import read_csv
-from mlpkit.data.encoding import TabularEncoder, file_lines, refuse_missing, refuse_non_finite
+from mlpkit.data.encoding import TabularEncoder, file_lines, refuse_non_finite
 from mlpkit.errors import InvalidInputError, InvalidParameterError
 
 MAX_INTEGER_CLASSES = 20  # an integer target with more distinct values is taken as regression
-IMPUTE_CHOICES = (None, "mean", "median", "drop")
+IMPUTE_CHOICES = ("median", "mean", "drop", "none")
 
 
 def _unknown_column(kind: str, name: str, columns: list[str], path: Path) -> InvalidInputError:
@@ -21,11 +21,6 @@ def _unknown_column(kind: str, name: str, columns: list[str], path: Path) -> Inv
     return InvalidInputError(
         f"{kind} column {name!r} is not in '{path}'.{hint} Columns: {', '.join(columns)}."
     )
-
-
-def _refuse_missing_target(series, name: str, path: Path | str) -> None:
-    refuse_missing(series, name, path, "remove those rows or pass impute='drop' (--impute drop)",
-                   what="Target column")
 
 
 def infer_task(series) -> tuple[str, str]:
@@ -57,15 +52,22 @@ def _label_values(series) -> list:
 
 def load_csv(path: str | Path, target: str | None = None, test_path: str | Path | None = None,
              test_size: float = 0.2, features: list[str] | None = None,
-             impute: str | None = None, task: str | None = None,
-             encode_categorical: bool = True, random_state: int | None = 0):
-    """A Dataset from a CSV file (and an optional separate test CSV with the same columns)."""
+             drop: list[str] | None = None, impute: str | None = "median",
+             task: str | None = None, encode_categorical: bool = True,
+             random_state: int | None = 0):
+    """A Dataset from a CSV file (and an optional separate test CSV with the same columns).
+
+    Every column's role is inferred from the training rows (``data/columns.py``) unless
+    ``features`` names the columns to use; ``drop`` leaves columns out. Missing feature values
+    are imputed (``impute``: median (default) or mean, with a missing indicator; ``drop``:
+    drop those rows; ``none``: refuse them). Rows without a target are dropped, with a note."""
     from mlpkit.data.dataset import Dataset
     from mlpkit.data.preprocessing import stratified_split
 
+    impute = "none" if impute is None else impute
     if impute not in IMPUTE_CHOICES:
         raise InvalidParameterError(
-            f"impute must be one of 'mean', 'median', 'drop' or None, got {impute!r}.")
+            f"impute must be one of 'median', 'mean', 'drop' or 'none', got {impute!r}.")
     if task not in (None, "classification", "regression"):
         raise InvalidParameterError(
             f"task must be 'classification' or 'regression', got {task!r}.")
@@ -75,12 +77,15 @@ def load_csv(path: str | Path, target: str | None = None, test_path: str | Path 
     target = columns[-1] if target is None else target
     if target not in columns:
         raise _unknown_column("Target", target, columns, path)
-    features = [c for c in columns if c != target] if features is None else list(features)
-    for name in features:
-        if name not in columns or name == target:
-            raise _unknown_column("Feature", name, [c for c in columns if c != target], path)
-    if not features:
-        raise InvalidInputError(f"'{path}' has no feature columns besides the target {target!r}.")
+    others = [c for c in columns if c != target]
+    for name in [*(features or []), *(drop or [])]:
+        if name not in others:
+            raise _unknown_column("Feature", name, others, path)
+    left_out = set(drop or [])
+    chosen = [c for c in (others if features is None else features) if c not in left_out]
+    if not chosen:
+        raise InvalidInputError(f"'{path}' has no feature columns besides the target {target!r}"
+                                f"{' after --drop' if left_out else ''}.")
 
     test_frame = None
     if test_path is not None:
@@ -93,14 +98,19 @@ def load_csv(path: str | Path, target: str | None = None, test_path: str | Path 
                 f"{sorted(set(columns) - set(test_columns))}, extra "
                 f"{sorted(set(test_columns) - set(columns))}."
             )
-    if impute == "drop":
-        frame = frame.dropna(subset=[*features, target])
-        test_frame = None if test_frame is None else test_frame.dropna(subset=[*features, target])
-        if frame.empty or (test_frame is not None and test_frame.empty):
-            raise InvalidInputError(f"No rows are left in '{path}' after dropping missing values.")
-    _refuse_missing_target(frame[target], target, path)
+    notes = []
+    frame, note = _rows_with(frame, [target], path, "no target value")
+    notes += note
     if test_frame is not None:
-        _refuse_missing_target(test_frame[target], target, test_path)
+        test_frame, note = _rows_with(test_frame, [target], test_path, "no target value")
+        notes += note
+    if impute == "drop":
+        frame, note = _rows_with(frame, chosen, path, "a missing value (impute='drop')")
+        notes += note
+        if test_frame is not None:
+            test_frame, note = _rows_with(test_frame, chosen, test_path,
+                                          "a missing value (impute='drop')")
+            notes += note
 
     import pandas as pd
 
@@ -135,7 +145,9 @@ def load_csv(path: str | Path, target: str | None = None, test_path: str | Path 
     else:
         train_frame, test_source = frame, test_path
 
-    encoder = TabularEncoder.fit(train_frame, features, encode_categorical, impute, path)
+    encoder = TabularEncoder.fit(train_frame, chosen, impute, path, named=features is not None,
+                                 encode_categorical=encode_categorical)
+    encoder.notes = notes
     X_train = encoder.transform(train_frame, path)
     X_test = encoder.transform(test_frame, test_source)
     y_train = _encode_target(train_frame[target], task, class_names, path, target)
@@ -146,6 +158,18 @@ def load_csv(path: str | Path, target: str | None = None, test_path: str | Path 
         description=f"CSV '{path.name}', target {target!r}: {task} ({reason})", encoder=encoder,
         class_values=class_values, target=target,
     )
+
+
+def _rows_with(frame, columns: list[str], path, why: str):
+    """The rows with a value in every one of ``columns``, and a note if any were dropped."""
+    kept = frame.dropna(subset=columns)
+    dropped = len(frame) - len(kept)
+    if kept.empty:
+        raise InvalidInputError(f"No rows are left in '{path}' after dropping the rows with "
+                                f"{why}.")
+    note = [f"{dropped} row(s) of '{Path(path).name}' dropped: {why} "
+            f"({file_lines(frame.index[frame[columns].isna().any(axis=1)])})"] if dropped else []
+    return kept, note
 
 
 def _encode_target(series, task: str, class_names: list[str], path, target: str) -> np.ndarray:

@@ -1,21 +1,23 @@
 """TabularEncoder: raw table columns -> the network's numeric features, learned once.
 
-It records, from the training rows only, which columns are features, the categories of each
-text column (one-hot encoded) and any imputed fill values, so that prediction applies exactly
-the same transformation. It serialises to plain JSON.
+It records, from the training rows only, every column's role (``columns.infer``: numeric,
+category, date or left out) and how it is encoded — categories, fill values, missing
+indicators, date formats — so that prediction applies exactly the same transformation to new
+rows, new missing values and unseen categories included. It serialises to plain JSON.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import warnings
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from mlpkit.errors import InvalidInputError
+from mlpkit.errors import DataWarning, InvalidInputError
 
-MAX_CATEGORIES = 50      # more distinct strings than this is an identifier, not a category
+MISSING = "(missing)"     # the category of a text column's missing values
 
 
 def file_lines(rows: Any, limit: int = 5) -> str:
@@ -28,118 +30,128 @@ def file_lines(rows: Any, limit: int = 5) -> str:
 @dataclass
 class ColumnEncoding:
     name: str
-    categories: list[str] | None = None   # None: a numeric column
-    fill: float | str | None = None       # the value imputed for missing entries
+    role: str | None = None               # numeric | category | date | dropped
+    categories: list[str] | None = None   # category: one-hot, in this order
+    fill: float | str | None = None       # imputed for missing entries (a date: ISO text)
+    indicator: bool = False               # a 0/1 "name=missing" feature: training had gaps
+    date_format: str | None = None
+    date_parts: list[str] | None = None
+    note: str = ""                        # what was done, in words
+
+    def __post_init__(self) -> None:      # model files of the first round had no roles
+        if self.role is None:
+            self.role = "numeric" if self.categories is None else "category"
+
+    @property
+    def feature_names(self) -> list[str]:
+        from mlpkit.data import dates
+
+        if self.role == "dropped":
+            return []
+        if self.role == "category":
+            return [f"{self.name}={category}" for category in self.categories]
+        names = [self.name] if self.role == "numeric" else \
+            dates.feature_names(self.name, self.date_parts)
+        return names + ([f"{self.name}=missing"] if self.indicator else [])
 
 
 @dataclass
 class TabularEncoder:
     columns: list[ColumnEncoding]
+    notes: list[str] = field(default_factory=list)    # about the rows: what was dropped
 
     @property
     def feature_names(self) -> list[str]:
-        names = []
-        for col in self.columns:
-            if col.categories is None:
-                names.append(col.name)
-            else:
-                names += [f"{col.name}={category}" for category in col.categories]
-        return names
+        return [name for col in self.columns for name in col.feature_names]
+
+    @property
+    def used(self) -> list[ColumnEncoding]:
+        return [col for col in self.columns if col.role != "dropped"]
 
     @classmethod
-    def fit(cls, frame, features: list[str], encode_categorical: bool, impute: str | None,
-            path: Path) -> TabularEncoder:
-        import pandas as pd
+    def fit(cls, frame, features: list[str], impute: str, path: Path, named: bool = False,
+            encode_categorical: bool = True) -> TabularEncoder:
+        """Infer each column's role from the training rows; ``named``: the user chose these
+        columns (none is left out)."""
+        from mlpkit.data.columns import infer
 
-        columns = []
-        for name in features:
-            series = frame[name]
-            if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
-                fill = None   # kept even without gaps here: test or new rows may have some
-                if impute in ("mean", "median"):
-                    fill = float(getattr(series.astype(float), impute)())
-                columns.append(ColumnEncoding(name, None, fill))
-                continue
-            _refuse_mostly_numeric_text(series, name, path)
-            categories = sorted(series.dropna().astype(str).unique())
-            if not encode_categorical:
-                raise InvalidInputError(
-                    f"Feature column {name!r} in '{path}' holds text; one-hot encode it with "
-                    "encode_categorical=True (--data-option encode_categorical=true) or leave "
-                    "it out with features=[...]."
-                )
-            if len(categories) > MAX_CATEGORIES:
-                raise InvalidInputError(
-                    f"Feature column {name!r} in '{path}' holds text with {len(categories)} "
-                    f"distinct values, too many to one-hot encode (at most {MAX_CATEGORIES}); "
-                    "leave it out with features=[...]."
-                )
-            fill = None
-            if impute in ("mean", "median"):
-                fill = str(series.dropna().astype(str).mode().iloc[0])  # most frequent category
-            columns.append(ColumnEncoding(name, categories, fill))
+        columns = [infer(frame[name], name, impute, named, encode_categorical, path)
+                   for name in features]
+        if not any(col.role != "dropped" for col in columns):
+            raise InvalidInputError(
+                f"No feature column is left in '{path}': "
+                + "; ".join(f"{c.name!r} {c.note}" for c in columns[:3])
+                + ". Name the columns to use with --features.")
         return cls(columns)
 
-    def transform(self, frame, path: Path | str = "the data") -> np.ndarray:
-        """Raw table -> float32 feature matrix, refusing anything training did not see."""
-        import pandas as pd
+    def describe(self) -> list[tuple[str, str, str]]:
+        """(column, role, what was done) for every column: the run's data table."""
+        return [(col.name, "left out" if col.role == "dropped" else col.role, col.note)
+                for col in self.columns]
 
-        missing = [c.name for c in self.columns if c.name not in frame.columns]
+    def transform(self, frame, path: Path | str = "the data") -> np.ndarray:
+        """Raw table -> float32 feature matrix, by column name. Unseen categories become all
+        zeros (with a DataWarning); what cannot be read is refused with its file line."""
+        missing = [c.name for c in self.used if c.name not in frame.columns]
         if missing:
             raise InvalidInputError(
                 f"'{path}' lacks the feature column(s) {', '.join(map(repr, missing))} that the "
                 "model was trained with."
             )
-        blocks = []
-        for col in self.columns:
-            series = frame[col.name]
-            if col.fill is not None:
-                series = series.fillna(col.fill)
-            refuse_missing(series, col.name, path)
-            if col.categories is None:
-                values = pd.to_numeric(series, errors="coerce")
-                bad = values.isna()
-                if bad.any():
-                    row = bad.to_numpy().nonzero()[0]
-                    raise InvalidInputError(
-                        f"Column {col.name!r} in '{path}' must be numeric, but holds "
-                        f"{series.iloc[row[0]]!r} ({file_lines(row)})."
-                    )
-                block = values.to_numpy(dtype=np.float64)[:, None]
-            else:
-                text = series.astype(str)
-                unseen = sorted(set(text) - set(col.categories))
-                if unseen:
-                    raise InvalidInputError(
-                        f"Column {col.name!r} in '{path}' has value(s) {unseen[:5]} not seen in "
-                        f"training (known: {', '.join(col.categories)})."
-                    )
-                block = (text.to_numpy()[:, None] == np.array(col.categories)[None, :])
-            blocks.append(block.astype(np.float64))
+        blocks = [_encode(col, frame[col.name], path) for col in self.used]
         X = np.hstack(blocks) if blocks else np.empty((len(frame), 0))
         refuse_non_finite(X, self.feature_names, frame.index, path)
         return X.astype(np.float32)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"columns": [asdict(c) for c in self.columns]}
+        return {"columns": [asdict(c) for c in self.columns], "notes": self.notes}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TabularEncoder:
-        return cls([ColumnEncoding(**c) for c in data["columns"]])
+        return cls([ColumnEncoding(**c) for c in data["columns"]], list(data.get("notes", [])))
 
 
-def _refuse_mostly_numeric_text(series, name: str, path: Path) -> None:
+def _encode(col: ColumnEncoding, series, path: Path | str) -> np.ndarray:
+    """One column's block of features, (n, k) float64."""
     import pandas as pd
 
-    present = series.dropna()
-    as_numbers = pd.to_numeric(present, errors="coerce")
-    if len(present) and as_numbers.notna().mean() >= 0.9:
-        bad = as_numbers.isna().to_numpy().nonzero()[0]
-        rows = present.index[bad]
-        raise InvalidInputError(
-            f"Column {name!r} in '{path}' is numeric except for {present.iloc[bad[0]]!r} "
-            f"({file_lines(rows)}); fix those cells."
-        )
+    from mlpkit.data import dates
+
+    gaps = series.isna().to_numpy()
+    if col.role == "category":
+        text = series.astype(str).where(~gaps, MISSING).to_numpy()
+        known = np.isin(text, col.categories)
+        unseen = sorted(set(text[~known]) - {MISSING})
+        if unseen:
+            warnings.warn(
+                f"Column {col.name!r} in '{path}' has value(s) {unseen[:5]} not seen in "
+                f"training ({file_lines(series.index[~known & ~gaps])}); encoded as all zeros.",
+                DataWarning, stacklevel=4)
+        return (text[:, None] == np.array(col.categories, dtype=object)[None, :]).astype(float)
+    if col.fill is None:
+        refuse_missing(series, col.name, path)
+    if col.role == "date":
+        times = dates.parse(series, col.date_format)
+        bad = times.isna().to_numpy() & ~gaps
+        if bad.any():
+            raise InvalidInputError(
+                f"Column {col.name!r} in '{path}' holds {series[bad].iloc[0]!r} "
+                f"({file_lines(series.index[bad])}), not a date in the format {col.date_format} "
+                "it was trained with.")
+        times = times.fillna(pd.Timestamp(col.fill)) if col.fill is not None else times
+        block = dates.features(times, col.date_parts)
+    else:
+        values = pd.to_numeric(series, errors="coerce")
+        bad = values.isna().to_numpy() & ~gaps
+        if bad.any():
+            row = bad.nonzero()[0]
+            raise InvalidInputError(
+                f"Column {col.name!r} in '{path}' must be numeric, but holds "
+                f"{series.iloc[row[0]]!r} ({file_lines(series.index[row])})."
+            )
+        block = values.fillna(col.fill).to_numpy(dtype=np.float64)[:, None] \
+            if col.fill is not None else values.to_numpy(dtype=np.float64)[:, None]
+    return np.hstack([block, gaps[:, None].astype(float)]) if col.indicator else block
 
 
 def refuse_missing(series, name: str, path: Path | str,

@@ -69,14 +69,15 @@ def fit(stepper: Stepper, X: np.ndarray, y: np.ndarray, config: TrainConfig, *,
         validation: tuple[np.ndarray, np.ndarray] | None = None,
         callbacks: Sequence[Callback] = (), state: TrainingState | None = None,
         resume_from: tuple[dict[str, np.ndarray], dict] | None = None) -> TrainingState:
-    """Train ``stepper`` on (X, y) for ``config.epochs``; returns the final state.
+    """Train ``stepper`` on (X, y) for at most ``config.max_epochs``; returns the final state.
 
     ``weights`` are per-sample loss weights; ``validation`` is evaluated after every epoch.
     ``resume_from`` is a ``snapshot`` of an earlier, interrupted fit with the same data and
     config: training continues from its epoch as if it had never stopped."""
     stepper.bind(X, y, weights)
     rng = np.random.default_rng(config.seed)
-    state = state or TrainingState(stepper=stepper, history=History(), epochs=config.epochs)
+    state = state or TrainingState(stepper=stepper, history=History(), epochs=config.max_epochs)
+    batch_size = config.batch_for(len(y))
     callbacks = [NanGuard(), *callbacks]
     if resume_from is not None:
         restore(resume_from, stepper, rng, callbacks, state)
@@ -85,10 +86,10 @@ def fit(stepper: Stepper, X: np.ndarray, y: np.ndarray, config: TrainConfig, *,
         if not state.restored:
             callback.reset()
         callback.on_train_begin(state)
-    for epoch in range(len(state.history) + 1, config.epochs + 1):
+    for epoch in range(len(state.history) + 1, config.max_epochs + 1):
         started = time.perf_counter()
         lr = stepper.lr
-        batches = list(minibatch_indices(len(y), config.batch_size, rng))
+        batches = list(minibatch_indices(len(y), batch_size, rng))
         result = stepper.train_epoch(batches, should_stop=lambda: state.interrupt_requested)
         if not result.completed:
             state.interrupted = True

@@ -32,10 +32,11 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray,
 
 
 def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, Any]:
+    """R², MAE, RMSE and MSE, in the target's own units."""
     from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
-    return {"loss": float(mean_squared_error(y_true, y_pred)),
-            "mse": float(mean_squared_error(y_true, y_pred)),
+    mse = float(mean_squared_error(y_true, y_pred))
+    return {"loss": mse, "mse": mse, "rmse": float(np.sqrt(mse)),
             "mae": float(mean_absolute_error(y_true, y_pred)),
             "r2": float(r2_score(y_true, y_pred)),
             "n_samples": int(len(y_true))}

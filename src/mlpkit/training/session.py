@@ -95,6 +95,7 @@ class Session:
                             config.activation, config.init, config.dropout)
         self._stepper = None
         self.scaler: Standardizer | None = None
+        self.target_scaler: Standardizer | None = None     # regression: y in its own units
         self.history = History()
         self.seconds = 0.0
 
@@ -127,9 +128,12 @@ class Session:
         train_rows = val_rows = None
         if train.val_fraction > 0:
             train_rows, val_rows = holdout(y, train.val_fraction, train.seed, self.classification)
-        check_batch_size(train.batch_size, len(y) if train_rows is None else len(train_rows))
+        n_train = len(y) if train_rows is None else len(train_rows)
+        check_batch_size(train.batch_for(n_train), n_train)
         if self.config.scale and self.scaler is None:       # before any copy: a lower peak
             self.scaler = Standardizer.fit(X, train_rows)
+            if not self.classification:
+                self.target_scaler = Standardizer.fit(np.asarray(y).reshape(-1, 1), train_rows)
         if train_rows is not None:
             X_val, y_val = X[val_rows], y[val_rows]
             X, y = X[train_rows], y[train_rows]          # fresh arrays: ours to scale in place
@@ -139,6 +143,10 @@ class Session:
         if self.scaler is not None:
             X = self.scaler.transform(X, copy=copy)
             X_val = None if X_val is None else self.scaler.transform(X_val, copy=False)
+        if self.target_scaler is not None:      # the network learns a standardised target
+            y = self.target_scaler.transform(np.asarray(y, np.float32).reshape(-1, 1))[:, 0]
+            y_val = None if y_val is None else \
+                self.target_scaler.transform(np.asarray(y_val, np.float32).reshape(-1, 1))[:, 0]
         weights = sample_weights(y, sample_weight,
                                  train.class_weight if self.classification else None,
                                  self.schema.n_outputs)
@@ -160,13 +168,14 @@ class Session:
         chain: list[Callback] = []
         if train.schedule:
             chain.append(LearningRateSchedule(train.schedule, train.lr))
-        if train.patience:
-            chain.append(EarlyStopping(train.patience, min_delta=train.tol))
+        if train.stopping_patience:
+            chain.append(EarlyStopping(train.stopping_patience, min_delta=train.tol))
         chain += list(callbacks)
         if checkpoint is not None:
             chain.append(Checkpoint(checkpoint, self.config.checkpoint_every))
         chain.append(ProgressBar(disable=None if progress is None else not progress))
-        state = TrainingState(stepper=self.stepper, history=self.history, epochs=train.epochs)
+        state = TrainingState(stepper=self.stepper, history=self.history,
+                              epochs=train.max_epochs)
         signals = stop_after_batch_on_signals(state) if handle_signals else nullcontext()
         started = time.perf_counter()
         with signals, thread_limit(self.config.engine, self.config.threads):
@@ -179,4 +188,4 @@ class Session:
     def model(self) -> TrainedModel:
         """The model as it stands: network, weights, preprocessing, schema, options."""
         return TrainedModel(self.spec, self.stepper.state_dict(), self.schema, self.scaler,
-                            self.config.engine, self.config.option_values())
+                            self.config.engine, self.config.option_values(), self.target_scaler)

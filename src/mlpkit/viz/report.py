@@ -27,7 +27,8 @@ pre{background:#f7f7f7;padding:.8rem;overflow-x:auto}img{max-width:100%;margin:.
 .figures{display:flex;flex-wrap:wrap;gap:1rem}.figures figure{margin:0}
 figcaption{font-size:.85rem;color:#555}
 """
-SCORES = ("loss", "accuracy", "precision_macro", "recall_macro", "f1_macro", "mse", "mae", "r2")
+SCORES = ("loss", "accuracy", "precision_macro", "recall_macro", "f1_macro", "r2", "mae", "rmse",
+          "mse")
 
 
 def _esc(value: Any) -> str:
@@ -135,6 +136,16 @@ def build_report(folder: str | Path) -> Path:
         sections.append("<h2>Data</h2>" + f"<p>{_number(data.get('n_features'))} features; "
                         + ", ".join(f"{s}: {sum(c)} rows" for s, c in counts.items()) + "</p>"
                         + _table(["class", *counts], rows, cls="balance"))
+    columns = (model.get("preprocessing") or {}).get("encoder") or {}
+    if columns.get("columns"):
+        rows = [[_esc(c["name"]), _esc("left out" if c.get("role") == "dropped" else
+                                       c.get("role") or "-"), _esc(c.get("note") or "")]
+                for c in columns["columns"]]
+        sections.append("<h2>Columns</h2><p>How each column of the table was read (inferred "
+                        "from the training rows; override with --features / --drop / "
+                        "--impute).</p>" + _table(["column", "role", "what was done"], rows,
+                                                   cls="columns")
+                        + "".join(f"<p>{_esc(note)}</p>" for note in columns.get("notes", [])))
     figures = [(name, caption) for name, caption in (
         ("curves.png", "loss and accuracy per epoch"),
         ("confusion_matrix.png", "confusion matrix (test)"),

@@ -1,0 +1,116 @@
+"""Column roles: what each column of a user's table is, decided from the training rows.
+
+numeric (kept as a number), category (one-hot), date (year and cycles), or left out: an ID (a
+different value on every row), free text (too many distinct values to one-hot encode) or an
+empty column. Each decision carries a note in words, shown in the run's summary and report,
+with the flag that overrides it. Columns the user names with ``features`` are never left out.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from shlex import quote
+
+import numpy as np
+
+from mlpkit.data import dates
+from mlpkit.data.encoding import MISSING, ColumnEncoding, file_lines
+from mlpkit.errors import InvalidInputError
+
+MAX_CATEGORIES = 50          # more distinct strings than this, unasked: free text, left out
+MAX_NAMED_CATEGORIES = 1000  # ... and when the user names the column with --features
+MIN_ROWS_FOR_ID = 20         # a unique value on every row of a tiny table proves nothing
+
+
+def infer(series, name: str, impute: str, named: bool, encode_categorical: bool,
+          path: Path) -> ColumnEncoding:
+    """The role of one column and how to encode it, from its training rows."""
+    import pandas as pd
+
+    present = series.dropna()
+    gaps = len(series) - len(present)
+    if present.empty:
+        if named:
+            raise InvalidInputError(f"Column {name!r} in '{path}' has no values; leave it out "
+                                    "of --features.")
+        return ColumnEncoding(name, "dropped", note="it has no values")
+    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+        return _numeric(series, present, name, gaps, impute, named)
+    numbers = pd.to_numeric(present, errors="coerce")
+    if numbers.notna().all():         # text only in rows outside training: numbers here
+        return _numeric(series, numbers, name, gaps, impute, named)
+    _refuse_mostly_numeric_text(series, name, path)
+    fmt = dates.find_format(present, name, str(path))
+    if fmt is not None:
+        return _date(series, name, fmt, gaps, impute)
+    categories = sorted(present.astype(str).unique())
+    if not encode_categorical:
+        raise InvalidInputError(
+            f"Feature column {name!r} in '{path}' holds text; one-hot encode it with "
+            "encode_categorical=True (--data-option encode_categorical=true) or leave it out "
+            f"with --drop {quote(name)}.")
+    if not named and gaps == 0 and len(categories) == len(series) >= MIN_ROWS_FOR_ID:
+        return ColumnEncoding(name, "dropped", note="an ID (a different value on "
+                              f"every row); keep it with --features {quote(name)} ...")
+    if not named and len(categories) > MAX_CATEGORIES:
+        return ColumnEncoding(name, "dropped", note=f"free text ({len(categories)} "
+                              f"distinct values, more than {MAX_CATEGORIES} to one-hot "
+                              f"encode); keep it with --features {quote(name)} ...")
+    if len(categories) > MAX_NAMED_CATEGORIES:
+        raise InvalidInputError(
+            f"Feature column {name!r} in '{path}' holds text with {len(categories)} distinct "
+            f"values, too many to one-hot encode (at most {MAX_NAMED_CATEGORIES}); leave it out "
+            f"with --drop {quote(name)}.")
+    note = f"{len(categories)} value{'s' if len(categories) > 1 else ''}, one-hot"
+    if gaps and impute in ("mean", "median"):
+        categories.append(MISSING)
+        note += f"; {gaps} missing as a category of their own"
+    return ColumnEncoding(name, "category", categories=categories, note=note)
+
+
+def _numeric(series, present, name: str, gaps: int, impute: str,
+             named: bool) -> ColumnEncoding:
+    values = present.to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):        # infinities are refused later, by line
+        whole = bool(np.all(np.mod(values, 1) == 0))
+    if (not named and gaps == 0 and whole and len(values) >= MIN_ROWS_FOR_ID
+            and len(np.unique(values)) == len(values)
+            and values.max() - values.min() < 2 * len(values)):     # dense: a row counter
+        return ColumnEncoding(name, "dropped", note="an ID (a different whole number on "
+                              "every row, like a row counter); keep it with "
+                              f"--features {quote(name)} ...")
+    fill = None
+    note = "a number"
+    if impute in ("mean", "median"):           # kept even without gaps: new rows may have some
+        fill = float(np.mean(values) if impute == "mean" else np.median(values))
+        if gaps:
+            note += f"; {gaps} missing filled with the {impute} {fill:.4g}, plus an indicator"
+    return ColumnEncoding(name, "numeric", fill=fill, indicator=bool(gaps and fill is not None),
+                          note=note)
+
+
+def _date(series, name: str, fmt: str, gaps: int, impute: str) -> ColumnEncoding:
+    times = dates.parse(series, fmt)
+    parts = dates.parts_present(times.dropna())
+    fill = None
+    note = f"as {fmt}: year, and " + ", ".join(parts[1:]) + " as cycles"
+    if impute in ("mean", "median"):
+        fill = str(times.dropna().sort_values().iloc[len(times.dropna()) // 2].isoformat())
+        if gaps:
+            note += f"; {gaps} missing filled with the median date {fill[:10]}, plus an indicator"
+    return ColumnEncoding(name, "date", fill=fill, indicator=bool(gaps and fill is not None),
+                          date_format=fmt, date_parts=parts, note=note)
+
+
+def _refuse_mostly_numeric_text(series, name: str, path: Path) -> None:
+    """A numeric column with a few stray words is a typo, not a category: say where."""
+    import pandas as pd
+
+    present = series.dropna()
+    as_numbers = pd.to_numeric(present, errors="coerce")
+    if len(present) and as_numbers.notna().mean() >= 0.9:
+        bad = as_numbers.isna().to_numpy().nonzero()[0]
+        rows = present.index[bad]
+        raise InvalidInputError(
+            f"Column {name!r} in '{path}' is numeric except for {present.iloc[bad[0]]!r} "
+            f"({file_lines(rows)}); fix those cells.")
