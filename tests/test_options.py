@@ -14,7 +14,7 @@ from mlpkit.options import COMMAND_LINE_ONLY, ESTIMATOR_ONLY, OPTIONS, SAME
 OTHER = {"hidden": (7, 3), "activation": "tanh", "init": "xavier_uniform", "dropout": 0.25,
          "scale": False, "loss": "mse", "optimizer": "sgd", "lr": 0.05, "momentum": 0.5,
          "nesterov": True, "weight_decay": 0.01, "schedule": "cosine", "batch_size": 16,
-         "epochs": 7, "val_fraction": 0.2, "patience": 4, "tol": 0.001,
+         "epochs": 7, "val_fraction": 0.3, "patience": 4, "tol": 0.001,
          "class_weight": "balanced", "seed": 11, "engine": "torch", "device": "cpu",
          "threads": 2, "data_loader": True, "checkpoint_every": 0.5, "animate": True}
 
@@ -61,7 +61,7 @@ def test_the_estimators_have_exactly_the_tables_parameters_with_its_defaults():
 
 def test_defaults_differ_between_doors_only_where_declared():
     differing = {o.name for o in OPTIONS if o.param_default is not SAME}
-    assert differing == {"epochs", "patience", "seed"}
+    assert differing == {"epochs", "patience", "seed", "val_fraction"}
     values = RunConfig().option_values()
     assert values == {o.name: o.default for o in OPTIONS}
 

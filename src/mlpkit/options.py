@@ -184,8 +184,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("epochs", "train", None, "passes over the training data; default: until the "
            "validation loss stops improving (--patience), at most 300",
            optional_positive_int, "--epochs", "max_epochs", param_default=200, parse=int),
-    Option("val_fraction", "train", 0.1, "share of the training rows held out for validation",
-           fraction, "--val-fraction", "validation_fraction", parse=float),
+    Option("val_fraction", "train", 0.2, "share of the training rows held out for validation "
+           "(early stopping watches it)", fraction, "--val-fraction", "validation_fraction",
+           param_default=0.1, parse=float),
     Option("patience", "train", None, "stop after N epochs without improvement of the "
            "validation loss (of the training loss when nothing is held out); default: 10 when "
            "--epochs is not given, else off",

@@ -80,7 +80,7 @@ CASES = [
     ("batch-zero", None, [*TRAIN, "--batch-size", "0"],
      "mlpkit: error: batch_size must be a positive integer, got 0."),
     ("batch-larger-than-data", None, [*TRAIN, "--batch-size", "5000"],
-     "mlpkit: error: batch_size 5000 is larger than the 720 training samples; use a smaller "
+     "mlpkit: error: batch_size 5000 is larger than the 640 training samples; use a smaller "
      "size, or 'full' (--batch-size full) for full-batch gradient descent."),
     ("activation-typo", None, [*TRAIN, "--activation", "sigmod"],
      "mlpkit: error: Unknown activation 'sigmod'. Did you mean 'sigmoid'? Known: identity, relu, "
