@@ -94,6 +94,7 @@ def test_csv_run_predicts_and_scores_the_same_from_python(tmp_path, capsys, case
 
     metrics = evaluated(capsys, run, "--csv", tmp_path / "data.csv")
     score = model.score(rows, table[target])
+    assert "rows_without_target" not in metrics
     key = "r2" if case == "regression" else "accuracy"
     assert score == pytest.approx(metrics[key], abs=1e-9)
     assert metrics["n_samples"] == len(table)
@@ -200,3 +201,19 @@ def test_a_callback_reused_across_two_fits_behaves_the_same_both_times():
     second = estimator.fit(X, y)
     assert second.n_iter_ == epochs
     np.testing.assert_array_equal(second.predict_proba(X), proba)
+
+
+def test_evaluate_leaves_out_rows_without_a_target_and_says_so(tmp_path, capsys):
+    table = numeric_table(seed=4)
+    table.to_csv(tmp_path / "data.csv", index=False)
+    run = tmp_path / "run"
+    assert cli("train", "--csv", tmp_path / "data.csv", "--target", "label", "--epochs", "5",
+               "--out", run, "--quiet") == 0
+    gappy = table.astype({"label": float})
+    gappy.loc[[3, 7], "label"] = np.nan
+    gappy.to_csv(tmp_path / "gappy.csv", index=False)
+    metrics = evaluated(capsys, run, "--csv", tmp_path / "gappy.csv")
+    assert metrics["rows_without_target"] == 2 and metrics["n_samples"] == len(table) - 2
+    kept = gappy.dropna(subset=["label"])
+    assert metrics["accuracy"] == pytest.approx(
+        mlpkit.load(run).score(kept.drop(columns="label"), kept["label"].astype(int)), abs=1e-12)

@@ -260,7 +260,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         print(json.dumps(metrics, indent=2))
         return 0
     for key in ("accuracy", "precision_macro", "recall_macro", "f1_macro", "loss", "r2", "mae",
-                "rmse", "mse",
+                "rmse", "mse", "rows_without_target",
                 "r2", "n_samples"):
         if key in metrics:
             value = metrics[key]

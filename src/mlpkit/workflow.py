@@ -202,8 +202,9 @@ def evaluate(folder: str | Path, dataset: str | None = None,
     or on every row of a CSV file (read through the model's own encoding)."""
     folder = Path(folder)
     model = TrainedModel.load(folder)
+    dropped = 0
     if dataset == "csv":
-        X, y = _labelled_rows(model, **(dataset_options or {}))
+        X, y, dropped = _labelled_rows(model, **(dataset_options or {}))
     else:
         data = _saved_test_split(folder) if dataset is None else \
             load_dataset(dataset, **(dataset_options or {}))
@@ -216,12 +217,16 @@ def evaluate(folder: str | Path, dataset: str | None = None,
                 f"Dataset {data.name!r} has classes {data.class_names[:10]}, but the model was "
                 f"trained on {model.schema.class_names[:10]}.")
         X, y = data.X_test, data.y_test
-    return _metrics(model, model.predict_output(X, engine, device), y)
+    metrics = _metrics(model, model.predict_output(X, engine, device), y)
+    if dropped:
+        metrics["rows_without_target"] = dropped      # left out of the scores, and said
+    return metrics
 
 
 def _labelled_rows(model: TrainedModel, path: str, target: str | None = None,
-                   **unused: Any) -> tuple[np.ndarray, np.ndarray]:
-    """(features, targets) of every row of a CSV, the target column by name."""
+                   **unused: Any) -> tuple[np.ndarray, np.ndarray, int]:
+    """(features, targets) of every row of a CSV that has a target value (the target column by
+    name), and how many rows had none."""
     from mlpkit.data.csv_reader import read_csv
 
     if unused:
@@ -233,10 +238,14 @@ def _labelled_rows(model: TrainedModel, path: str, target: str | None = None,
     if target is None or target not in frame.columns:
         raise InvalidInputError(
             f"'{path}' has no target column {target!r}; name it with --target.")
-    X = model.features(frame, str(path))
-    if model.task == "classification":
-        return X, model.class_indices(frame[target], f"'{path}'")
-    return X, _numeric_target(frame[target], target, path)
+    labelled = frame.dropna(subset=[target])
+    if labelled.empty:
+        raise InvalidInputError(f"'{path}' has no row with a value in its target column "
+                                f"{target!r}.")
+    X = model.features(labelled, str(path))
+    y = model.class_indices(labelled[target], f"'{path}'") \
+        if model.task == "classification" else _numeric_target(labelled[target], target, path)
+    return X, y, len(frame) - len(labelled)
 
 
 def _numeric_target(series, target: str, path: str) -> np.ndarray:
