@@ -5,10 +5,16 @@ Importing mlpkit imports neither torch nor matplotlib; the modules that need the
 
 __version__ = "0.1.0"
 
-from mlpkit.errors import InvalidInputError, InvalidParameterError, MlpkitError, NotFittedError
+from mlpkit.errors import (
+    DataWarning,
+    InvalidInputError,
+    InvalidParameterError,
+    MlpkitError,
+    NotFittedError,
+)
 
-__all__ = ["InvalidInputError", "InvalidParameterError", "MLPClassifier", "MLPRegressor",
-           "MlpkitError", "NotFittedError", "__version__", "load"]
+__all__ = ["DataWarning", "InvalidInputError", "InvalidParameterError", "MLPClassifier",
+           "MLPRegressor", "MlpkitError", "NotFittedError", "__version__", "load"]
 
 _LAZY = {"MLPClassifier", "MLPRegressor", "load"}
 

@@ -145,6 +145,17 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--overwrite", action="store_true", help="replace an existing output")
     predict.set_defaults(handler=run_predict)
 
+    export = commands.add_parser(
+        "export", help="write a model as an ONNX file, preprocessing included",
+        description="Export RUN's model to ONNX: imputation, missing indicators, one-hot "
+                    "categories, scaling and (regression) the target's units are in the graph; "
+                    "run it with ONNX Runtime, no mlpkit needed.")
+    export.add_argument("run", help="run folder (mlpkit train) or model folder (save())")
+    export.add_argument("--format", choices=["onnx"], default="onnx", help="onnx (the only one)")
+    export.add_argument("-o", "--output", required=True, help="file to write, e.g. model.onnx")
+    export.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    export.set_defaults(handler=run_export)
+
     progression = commands.add_parser(
         "progression", help="the PyTorch refactoring path, stage by stage",
         description="Train one network six ways (raw tensors -> F.cross_entropy -> nn.Parameter "
@@ -293,6 +304,16 @@ def run_compare(args: argparse.Namespace) -> int:
         raise MlpkitError(f"Output file '{args.output}' already exists; choose another -o or "
                           "pass --overwrite.")
     print(f"wrote {build_comparison(args.runs, args.output)}")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from mlpkit.export import describe_inputs, export_onnx
+    from mlpkit.model import TrainedModel
+
+    model = TrainedModel.load(args.run)
+    path = export_onnx(model, args.output, overwrite=args.overwrite)
+    print(f"wrote {path}; inputs: {describe_inputs(model)}")
     return 0
 
 

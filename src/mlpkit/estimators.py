@@ -152,6 +152,13 @@ class _MLPBase(BaseEstimator):
         if getattr(self, "history_", None):
             atomic.write_text(folder / "history.csv", History(self.history_).to_csv_text())
 
+    def export_onnx(self, path: str | Path, overwrite: bool = False) -> Path:
+        """Write the fitted model as an ONNX file, preprocessing included (``mlpkit.export``)."""
+        from mlpkit.export import export_onnx
+
+        check_is_fitted(self, "model_")
+        return export_onnx(self.model_, path, overwrite)
+
     def _adopt(self, model: TrainedModel) -> None:
         """Become the fitted estimator of a loaded model."""
         self.model_ = model
