@@ -30,7 +30,7 @@ def blobs_run(tmp_path_factory):
 
 def test_run_folder_is_complete(blobs_run):
     names = {p.name for p in blobs_run.iterdir()}
-    assert names == {"config.toml", "model.safetensors", "model.json", "history.csv",
+    assert names == {".mlpkit-run", "config.toml", "model.safetensors", "model.json", "history.csv",
                      "metrics.json", "checkpoint.safetensors", "plots", "report.html"}
     assert {p.name for p in (blobs_run / "plots").iterdir()} == {
         "curves.png", "decision_regions.png", "dataset.png", "confusion_matrix.png"}

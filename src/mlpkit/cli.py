@@ -341,6 +341,20 @@ def run_datasets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _os_error(exc: OSError) -> str:
+    import errno
+
+    where = f" '{exc.filename}'" if exc.filename else ""
+    fix = {errno.ENOSPC: "free some space or write somewhere else (--out, -o)",
+           errno.EDQUOT: "free some space or write somewhere else (--out, -o)",
+           errno.EROFS: "write somewhere else (--out, -o)",
+           errno.EACCES: "check the permissions, or write somewhere else (--out, -o)",
+           errno.EPERM: "check the permissions, or write somewhere else (--out, -o)"}.get(
+               exc.errno, "check the path and try again")
+    reason = exc.strerror or type(exc).__name__
+    return f"{reason}{where}; {fix}. Nothing was left half-written."
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -360,6 +374,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args)
     except MlpkitError as exc:
         print(f"mlpkit: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:          # disk full, read-only, permission denied: what, where, fix
+        print(f"mlpkit: error: {_os_error(exc)}", file=sys.stderr)
         return 2
     finally:
         warnings.showwarning = shown

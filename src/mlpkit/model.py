@@ -52,6 +52,13 @@ class TrainedModel:
         return self.schema.task
 
     @property
+    def input_columns(self) -> list[str]:
+        """The raw columns the model reads (a table's, including those it left out)."""
+        encoder = self.schema.encoder
+        return [c.name for c in encoder.columns] if encoder is not None else \
+            list(self.schema.feature_names)
+
+    @property
     def labels(self) -> list:
         """What predict answers with: the data's own labels, by class index."""
         return list(self.schema.class_values or [])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import numpy as np
 
 from mlpkit.config import MLPSpec, RunConfig
 from mlpkit.data import Dataset, Standardizer, load_dataset
-from mlpkit.errors import InvalidInputError
+from mlpkit.errors import DataWarning, InvalidInputError
 from mlpkit.io import atomic
 from mlpkit.io.checkpoints import CHECKPOINT, load_training_checkpoint, save_training_checkpoint
 from mlpkit.io.runs import create_run_folder, read_config, write_config
@@ -276,7 +277,12 @@ def predict(folder: str | Path, input_csv: str | Path, output_csv: str | Path,
         raise InvalidInputError(f"Cannot write '{output_csv}': a folder or file is in the way; "
                                 "choose another -o.")
     frame = read_csv(input_csv)
-    output = model.predict_output(model.features(frame, str(input_csv)), engine, device)
+    features = model.features(frame, str(input_csv))
+    unused = [c for c in map(str, frame.columns) if c not in model.input_columns]
+    if unused:
+        warnings.warn(f"'{input_csv}' has column(s) {unused[:10]} that the model does not use; "
+                      "they are ignored.", DataWarning, stacklevel=2)
+    output = model.predict_output(features, engine, device)
     result = pd.DataFrame({"prediction": model.predict_labels(output)})
     if model.task == "classification":
         for k, name in enumerate(model.schema.class_names):

@@ -7,6 +7,7 @@ import shutil
 import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from .conftest import tree
@@ -90,7 +91,29 @@ CASES = [
      f"{J} has task 'clustering'; expected 'classification' or 'regression'."),
     ("unknown-engine", rewrite_json(set_key(["engine"], "jax")),
      f"{J} names engine 'jax'; expected 'numpy' or 'torch'."),
+    ("nan-weights", lambda run, marker: rewrite_weights(run, lambda w: w.fill(np.nan)),
+     f"{W}: 0.weight holds NaN or infinite values."),
+    ("integer-weights", lambda run, marker: rewrite_weights(run, lambda w: None, np.int32),
+     f"{W}: 0.weight holds int32 values; a model's weights are floating-point numbers."),
+    ("weights-linked-outside", lambda run, marker: link_outside(run),
+     f"{W} is a link to a file outside the model folder; copy the file itself into the folder."),
 ]
+
+
+def rewrite_weights(run, change, dtype=None):
+    from safetensors.numpy import load_file, save_file
+
+    weights = load_file(run / "model.safetensors")
+    change(weights["0.weight"])
+    if dtype is not None:
+        weights["0.weight"] = weights["0.weight"].astype(dtype)
+    save_file(weights, run / "model.safetensors")
+
+
+def link_outside(run):
+    outside = run.parent / "elsewhere.safetensors"
+    (run / "model.safetensors").rename(outside)
+    (run / "model.safetensors").symlink_to(outside)
 
 
 @pytest.mark.parametrize("command", ["evaluate", "predict"])

@@ -9,6 +9,8 @@ from pathlib import Path
 from mlpkit.errors import InvalidInputError
 
 MAX_CSV_BYTES = 1 << 30   # CSVs are loaded whole; a larger file is refused before reading
+MAX_COLUMNS = 10_000      # a header wider than this is a mistake or a bomb
+MAX_HEADER_BYTES = 1 << 20
 
 
 def read_csv(path: str | Path):
@@ -28,6 +30,8 @@ def read_csv(path: str | Path):
             f"refuses files over {MAX_CSV_BYTES / 2**30:.0f} GiB. Sample or split it first.")
     with path.open("rb") as f:
         head = f.read(65536)
+        f.seek(0)
+        first_line = f.readline(MAX_HEADER_BYTES + 1)
     if not head.strip():
         raise InvalidInputError(
             f"CSV file '{path}' is empty; it needs a header row and at least one data row.")
@@ -39,7 +43,17 @@ def read_csv(path: str | Path):
         raise InvalidInputError(
             f"'{path}' is not a text CSV file (it holds binary or non-UTF-8 bytes); "
             "save the table as UTF-8 CSV.")
-    header = next(csv.reader(io.StringIO(text.splitlines()[0])), [])
+    if len(first_line) > MAX_HEADER_BYTES:
+        raise InvalidInputError(
+            f"CSV file '{path}' has a header line longer than {MAX_HEADER_BYTES >> 20} MiB; "
+            f"mlpkit reads tables of at most {MAX_COLUMNS} columns. Keep the columns you need.")
+    line = first_line.decode("utf-8", errors="replace").rstrip("\r\n")
+    separator = _separator(line)
+    header = next(csv.reader(io.StringIO(line), delimiter=separator), [])
+    if len(header) > MAX_COLUMNS:
+        raise InvalidInputError(
+            f"CSV file '{path}' has {len(header)} columns; mlpkit reads at most {MAX_COLUMNS}. "
+            "Keep the columns you need (or check the separator).")
     duplicated = sorted({name for name in header if header.count(name) > 1})
     if duplicated:
         raise InvalidInputError(
@@ -47,7 +61,7 @@ def read_csv(path: str | Path):
             "make every header unique."
         )
     try:
-        frame = pd.read_csv(path, encoding="utf-8")
+        frame = pd.read_csv(path, encoding="utf-8", sep=separator)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         reason = str(exc).strip().splitlines()[0]
         raise InvalidInputError(f"CSV file '{path}' is malformed: {reason}.") from None
@@ -56,13 +70,25 @@ def read_csv(path: str | Path):
     if not frame.index.equals(pd.RangeIndex(len(frame))):   # extra fields became an index
         raise InvalidInputError(
             f"CSV file '{path}' has a row with more fields than its header names columns "
-            f"({_first_long_row(path, len(header))}); fix that row or the header.")
+            f"({_first_long_row(path, len(header), separator)}); fix that row or the header.")
     return frame
 
 
-def _first_long_row(path: Path, n_columns: int) -> str:
+def _first_long_row(path: Path, n_columns: int, separator: str) -> str:
     with path.open(newline="", encoding="utf-8") as f:
-        for number, row in enumerate(csv.reader(f), start=1):
+        for number, row in enumerate(csv.reader(f, delimiter=separator), start=1):
             if len(row) > n_columns:
                 return f"line {number}: {len(row)} fields, {n_columns} columns"
     return "a row"
+
+
+def _separator(header: str) -> str:
+    """Comma, unless the header has none and semicolons or tabs instead (the files a
+    spreadsheet in a comma-decimal locale writes, or a TSV)."""
+    if "," in header:
+        return ","
+    for candidate in (";", "\t"):
+        if candidate in header:
+            return candidate
+    return ","
+

@@ -69,36 +69,58 @@ SOURCES = {
 }
 
 
+MAX_DEFLATE_RATIO = 1032    # deflate cannot expand a stream more than this (RFC 1951's limit)
+
+
 def read_idx(path: str | Path) -> np.ndarray:
-    """Read an IDX file (gzip-compressed or raw); header, dtype and size are all checked."""
+    """Read an IDX file (gzip-compressed or raw); header, dtype and size are all checked.
+
+    The header is read first and the size it promises is checked against the file before any
+    data is read: a raw file must hold exactly that many bytes, a gzip file cannot expand more
+    than deflate's limit (1032:1), and decompression never reads more than promised."""
     path = Path(path)
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error):
-            raise InvalidInputError(
-                f"'{path}' is a damaged gzip file (truncated or corrupt); fetch it again."
-            ) from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_DTYPES or raw[3] == 0:
+    with path.open("rb") as f:
+        gzipped = f.read(2) == b"\x1f\x8b"
+    size = path.stat().st_size
+    try:
+        with (gzip.open(path, "rb") if gzipped else path.open("rb")) as f:
+            return _read_idx_stream(f, path, size, gzipped)
+    except (OSError, EOFError, zlib.error):
         raise InvalidInputError(
-            f"'{path}' is not an IDX file (bad magic number {raw[:4].hex() or 'none'}); "
+            f"'{path}' is a damaged gzip file (truncated or corrupt); fetch it again."
+        ) from None
+
+
+def _read_idx_stream(f, path: Path, size: int, gzipped: bool) -> np.ndarray:
+    magic = f.read(4)
+    if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in IDX_DTYPES \
+            or magic[3] == 0:
+        raise InvalidInputError(
+            f"'{path}' is not an IDX file (bad magic number {magic.hex() or 'none'}); "
             "expected the MNIST-format files."
         )
-    dtype, ndim = IDX_DTYPES[raw[2]], raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
+    dtype, ndim = IDX_DTYPES[magic[2]], magic[3]
+    raw_dims = f.read(4 * ndim)
+    if len(raw_dims) < 4 * ndim:
         raise InvalidInputError(f"'{path}' is truncated inside its IDX header; fetch it again.")
-    dims = struct.unpack(f">{ndim}I", raw[4:header])
-    expected = int(np.prod(dims)) * dtype.itemsize
-    actual = len(raw) - header
+    dims = struct.unpack(f">{ndim}I", raw_dims)
+    expected = int(np.prod(dims, dtype=object)) * dtype.itemsize
+    if gzipped and expected > size * MAX_DEFLATE_RATIO:
+        raise InvalidInputError(
+            f"'{path}' has a header that promises {expected} data bytes for shape {dims}, more "
+            f"than {size} compressed bytes can hold; it is damaged or hostile: fetch it again.")
+    actual = None if gzipped else size - 4 - 4 * ndim
+    if actual is None or actual == expected:
+        raw = f.read(expected + 1)           # one byte more tells trailing data apart
+        actual = len(raw) if len(raw) <= expected else f"more than {expected}"
     if actual != expected:
-        problem = "is truncated" if actual < expected else "has trailing bytes"
+        problem = "is truncated" if isinstance(actual, int) and actual < expected \
+            else "has trailing bytes"
         raise InvalidInputError(
             f"'{path}' {problem}: its header promises {expected} data bytes for shape "
             f"{dims}, the file holds {actual}; fetch it again."
         )
-    data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(dims)
+    data = np.frombuffer(raw, dtype=dtype).reshape(dims)
     return data.astype(dtype.newbyteorder("="))     # native byte order, and writable
 
 

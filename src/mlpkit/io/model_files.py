@@ -59,6 +59,10 @@ def load_model(folder: str | Path) -> tuple[dict[str, Any], MLPSpec, dict[str, n
         if not (folder / name).is_file():
             raise InvalidInputError(
                 f"'{folder}' has no {name}; pass a folder made by mlpkit train.")
+        if (folder / name).resolve().parent != folder.resolve():
+            raise InvalidInputError(
+                f"'{folder / name}' is a link to a file outside the model folder; copy the "
+                "file itself into the folder.")
     try:
         meta = json.loads((folder / META).read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -92,6 +96,10 @@ def load_model(folder: str | Path) -> tuple[dict[str, Any], MLPSpec, dict[str, n
             raise InvalidInputError(
                 f"'{folder / WEIGHTS}': {name} has shape {weights[name].shape}, but {META} "
                 f"describes {shape}.")
+        if weights[name].dtype.kind != "f":
+            raise InvalidInputError(f"'{folder / WEIGHTS}': {name} holds {weights[name].dtype} "
+                                    "values; a model's weights are floating-point numbers.")
         if not np.isfinite(weights[name]).all():
             raise InvalidInputError(f"'{folder / WEIGHTS}': {name} holds NaN or infinite values.")
+    # float16 / float64 weights are read as float32, the precision both engines compute in
     return meta, spec, {k: v.astype(np.float32) for k, v in weights.items()}

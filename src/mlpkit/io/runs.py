@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -11,15 +12,20 @@ from mlpkit.errors import InvalidInputError
 
 
 def create_run_folder(out: str | Path | None, root: str | Path, dataset: str) -> Path:
-    """A new empty folder: ``out`` if given (it must not hold anything), else the next free
-    ``root/<dataset>-NNN``."""
+    """A new folder, claimed for this process (``.mlpkit-run``): ``out`` if given (it must not
+    hold anything), else the next free ``root/<dataset>-NNN``."""
     if out is not None:
         folder = Path(out)
-        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        if folder.exists() and not folder.is_dir():
+            raise InvalidInputError(
+                f"Output folder '{folder}' is a file; choose another --out (mlpkit never "
+                "overwrites a file).")
+        if folder.exists() and any(folder.iterdir()):
             raise InvalidInputError(
                 f"Output folder '{folder}' already exists and is not empty; choose another --out "
                 "(mlpkit never overwrites a run).")
         folder.mkdir(parents=True, exist_ok=True)
+        _claim(folder)
         return folder
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
@@ -32,9 +38,30 @@ def create_run_folder(out: str | Path | None, root: str | Path, dataset: str) ->
         folder = root / f"{stem}-{number:03d}"
         try:
             folder.mkdir()
+            _claim(folder)
             return folder
         except FileExistsError:          # another process took it first
             number += 1
+
+
+CLAIM = ".mlpkit-run"
+
+
+def _claim(folder: Path) -> None:
+    """Take an empty folder for this process alone: the claim file is created exclusively, so
+    of two processes given the same --out at once, one wins and the other is refused."""
+    try:
+        os.close(os.open(folder / CLAIM, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    except FileExistsError:
+        raise InvalidInputError(
+            f"Output folder '{folder}' is being written by another mlpkit process; choose "
+            "another --out.") from None
+    others = [p.name for p in folder.iterdir() if p.name != CLAIM]
+    if others:                  # something else arrived between the check and the claim
+        (folder / CLAIM).unlink()
+        raise InvalidInputError(
+            f"Output folder '{folder}' already exists and is not empty; choose another --out "
+            "(mlpkit never overwrites a run).")
 
 
 def write_config(folder: Path, data: dict[str, Any]) -> None:

@@ -21,6 +21,7 @@ from mlpkit.data.schema import Schema
 from mlpkit.engines import default_engine, make_stepper, thread_limit
 from mlpkit.errors import InvalidInputError
 from mlpkit.model import TrainedModel
+from mlpkit.training.budget import check_fits
 from mlpkit.training.callbacks import (
     Callback,
     Checkpoint,
@@ -93,6 +94,7 @@ class Session:
         self.schema = schema
         self.spec = MLPSpec(len(schema.feature_names), schema.n_outputs, config.hidden,
                             config.activation, config.init, config.dropout)
+        check_fits(self.spec, config.train)          # before any weight is allocated
         self._stepper = None
         self.scaler: Standardizer | None = None
         self.target_scaler: Standardizer | None = None     # regression: y in its own units

@@ -7,6 +7,7 @@ so an animation costs well under a second to write.
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from mlpkit.errors import InvalidInputError
+from mlpkit.io import atomic
 from mlpkit.training.callbacks import Callback
 from mlpkit.training.state import TrainingState
 from mlpkit.viz.plots import region_grid
@@ -73,5 +75,7 @@ class DecisionBoundaryAnimation(Callback):
         if not frames:
             return
         durations = [120] * (len(frames) - 1) + [1500]     # hold the last frame
-        frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations,
-                       loop=0, optimize=True)
+        buffer = io.BytesIO()
+        frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:],
+                       duration=durations, loop=0, optimize=True)
+        atomic.write_bytes(path, buffer.getvalue())         # whole or absent

@@ -6,11 +6,14 @@ version strings in the file), so the same inputs give the same bytes.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from mlpkit.io import atomic
 
 _PNG_METADATA = {"Software": None}   # keep files byte-identical across runs
 
@@ -26,7 +29,9 @@ def _pyplot():
 
 def _save(fig, path: str | Path) -> None:
     fig.tight_layout()
-    fig.savefig(path, dpi=100, metadata=_PNG_METADATA)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, metadata=_PNG_METADATA)
+    atomic.write_bytes(path, buffer.getvalue())       # a picture is whole or absent
     _pyplot().close(fig)
 
 
