@@ -71,8 +71,10 @@ class _MLPBase(BaseEstimator):
     def _run_config(self, n_samples: int, incremental: bool = False) -> RunConfig:
         values = {o.name: getattr(self, o.param) for o in OPTIONS if o.param is not None}
         batch = values["batch_size"]
-        values["batch_size"] = min(200, n_samples) if batch == "auto" else \
-            None if batch is None else min(batch, n_samples) if isinstance(batch, int) else batch
+        if batch == "auto":                           # scikit-learn's rule
+            values["batch_size"] = min(200, n_samples)
+        elif isinstance(batch, int):
+            values["batch_size"] = min(batch, n_samples)
         values["seed"] = self._seed()
         watch_validation = self.early_stopping and not incremental
         values["val_fraction"] = self.validation_fraction if watch_validation else 0.0
