@@ -25,7 +25,7 @@ table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccc;paddin
 text-align:right}th{background:#f4f4f4}td.name,th.name{text-align:left}
 pre{background:#f7f7f7;padding:.8rem;overflow-x:auto}img{max-width:100%;margin:.5rem 0}
 .figures{display:flex;flex-wrap:wrap;gap:1rem}.figures figure{margin:0}
-figcaption{font-size:.85rem;color:#555}
+figcaption{font-size:.85rem;color:#555}table.columns td{text-align:left}
 """
 SCORES = ("loss", "accuracy", "precision_macro", "recall_macro", "f1_macro", "r2", "mae", "rmse",
           "mse")
@@ -147,7 +147,9 @@ def build_report(folder: str | Path) -> Path:
                                                    cls="columns")
                         + "".join(f"<p>{_esc(note)}</p>" for note in columns.get("notes", [])))
     figures = [(name, caption) for name, caption in (
-        ("curves.png", "loss and accuracy per epoch"),
+        ("curves.png", "loss per epoch, on the standardised target (the metrics above are in "
+                       "the target's units)" if (model.get("preprocessing") or {}).get(
+                           "target_scaler") else "loss and accuracy per epoch"),
         ("confusion_matrix.png", "confusion matrix (test)"),
         ("dataset.png", "the data"), ("decision_regions.png", "decision regions (test points)"),
         ("animation.gif", "the decision boundary during training"))
