@@ -151,6 +151,11 @@ def test_loaded_estimator_keeps_the_runs_options_and_refits_alike(tmp_path):
     assert params["hidden_layer_sizes"] == (9,) and params["learning_rate"] == 0.02
     assert params["optimizer"] == "sgd" and params["momentum"] == 0.5
     assert params["max_epochs"] == 12 and params["random_state"] == 0
+    assert params["early_stopping"] is False                # --epochs 12: no early stopping
+    assert cli("train", "--dataset", "iris", "--out", tmp_path / "default", "--quiet") == 0
+    default = mlpkit.load(tmp_path / "default").get_params()
+    assert default["early_stopping"] is True and default["validation_fraction"] == 0.2
+    assert default["max_epochs"] is None                     # to convergence, as the run did
 
 
 def test_prediction_touches_no_global_random_state(tmp_path):

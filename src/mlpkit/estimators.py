@@ -285,7 +285,8 @@ def load(path: str | Path) -> MLPClassifier | MLPRegressor:
         params.pop("class_weight", None)
     if isinstance(params.get("class_weight"), dict):
         params["class_weight"] = {int(k): v for k, v in params["class_weight"].items()}
-    params["early_stopping"] = bool(options.get("patience") and options.get("val_fraction"))
+    watched = options.get("patience") is not None or options.get("epochs", 1) is None
+    params["early_stopping"] = bool(options.get("val_fraction")) and watched   # a holdout
     estimator = cls(**params)
     estimator._adopt(model)
     return estimator
