@@ -9,6 +9,7 @@ limit and runs the one loop, and ``model()`` is the ``TrainedModel`` every door 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
@@ -163,8 +164,6 @@ class Session:
         checkpoint and progress bar. ``epochs`` and ``batch_seed`` override the config's (to
         continue a model one epoch at a time); ``handle_signals``: Ctrl-C / SIGTERM stop after
         the batch (the command line's behaviour)."""
-        import time
-
         train = replace(self.config.train, epochs=epochs or self.config.train.epochs,
                         seed=self.config.train.seed if batch_seed is None else batch_seed)
         chain: list[Callback] = []
