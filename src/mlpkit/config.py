@@ -97,12 +97,19 @@ class TrainConfig:
     momentum: float = _default("momentum")
     nesterov: bool = _default("nesterov")
     weight_decay: float = _default("weight_decay")
+    alpha: float = _default("alpha")
     schedule: str | None = _default("schedule")
+    power_t: float = _default("power_t")
     batch_size: int | str | None = _default("batch_size")   # None: full batch; "auto"
     epochs: int | None = _default("epochs")        # None: until the monitored loss stops
+    shuffle: bool = _default("shuffle")
     val_fraction: float = _default("val_fraction")
     patience: int | None = _default("patience")    # None: AUTO_PATIENCE if epochs is None
     tol: float = _default("tol")
+    beta_1: float = _default("beta_1")
+    beta_2: float = _default("beta_2")
+    epsilon: float = _default("epsilon")
+    max_fun: int = _default("max_fun")
     class_weight: str | dict | None = _default("class_weight")
     seed: int = _default("seed")
 
@@ -113,6 +120,15 @@ class TrainConfig:
                 f"momentum applies to sgd and rmsprop, not {self.optimizer}.")
         if self.nesterov and (self.optimizer != "sgd" or not self.momentum):
             raise InvalidParameterError("nesterov needs optimizer 'sgd' and momentum > 0.")
+        if self.full_batch_solver and self.schedule:
+            raise InvalidParameterError(
+                f"lbfgs chooses its own step sizes; drop the learning-rate schedule "
+                f"{self.schedule!r}, or use sgd or adam.")
+
+    @property
+    def full_batch_solver(self) -> bool:
+        """L-BFGS: one SciPy run over the whole training set, not minibatch epochs."""
+        return self.optimizer == "lbfgs"
 
     @property
     def max_epochs(self) -> int:
@@ -141,6 +157,9 @@ class TrainConfig:
             kwargs["momentum"] = self.momentum
         if self.optimizer == "sgd":
             kwargs["nesterov"] = self.nesterov
+        if self.optimizer in ("adam", "adamw"):
+            kwargs["betas"] = (self.beta_1, self.beta_2)
+            kwargs["eps"] = self.epsilon
         return kwargs
 
     def to_dict(self) -> dict[str, Any]:

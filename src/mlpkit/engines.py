@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from mlpkit.config import MLPSpec, TrainConfig
 from mlpkit.errors import InvalidParameterError
 from mlpkit.lookup import resolve
@@ -37,23 +39,26 @@ def thread_limit(engine: str, threads: int | None):
     return nullcontext()
 
 
-def make_network(engine: str, spec: MLPSpec, task: str, device: str = "auto"):
+def make_network(engine: str, spec: MLPSpec, task: str, device: str = "auto",
+                 dtype: np.dtype | type = np.float32):
     """The engine's forward-only network (weights to be loaded): for prediction, which needs
     no optimizer and draws no random numbers."""
     engine = resolve("engine", engine, {e: e for e in ENGINES})
     if engine == "numpy":
         from mlpkit.numpy_engine.stepper import NumpyNetwork
 
-        return NumpyNetwork(spec, task)
+        return NumpyNetwork(spec, task, dtype=dtype)
     from mlpkit.torch_engine.device import resolve_device
     from mlpkit.torch_engine.stepper import TorchNetwork
 
-    return TorchNetwork(spec, task, resolve_device(device))
+    return TorchNetwork(spec, task, resolve_device(device), dtype=dtype)
 
 
 def make_stepper(engine: str, spec: MLPSpec, task: str, config: TrainConfig,
-                 device: str = "auto", data_loader: bool = False):
-    """The engine's stepper, built from the spec with the config's seed."""
+                 device: str = "auto", data_loader: bool = False,
+                 dtype: np.dtype | type = np.float32):
+    """The engine's stepper, built from the spec with the config's seed; its parameters are
+    ``dtype`` (float32, or float64 for float64 data)."""
     engine = resolve("engine", engine, {e: e for e in ENGINES})
     if engine == "numpy":
         if device not in ("auto", "cpu"):
@@ -65,8 +70,8 @@ def make_stepper(engine: str, spec: MLPSpec, task: str, config: TrainConfig,
                 "batches from host memory. Add --engine torch or drop --data-loader.")
         from mlpkit.numpy_engine.stepper import NumpyStepper
 
-        return NumpyStepper(spec, task, config)
+        return NumpyStepper(spec, task, config, dtype)
     from mlpkit.torch_engine.device import resolve_device
     from mlpkit.torch_engine.stepper import TorchStepper
 
-    return TorchStepper(spec, task, config, resolve_device(device), data_loader)
+    return TorchStepper(spec, task, config, resolve_device(device), data_loader, dtype)

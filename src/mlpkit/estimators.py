@@ -1,106 +1,102 @@
-"""MLPClassifier and MLPRegressor: the scikit-learn API over either engine.
+"""MLPClassifier and MLPRegressor: drop-ins for scikit-learn's, over either engine.
 
-They follow scikit-learn's conventions (``__init__`` only stores, ``fit`` returns self, learned
-state ends in ``_``) and use its validation helpers at this boundary, so they work in
-Pipelines, cross-validation and grid searches. Their parameters come from the option table
-(``options.py``): each training option of the command line is an estimator parameter, under
-the name in the table's ``param`` column, plus scikit-learn's ``early_stopping`` switch,
-``callbacks`` and ``verbose``. Training runs through the same ``Session`` as ``mlpkit train``
-and the fitted model is a ``TrainedModel`` (``model_``), the one every door predicts with.
+Same parameters, defaults and meanings as ``sklearn.neural_network``'s MLPs (declared in the
+option table, ``options.py``; the rules between them in ``estimator_params.py``), the same
+learned attributes (``coefs_``, ``loss_curve_``, ``n_iter_``, ...), ``partial_fit``,
+``warm_start``, ``verbose``, multi-label and multi-output targets, sparse input, float64
+training for float64 data. Plus mlpkit's own: ``engine="torch", device="cuda"``, dropout,
+class weights, schedules, model files. Training runs through the same ``Session`` as
+``mlpkit train`` and the fitted model is a ``TrainedModel`` (``model_``), the one every door
+predicts with.
 
-As in scikit-learn, training also stops once the training loss has not improved by ``tol`` for
-``patience`` epochs (``tol=None`` runs all ``max_epochs``); with ``early_stopping=True`` the
-validation loss is watched instead and the best weights are restored. Features are
-standardised with the training rows' statistics unless ``scale=False``.
+Where they differ from scikit-learn's, on purpose: features (and a regression target) are
+standardised with the training rows' statistics unless ``scale=False``; a binary classifier
+has two softmax outputs, not one logistic output; early stopping watches the validation
+loss (scikit-learn: its score) and keeps the best weights; the loss curve of a regressor is
+on the standardised target.
 """
 
 from __future__ import annotations
 
-import inspect
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from mlpkit.config import RunConfig
 from mlpkit.data.schema import Schema
 from mlpkit.errors import InvalidInputError, InvalidParameterError
+from mlpkit.estimator_params import run_config, signature
 from mlpkit.model import TrainedModel, is_table
 from mlpkit.options import OPTIONS
+from mlpkit.training.callbacks import PrintIterations
 from mlpkit.training.session import Session
 
-POSITIONAL = ("hidden_layer_sizes", "activation")   # as scikit-learn's MLP allows
-EXTRA = {"early_stopping": False, "callbacks": None, "verbose": False}   # ESTIMATOR_ONLY
-
-
-def _signature() -> inspect.Signature:
-    """The estimators' ``__init__`` signature, from the option table (scikit-learn reads it)."""
-    kind = inspect.Parameter
-    params = [kind("self", kind.POSITIONAL_OR_KEYWORD)]
-    for option in OPTIONS:
-        if option.param is not None:
-            params.append(kind(option.param, kind.POSITIONAL_OR_KEYWORD
-                               if option.param in POSITIONAL else kind.KEYWORD_ONLY,
-                               default=option.estimator_default))
-    params += [kind(name, kind.KEYWORD_ONLY, default=value) for name, value in EXTRA.items()]
-    return inspect.Signature(params)
+FLOATS = (np.float64, np.float32)      # float32 stays float32; anything else is float64
+SPARSE = ("csr", "csc", "coo")
+OUT_ACTIVATION = {"classification": "softmax", "multilabel": "logistic",
+                  "regression": "identity"}
 
 
 class _MLPBase(BaseEstimator):
     task: str
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        bound = _MLPBase.__init__.__signature__.bind(self, *args, **kwargs)
+        bound = type(self).__init__.__signature__.bind(self, *args, **kwargs)
         bound.apply_defaults()
         for name, value in list(bound.arguments.items())[1:]:
             setattr(self, name, value)
 
-    __init__.__signature__ = _signature()
-
-    # ---- parameters -> one RunConfig, as the command line would build it
-    def _seed(self) -> int:
-        if isinstance(self.random_state, (int, np.integer)):
-            return int(self.random_state)
-        if isinstance(self.random_state, np.random.RandomState):
-            return int(self.random_state.randint(2**31 - 1))
-        return int(np.random.default_rng().integers(2**31 - 1))
-
-    def _run_config(self, n_samples: int, incremental: bool = False) -> RunConfig:
-        values = {o.name: getattr(self, o.param) for o in OPTIONS if o.param is not None}
-        batch = values["batch_size"]
-        if batch == "auto":                           # scikit-learn's rule
-            values["batch_size"] = min(200, n_samples)
-        elif isinstance(batch, int):
-            values["batch_size"] = min(batch, n_samples)
-        values["seed"] = self._seed()
-        watch_validation = self.early_stopping and not incremental
-        values["val_fraction"] = self.validation_fraction if watch_validation else 0.0
-        if self.tol is None or incremental:     # no convergence stop: all max_epochs
-            values["patience"] = None
-        values["tol"] = self.tol or 0.0
-        if self.task == "regression" and self.class_weight is not None:
-            raise InvalidParameterError("class_weight applies to classification only.")
-        if values["hidden"] is not None and not isinstance(values["hidden"], (list, tuple)):
-            values["hidden"] = (values["hidden"],)
-        return RunConfig().with_options(values)
+    # ---- input
+    def _validate(self, X, y=None, reset: bool = True):
+        """scikit-learn's checks; sparse X becomes dense (the network's batches are dense)."""
+        if y is None:
+            X = validate_data(self, X, reset=reset, dtype=FLOATS, accept_sparse=SPARSE)
+        else:
+            X, y = validate_data(self, X, y, reset=reset, dtype=FLOATS, accept_sparse=SPARSE,
+                                 multi_output=True, y_numeric=self.task == "regression")
+            if y.ndim == 2 and y.shape[1] == 1:
+                y = column_or_1d(y, warn=True)
+        if hasattr(X, "toarray"):
+            X = X.toarray()
+        return X if y is None else (X, y)
 
     def _schema(self, extra: dict[str, Any]) -> Schema:
         names = getattr(self, "feature_names_in_", None)
         features = [str(f) for f in names] if names is not None else \
             [f"x{i}" for i in range(self.n_features_in_)]
-        return Schema(self.task, features, input_names=None if names is None else features,
-                      **extra)
+        return Schema(extra.pop("task", self.task), features,
+                      input_names=None if names is None else features, **extra)
 
     # ---- training: one session per fit; partial_fit continues it
-    def _start(self, n_samples: int, incremental: bool, schema_extra: dict[str, Any]) -> None:
-        self.session_ = Session(self._run_config(n_samples, incremental),
-                                self._schema(schema_extra))
-        if incremental and hasattr(self, "model_"):      # continue a loaded model
-            self.session_.stepper.load_state_dict(self.model_.state_dict)
-            self.session_.scaler = self.model_.scaler
+    def _start(self, X: np.ndarray, y: np.ndarray, incremental: bool,
+               schema_extra: dict[str, Any]) -> None:
+        config = run_config(self, len(y), incremental)
+        schema = self._schema(schema_extra)
+        if self.class_weight is not None and schema.task != "classification":
+            raise InvalidParameterError("class_weight applies to single-label classification "
+                                        "only.")
+        previous = getattr(self, "model_", None)
+        warm = previous is not None and (self.warm_start or incremental)
+        if warm:
+            self._check_warm_start(previous, schema)
+        self.session_ = Session(config, schema, dtype=X.dtype)
+        if warm:                     # continue from the fitted weights and preprocessing
+            self.session_.stepper.load_state_dict(previous.state_dict)
+            self.session_.stepper.samples_seen = getattr(self, "t_", 0)
+            self.session_.scaler = previous.scaler
+            self.session_.target_scaler = previous.target_scaler
+        self._curve_before = list(getattr(self, "loss_curve_", [])) if warm else []
+
+    def _check_warm_start(self, previous: TrainedModel, schema: Schema) -> None:
+        if previous.schema.class_names != schema.class_names or \
+                previous.spec.n_outputs != schema.n_outputs:
+            raise InvalidInputError("warm_start can only be used where y has the same classes "
+                                    "(or outputs) as in the previous call to fit.")
 
     def _train(self, X: np.ndarray, y: np.ndarray, sample_weight, epochs: int | None = None,
                batch_seed: int | None = None) -> None:
@@ -108,21 +104,100 @@ class _MLPBase(BaseEstimator):
             sample_weight = _check_sample_weight(sample_weight, len(y))
         session = self.session_
         split = session.prepare(X, y, sample_weight)
-        state = session.fit(split, list(self.callbacks or []), progress=bool(self.verbose),
-                            epochs=epochs, batch_seed=batch_seed)
+        callbacks = list(self.callbacks or [])
+        if self.verbose:
+            callbacks.append(PrintIterations())
+        done = len(session.history)
+        state = session.fit(split, callbacks, progress=False, epochs=epochs,
+                            batch_seed=batch_seed)
         self.model_ = session.model()
+        self._learned(state, split, done)
+        if epochs is None:
+            self._warn_if_not_converged(state)
+
+    def _learned(self, state, split, done: int) -> None:
+        """scikit-learn's learned attributes, from the run's history."""
         history = state.history
         self.history_ = [dict(r) for r in history]
-        self.loss_curve_ = history.column("train_loss")
-        self.validation_loss_curve_ = [v for v in history.column("val_loss") if v is not None]
+        self.loss_curve_ = self._curve_before + history.column("train_loss")
+        self.loss_ = self.loss_curve_[-1]
+        self.n_iter_ = len(history) - done
+        self.t_ = self.session_.stepper.samples_seen
         self.best_epoch_ = state.best_epoch or len(history)
-        self.n_iter_ = len(history)
+        if split.X_val is None:
+            self.best_loss_ = min(self.loss_curve_)
+            self.validation_scores_ = self.best_validation_score_ = None
+        else:
+            self.best_loss_ = None
+            self.validation_scores_ = self._validation_scores(history, split)
+            self.best_validation_score_ = max(self.validation_scores_)
 
-    def _continue(self, X, y, sample_weight) -> None:
-        """One more epoch of the session partial_fit started (or of a loaded model)."""
-        done = len(self.session_.history)
+    def _validation_scores(self, history, split) -> list[float]:
+        return history.column("val_accuracy")
+
+    def _warn_if_not_converged(self, state) -> None:
+        reason = state.stop_reason or ""
+        if "diverged" in reason:
+            warnings.warn(f"Training stopped: {reason}", ConvergenceWarning, stacklevel=3)
+        elif self.solver == "lbfgs" and not state.extra.get("converged", True):
+            warnings.warn(f"lbfgs failed to converge after {self.n_iter_} iterations "
+                          f"({state.extra.get('solver_message')}). Increase max_iter or "
+                          "scale the data.", ConvergenceWarning, stacklevel=3)
+        elif self.solver != "lbfgs" and not state.stop_training and \
+                self.n_iter_ == self.max_iter:
+            warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
+                          "and the optimization hasn't converged yet.", ConvergenceWarning,
+                          stacklevel=3)
+
+    def _partial(self, X, y, sample_weight, schema_extra: dict[str, Any]) -> None:
+        """One more epoch over (X, y), continuing the weights and optimizer state."""
+        if self.solver == "lbfgs":
+            raise InvalidParameterError("partial_fit is not available for solver 'lbfgs' "
+                                        "(as in scikit-learn); use sgd or adam.")
+        if not hasattr(self, "session_"):
+            self._start(X, y, True, schema_extra)
+        session = self.session_
+        train = session.config.train        # continuing a fit: hold nothing out, never stop
+        if train.val_fraction or train.patience:
+            from dataclasses import replace
+
+            session.config = replace(session.config, train=replace(
+                train, val_fraction=0.0, patience=None))
+        self._curve_before = []
+        done = len(session.history)
         self._train(X, y, sample_weight, epochs=done + 1,
-                    batch_seed=self.session_.config.train.seed + done)
+                    batch_seed=session.config.train.seed + done)
+
+    # ---- learned attributes in scikit-learn's layout, read from the model
+    def _linear_layers(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        if "model_" not in self.__dict__:
+            raise AttributeError("This estimator is not fitted yet; call fit first.")
+        state = self.model_.state_dict
+        indices = sorted({int(k.split(".")[0]) for k in state})
+        return [(state[f"{i}.weight"], state[f"{i}.bias"]) for i in indices]
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """Weight matrices, (n_inputs, n_outputs) per layer, as scikit-learn's."""
+        return [w.T.copy() for w, _ in self._linear_layers()]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        return [b.copy() for _, b in self._linear_layers()]
+
+    @property
+    def n_layers_(self) -> int:
+        return len(self._linear_layers()) + 1
+
+    @property
+    def n_outputs_(self) -> int:
+        self._linear_layers()
+        return self.model_.spec.n_outputs
+
+    @property
+    def out_activation_(self) -> str:
+        self._linear_layers()
+        return OUT_ACTIVATION[self.model_.task]
 
     # ---- prediction: raw rows through the model, as every door
     def _features(self, X) -> np.ndarray:
@@ -132,7 +207,7 @@ class _MLPBase(BaseEstimator):
         names = getattr(self, "feature_names_in_", None)
         if names is not None and is_table(X) and set(names) <= set(map(str, X.columns)):
             X = X[list(names)]                          # by name, whatever the order
-        return validate_data(self, X, reset=False, dtype=np.float32)
+        return self._validate(X, reset=False)
 
     def _output(self, X) -> np.ndarray:
         features = self._features(X)            # checks fitted-ness first
@@ -170,11 +245,46 @@ class _MLPBase(BaseEstimator):
         if names is not None:
             self.feature_names_in_ = np.array(names, dtype=object)
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
+        return tags
+
 
 class MLPClassifier(ClassifierMixin, _MLPBase):
-    """A multilayer perceptron classifier (softmax cross-entropy) on the numpy or torch engine."""
+    """A multilayer perceptron classifier: softmax cross-entropy, or logistic outputs for a
+    multi-label (2-D indicator) y."""
 
     task = "classification"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+
+    __init__.__signature__ = signature(("hidden_layer_sizes", "activation"), {})
+
+    def _targets(self, y, continuing: bool, classes=None) -> tuple[np.ndarray, dict[str, Any]]:
+        """(encoded y, schema fields): class indices, or a 0/1 matrix for multi-label y.
+        ``continuing``: the fitted model goes on learning, so its classes stay."""
+        if type_of_target(y) == "multilabel-indicator":
+            labels = np.arange(y.shape[1])
+            fields = {"task": "multilabel", "class_names": [str(k) for k in labels],
+                      "class_values": labels.tolist()}
+            self.classes_ = labels
+            return np.asarray(y, np.float64), fields
+        check_classification_targets(y)
+        if continuing:
+            found = self.classes_
+        else:
+            found = np.unique(y if classes is None else classes)
+        if len(found) < 2:
+            raise InvalidInputError(
+                f"MLPClassifier needs samples of at least 2 classes in y; got 1 class "
+                f"({found[0]!r}).")
+        self.classes_ = found
+        fields = {"class_names": [str(c) for c in found],
+                  "class_values": [c.item() if isinstance(c, np.generic) else c for c in found]}
+        return self._encode(y), fields
 
     def _encode(self, y) -> np.ndarray:
         unknown = np.setdiff1d(np.unique(y), self.classes_)
@@ -184,44 +294,46 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
                 f"classes are {self.classes_.tolist()}.")
         return np.searchsorted(self.classes_, y).astype(np.int64)
 
-    def _labels(self) -> dict[str, Any]:
-        return {"class_names": [str(c) for c in self.classes_],
-                "class_values": [c.item() if isinstance(c, np.generic) else c
-                                 for c in self.classes_]}
-
     def fit(self, X, y, sample_weight=None):
-        X, y = validate_data(self, X, y, dtype=np.float32)
-        check_classification_targets(y)
-        self.classes_ = np.unique(y)
-        if len(self.classes_) < 2:
-            raise InvalidInputError(
-                f"MLPClassifier needs samples of at least 2 classes in y; got 1 class "
-                f"({self.classes_[0]!r}).")
-        self._start(len(y), False, self._labels())
-        self._train(X, self._encode(y), sample_weight)
+        if not self.warm_start:
+            self.__dict__.pop("session_", None)
+        warm = self.warm_start and "model_" in self.__dict__
+        X, y = self._validate(X, y, reset=not warm)
+        if warm and type_of_target(y) != "multilabel-indicator" and \
+                not set(np.unique(y)) <= set(self.classes_.tolist()):
+            raise InvalidInputError("warm_start can only be used where y has the same classes "
+                                    "as in the previous call to fit.")
+        encoded, fields = self._targets(y, warm)
+        self._start(X, encoded, False, fields)
+        self._train(X, encoded, sample_weight)
         return self
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over (X, y), keeping the weights; ``classes`` on the first call."""
-        first = not hasattr(self, "session_")
-        X, y = validate_data(self, X, y, dtype=np.float32, reset=first and
-                             not hasattr(self, "model_"))
-        check_classification_targets(y)
-        if first:
-            if classes is None and not hasattr(self, "classes_"):
-                raise InvalidInputError("The first call to partial_fit needs classes=[...] (all "
-                                        "labels), since one batch may not contain them all.")
-            if not hasattr(self, "classes_"):
-                self.classes_ = np.unique(classes)
-            self._start(len(y), True, self._labels())
-        self._continue(X, self._encode(y), sample_weight)
+        first = "model_" not in self.__dict__
+        X, y = self._validate(X, y, reset=first)
+        if first and classes is None and type_of_target(y) != "multilabel-indicator":
+            raise InvalidInputError("The first call to partial_fit needs classes=[...] (all "
+                                    "labels), since one batch may not contain them all.")
+        encoded, fields = self._targets(y, not first, classes)
+        self._partial(X, encoded, sample_weight, fields)
         return self
 
+    def _validation_scores(self, history, split) -> list[float]:
+        return history.column("val_accuracy")       # (subset) accuracy, as score()
+
     def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities (n, n_classes), or each label's (n, n_labels) for multi-label."""
         return self._output(X)
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
 
     def predict(self, X) -> np.ndarray:
         proba = self.predict_proba(X)          # checks fitted-ness before classes_ is read
+        if self.model_.task == "multilabel":
+            return (proba > 0.5).astype(np.int64)
         return self.classes_[proba.argmax(axis=1)]
 
     def _adopt(self, model: TrainedModel) -> None:
@@ -231,28 +343,42 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
+        tags.classifier_tags.multi_label = True
         return tags
 
 
 class MLPRegressor(RegressorMixin, _MLPBase):
-    """A multilayer perceptron regressor (mean squared error) on the numpy or torch engine."""
+    """A multilayer perceptron regressor (squared error), one or several targets."""
 
     task = "regression"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+
+    __init__.__signature__ = signature(("loss", "hidden_layer_sizes", "activation"),
+                                       {"loss": "squared_error"})     # as scikit-learn 1.7+
+
+    def _fields(self, y: np.ndarray) -> dict[str, Any]:
+        return {"n_targets": 1 if y.ndim == 1 else y.shape[1]}
+
     def fit(self, X, y, sample_weight=None):
-        X, y = validate_data(self, X, y, dtype=np.float32, y_numeric=True)
-        self._start(len(y), False, {})
-        self._train(X, y.astype(np.float32), sample_weight)
+        if not self.warm_start:
+            self.__dict__.pop("session_", None)
+        X, y = self._validate(X, y, reset=not (self.warm_start and "model_" in self.__dict__))
+        self._start(X, y, False, self._fields(y))
+        self._train(X, y, sample_weight)
         return self
 
     def partial_fit(self, X, y, sample_weight=None):
-        first = not hasattr(self, "session_")
-        X, y = validate_data(self, X, y, dtype=np.float32, y_numeric=True,
-                             reset=first and not hasattr(self, "model_"))
-        if first:
-            self._start(len(y), True, {})
-        self._continue(X, y.astype(np.float32), sample_weight)
+        X, y = self._validate(X, y, reset="model_" not in self.__dict__)
+        self._partial(X, y, sample_weight, self._fields(y))
         return self
+
+    def _validation_scores(self, history, split) -> list[float]:
+        """R^2 on the validation rows, per epoch: 1 - MSE / variance (standardised units;
+        uniform average over several targets only approximately)."""
+        variance = float(np.var(split.y_val))
+        return [1.0 - loss / variance for loss in history.column("val_loss")]
 
     def predict(self, X) -> np.ndarray:
         return self._output(X)
@@ -276,13 +402,16 @@ def load(path: str | Path) -> MLPClassifier | MLPRegressor:
     same raw rows the run did and predicts exactly what ``mlpkit predict`` writes. Its
     parameters are the options the model was trained with, so ``clone`` retrains alike."""
     model = TrainedModel.load(path)
-    cls = MLPClassifier if model.task == "classification" else MLPRegressor
+    cls = MLPRegressor if model.task == "regression" else MLPClassifier
     options = model.options or {**model.spec.to_dict(), "engine": model.engine}
     params = {o.param: options[o.name] for o in OPTIONS
               if o.param is not None and o.name in options}
     params["hidden_layer_sizes"] = tuple(params.get("hidden_layer_sizes", model.spec.hidden))
+    if params.get("learning_rate", "constant") is None:
+        params["learning_rate"] = "constant"
     if model.task == "regression":
         params.pop("class_weight", None)
+        params["loss"] = "squared_error"
     if isinstance(params.get("class_weight"), dict):
         params["class_weight"] = {int(k): v for k, v in params["class_weight"].items()}
     watched = options.get("patience") is not None or options.get("epochs", 1) is None

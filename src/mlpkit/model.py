@@ -28,7 +28,8 @@ from mlpkit.validation import check_array
 
 KNOWN_KEYS = {"format", "format_version", "spec", "task", "class_names", "class_values",
               "feature_names", "input_names", "target", "engine", "versions", "options",
-              "preprocessing"}
+              "preprocessing", "n_targets"}
+TASKS = ("classification", "regression", "multilabel")
 
 
 def is_table(X: Any) -> bool:
@@ -50,6 +51,11 @@ class TrainedModel:
     @property
     def task(self) -> str:
         return self.schema.task
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The parameters' precision: float32, or float64 for a model of float64 data."""
+        return np.result_type(*self.state_dict.values())
 
     @property
     def input_columns(self) -> list[str]:
@@ -110,9 +116,9 @@ class TrainedModel:
     def _check(self, where: str) -> None:
         """The metadata must describe the network it sits beside."""
         spec, schema = self.spec, self.schema
-        if schema.task not in ("classification", "regression"):
-            raise InvalidInputError(f"{where} has task {schema.task!r}; expected "
-                                    "'classification' or 'regression'.")
+        if schema.task not in TASKS:
+            raise InvalidInputError(f"{where} has task {schema.task!r}; expected one of "
+                                    f"{', '.join(TASKS)}.")
         if self.engine not in ("numpy", "torch"):
             raise InvalidInputError(f"{where} names engine {self.engine!r}; expected 'numpy' or "
                                     "'torch'.")
@@ -125,18 +131,23 @@ class TrainedModel:
                 raise InvalidInputError(f"{where} has a scaler with non-positive or non-finite "
                                         "values.")
         target = self.target_scaler
-        if target is not None and (schema.task != "regression" or target.mean.shape != (1,)
+        if target is not None and (schema.task != "regression"
+                                   or target.mean.shape != (schema.n_targets,)
                                    or not np.isfinite(target.scale).all()
                                    or not (target.scale > 0).all()
                                    or not np.isfinite(target.mean).all()):
             raise InvalidInputError(f"{where} has an invalid target scaler; only a regression "
-                                    "model has one, with one finite mean and positive scale.")
+                                    "model has one, with a finite mean and positive scale per "
+                                    "target.")
         encoder = schema.encoder
         if encoder is not None and len(encoder.feature_names) != spec.n_inputs:
             raise InvalidInputError(f"{where}: its CSV encoding makes "
                                     f"{len(encoder.feature_names)} features, the network "
                                     f"has {spec.n_inputs} inputs.")
-        if schema.task == "classification":
+        if schema.task == "regression" and schema.n_targets != spec.n_outputs:
+            raise InvalidInputError(f"{where} names {schema.n_targets} targets for a network "
+                                    f"with {spec.n_outputs} outputs.")
+        if schema.task != "regression":
             if len(schema.class_names) != spec.n_outputs:
                 raise InvalidInputError(f"{where} names {len(schema.class_names)} classes for a "
                                         f"network with {spec.n_outputs} outputs.")
@@ -167,7 +178,7 @@ class TrainedModel:
                     f"its header must name {', '.join(names[:10])}"
                     f"{', ...' if len(names) > 10 else ''}.")
             X, source = X[names].to_numpy(), f"'{source}'"    # a file's (or frame's) name
-        X = check_array(X, name=source, dtype=np.float32)
+        X = check_array(X, name=source, dtype=self.dtype)
         if X.shape[1] != self.spec.n_inputs:
             raise InvalidInputError(f"X has {X.shape[1]} features, but the model expects "
                                     f"{self.spec.n_inputs}.")
@@ -187,22 +198,26 @@ class TrainedModel:
 
     def predict_output(self, X: np.ndarray, engine: str | None = None,
                        device: str = "auto") -> np.ndarray:
-        """Probabilities (n, n_classes) or values (n,) for feature rows X (before scaling)."""
+        """Probabilities (n, n_classes) or (n, n_labels), or values (n,) or (n, n_targets),
+        for feature rows X (before scaling)."""
         if X.ndim != 2 or X.shape[1] != self.spec.n_inputs:
             raise InvalidInputError(
                 f"X has shape {X.shape}, but the model expects (n, {self.spec.n_inputs}).")
-        if self.scaler is not None:
-            X = self.scaler.transform(X)
+        X = X.astype(self.dtype, copy=False) if self.scaler is None else \
+            self.scaler.transform(X, dtype=self.dtype)
         network = self._network(engine or self.engine, device)
-        return self.to_target_units(network.predict_output(X.astype(np.float32)))
+        return self.to_target_units(network.predict_output(X))
 
     def to_target_units(self, values: np.ndarray) -> np.ndarray:
         """Regression: the network's standardised values back in the target's own units
         (float64); anything else unchanged."""
         if self.target_scaler is None:
             return values
-        return values.astype(np.float64) * float(self.target_scaler.scale[0]) + \
-            float(self.target_scaler.mean[0])
+        scale, mean = (self.target_scaler.scale.astype(np.float64),
+                       self.target_scaler.mean.astype(np.float64))
+        if values.ndim == 1:
+            scale, mean = scale[0], mean[0]
+        return values.astype(np.float64) * scale + mean
 
     def _network(self, engine: str, device: str):
         """The engine's forward-only network with these weights, built once per engine."""
@@ -210,14 +225,19 @@ class TrainedModel:
 
         key = (engine, device if engine == "torch" else "cpu")
         if key not in self._networks:
-            network = make_network(engine, self.spec, self.task, key[1])
+            network = make_network(engine, self.spec, self.task, key[1], self.dtype)
             network.load_state_dict(self.state_dict)
             self._networks[key] = network
         return self._networks[key]
 
     def predict_labels(self, output: np.ndarray) -> list[Any]:
+        """One answer per row: a value (a list of values for several targets), a class, or
+        the labels of a multi-label model whose probability exceeds 0.5 (joined by ';')."""
         if self.task == "regression":
             return output.tolist()
+        if self.task == "multilabel":
+            return [";".join(str(self.labels[k]) for k in np.flatnonzero(row > 0.5))
+                    for row in output]
         labels = self.labels
         return [labels[i] for i in output.argmax(axis=1)]
 

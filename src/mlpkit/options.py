@@ -22,10 +22,12 @@ from mlpkit.lookup import resolve
 from mlpkit.validation import check_non_negative, check_positive
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "identity")
+ALIASES = {"logistic": "sigmoid",             # scikit-learn's names for the same things
+           "squared_error": "mse", "log_loss": "cross_entropy"}
 INITS = ("default", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
          "normal", "zeros")
-OPTIMIZERS = ("sgd", "rmsprop", "adam", "adamw")
-SCHEDULES = ("step", "cosine", "plateau")
+OPTIMIZERS = ("sgd", "rmsprop", "adam", "adamw", "lbfgs")
+SCHEDULES = ("step", "cosine", "plateau", "invscaling", "adaptive")
 LOSSES = ("cross_entropy", "mse")
 ENGINES = ("numpy", "torch")
 SAME = object()     # param_default: the same default as the command line's
@@ -34,11 +36,18 @@ Check = Callable[[Any, str], Any]   # (value, label) -> the value, normalised; r
 
 
 # ---- checks: each returns the (normalised) value or raises a one-line InvalidParameterError
-def choice(*names: str) -> Check:
+def choice(*names: str, none: str | None = None) -> Check:
+    """One of ``names``, a scikit-learn alias of one (``ALIASES``), or the word ``none`` that
+    means none of them (normalised to None)."""
+    table: dict[str, str | None] = {n: n for n in names}
+    table |= {alias: name for alias, name in ALIASES.items() if name in names}
+    if none is not None:
+        table[none] = None
+
     def check(value: Any, label: str) -> Any:
         if value is None:
             return None
-        return resolve(label, value, {n: n for n in names})     # "did you mean" on typos
+        return resolve(label, value, table)     # "did you mean" on typos
     return check
 
 
@@ -64,6 +73,12 @@ def non_negative(value: Any, label: str) -> Any:
 def fraction(value: Any, label: str) -> Any:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
         raise InvalidParameterError(f"{label} must lie in [0, 1), got {value!r}.")
+    return float(value)
+
+
+def fraction_or_one(value: Any, label: str) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise InvalidParameterError(f"{label} must lie in [0, 1], got {value!r}.")
     return float(value)
 
 
@@ -163,36 +178,56 @@ OPTIONS: tuple[Option, ...] = (
            "--no-scale", "scale"),
     # [train]: how to train
     Option("loss", "train", None, "classification: cross_entropy (default) or mse between "
-           "softmax and one-hot targets; regression: mse", choice(*LOSSES), "--loss", "loss",
-           parse=str, choices=LOSSES),
-    Option("optimizer", "train", "adam", "sgd, rmsprop, adam or adamw", choice(*OPTIMIZERS),
-           "--optimizer", "optimizer", parse=str),
-    Option("lr", "train", 1e-3, "learning rate", positive, "--lr", "learning_rate",
-           parse=float),
-    Option("momentum", "train", 0.0, "momentum for sgd / rmsprop", non_negative, "--momentum",
-           "momentum", parse=float),
+           "softmax and one-hot targets; regression: mse (scikit-learn: squared_error)",
+           choice(*LOSSES), "--loss", "loss", parse=str, choices=LOSSES),
+    Option("optimizer", "train", "adam", "sgd, rmsprop, adam, adamw or lbfgs (full-batch "
+           "L-BFGS through SciPy, for small data sets)", choice(*OPTIMIZERS), "--optimizer",
+           "solver", parse=str),
+    Option("lr", "train", 1e-3, "learning rate (the initial one under a schedule)", positive,
+           "--lr", "learning_rate_init", parse=float),
+    Option("momentum", "train", 0.0, "momentum for sgd / rmsprop", fraction_or_one,
+           "--momentum", "momentum", param_default=0.9, parse=float),
     Option("nesterov", "train", False, "Nesterov momentum (sgd)", flag, "--nesterov",
-           "nesterov"),
-    Option("weight_decay", "train", 1e-4, "L2 weight decay (adamw: decoupled); scikit-learn's "
-           "alpha", non_negative,
-           "--weight-decay", "weight_decay", parse=float),
-    Option("schedule", "train", None, "learning-rate schedule: step, cosine or plateau",
-           choice(*SCHEDULES), "--schedule", "schedule", parse=str, choices=SCHEDULES),
+           "nesterovs_momentum", param_default=True),
+    Option("weight_decay", "train", 1e-4, "L2 weight decay on every parameter, as torch.optim "
+           "(adamw: decoupled)", non_negative, "--weight-decay", "weight_decay",
+           param_default=0.0, parse=float),
+    Option("alpha", "train", 0.0, "L2 penalty on the weights, scikit-learn's alpha: "
+           "alpha/2 ||W||^2 per batch, divided by the batch's rows", non_negative, "--alpha",
+           "alpha", param_default=1e-4, parse=float),
+    Option("schedule", "train", None, "learning-rate schedule: step, cosine, plateau, "
+           "invscaling (lr / (t+1)^power_t, t the samples seen) or adaptive (lr / 5 when "
+           "--patience epochs fail to improve, instead of stopping)",
+           choice(*SCHEDULES, none="constant"), "--schedule", "learning_rate",
+           param_default="constant", parse=str, choices=SCHEDULES),
+    Option("power_t", "train", 0.5, "the exponent of the invscaling schedule", non_negative,
+           "--power-t", "power_t", parse=float),
     Option("batch_size", "train", "auto", "samples per step; 'auto': n/64 rows, between 32 and "
            "64 (min(200, n) for the estimators, as scikit-learn); 'full': full-batch gradient "
            "descent", batch_size, "--batch-size", "batch_size", parse=parse_batch_size),
-    Option("epochs", "train", None, "passes over the training data; default: until the "
-           "validation loss stops improving (--patience), at most 300",
-           optional_positive_int, "--epochs", "max_epochs", param_default=200, parse=int),
+    Option("epochs", "train", None, "passes over the training data (lbfgs: iterations); "
+           "default: until the validation loss stops improving (--patience), at most 300",
+           optional_positive_int, "--epochs", "max_iter", param_default=200, parse=int),
+    Option("shuffle", "train", True, "reshuffle the rows every epoch", flag, "--no-shuffle",
+           "shuffle"),
     Option("val_fraction", "train", 0.2, "share of the training rows held out for validation "
            "(early stopping watches it)", fraction, "--val-fraction", "validation_fraction",
            param_default=0.1, parse=float),
     Option("patience", "train", None, "stop after N epochs without improvement of the "
            "validation loss (of the training loss when nothing is held out); default: 10 when "
            "--epochs is not given, else off",
-           optional_positive_int, "--patience", "patience", param_default=10, parse=int),
-    Option("tol", "train", 1e-4, "the least improvement that counts, for --patience",
-           non_negative, "--tol", "tol", parse=float),
+           optional_positive_int, "--patience", "n_iter_no_change", param_default=10,
+           parse=int),
+    Option("tol", "train", 1e-4, "the least improvement that counts, for --patience (lbfgs: "
+           "the gradient tolerance)", non_negative, "--tol", "tol", parse=float),
+    Option("beta_1", "train", 0.9, "adam / adamw: decay of the gradient's running mean",
+           fraction, "--beta-1", "beta_1", parse=float),
+    Option("beta_2", "train", 0.999, "adam / adamw: decay of the squared gradient's running "
+           "mean", fraction, "--beta-2", "beta_2", parse=float),
+    Option("epsilon", "train", 1e-8, "adam / adamw: added to the denominator", positive,
+           "--epsilon", "epsilon", parse=float),
+    Option("max_fun", "train", 15000, "lbfgs: the most loss evaluations", positive_int,
+           "--max-fun", "max_fun", parse=int),
     Option("class_weight", "train", None, "weight classes by rarity ('balanced')",
            class_weight, "--class-weight", "class_weight", parse=str, choices=("balanced",)),
     Option("seed", "train", 0, "seed for weights, batches and splits", seed, "--seed",
@@ -219,6 +254,8 @@ BY_NAME: dict[str, Option] = {o.name: o for o in OPTIONS}
 ESTIMATOR_ONLY = {
     "early_stopping": "scikit-learn's switch: hold out validation_fraction and watch it "
                       "(off: watch the training loss, as scikit-learn does)",
+    "warm_start": "scikit-learn's switch: fit starts from the weights of the previous fit "
+                  "(the command line's --resume continues a run)",
     "callbacks": "Python objects; the command line has its own (checkpoint, progress)",
     "verbose": "the command line shows progress unless --quiet",
 }

@@ -84,11 +84,11 @@ CASES = [
      "mlpkit: error: batch_size 5000 is larger than the 640 training samples; use a smaller "
      "size, or 'full' (--batch-size full) for full-batch gradient descent."),
     ("activation-typo", None, [*TRAIN, "--activation", "sigmod"],
-     "mlpkit: error: Unknown activation 'sigmod'. Did you mean 'sigmoid'? Known: identity, relu, "
-     "sigmoid, tanh."),
+     "mlpkit: error: Unknown activation 'sigmod'. Did you mean 'sigmoid'? Known: identity, "
+     "logistic, relu, sigmoid, tanh."),
     ("optimizer-typo", None, [*TRAIN, "--optimizer", "adamm"],
      "mlpkit: error: Unknown optimizer 'adamm'. Did you mean 'adam'? Known: adam, adamw, "
-     "rmsprop, sgd."),
+     "lbfgs, rmsprop, sgd."),
     ("init-typo", None, [*TRAIN, "--init", "xavier"],
      "mlpkit: error: Unknown initializer 'xavier'. Did you mean 'xavier_normal'? Known: "
      "default, kaiming_normal, kaiming_uniform, normal, xavier_normal, xavier_uniform, zeros."),
@@ -128,8 +128,8 @@ CASES = [
     ("config-unknown-setting", csv("[train]\nlearning_rate = 1\n", "odd.toml"),
      ["train", "--config", "odd.toml"],
      "mlpkit: error: Unknown [train] setting 'learning_rate'. Known: loss, optimizer, lr, "
-     "momentum, nesterov, weight_decay, schedule, batch_size, epochs, val_fraction, patience, "
-     "tol, class_weight, seed."),
+     "momentum, nesterov, weight_decay, alpha, schedule, power_t, batch_size, epochs, shuffle, "
+     "val_fraction, patience, tol, beta_1, beta_2, epsilon, max_fun, class_weight, seed."),
     # ---- CSV files
     ("csv-missing", None, ["train", "--csv", "nowhere.csv"],
      "mlpkit: error: CSV file 'nowhere.csv' does not exist; check the path."),

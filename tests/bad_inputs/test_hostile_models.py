@@ -88,7 +88,7 @@ CASES = [
     ("scaler-zero-scale", rewrite_json(set_key(["preprocessing", "scaler", "scale"], [0, 1])),
      f"{J} has a scaler with non-positive or non-finite values."),
     ("unknown-task", rewrite_json(set_key(["task"], "clustering")),
-     f"{J} has task 'clustering'; expected 'classification' or 'regression'."),
+     f"{J} has task 'clustering'; expected one of classification, regression, multilabel."),
     ("unknown-engine", rewrite_json(set_key(["engine"], "jax")),
      f"{J} names engine 'jax'; expected 'numpy' or 'torch'."),
     ("nan-weights", lambda run, marker: rewrite_weights(run, lambda w: w.fill(np.nan)),

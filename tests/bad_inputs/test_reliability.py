@@ -4,7 +4,6 @@ tree checked for what was (not) written or changed."""
 
 import errno
 import gzip
-import os
 import struct
 import subprocess
 import sys
@@ -217,7 +216,8 @@ def test_prediction_rows_by_name_extra_columns_noted(tmp_path, run_cli):
     assert (tmp_path / "p1.csv").read_bytes() == (tmp_path / "p2.csv").read_bytes()
 
 
-def test_float64_weights_are_read_as_float32(tmp_path, run_cli, trained_run):
+def test_float64_weights_are_read_as_float64_and_half_precision_as_float32(tmp_path, run_cli,
+                                                                          trained_run):
     import shutil
 
     from safetensors.numpy import load_file, save_file
@@ -229,7 +229,11 @@ def test_float64_weights_are_read_as_float32(tmp_path, run_cli, trained_run):
     weights = load_file(run / "model.safetensors")
     save_file({k: v.astype(np.float64) for k, v in weights.items()}, run / "model.safetensors")
     model = TrainedModel.load(run)
-    assert all(w.dtype == np.float32 for w in model.state_dict.values())
+    assert all(w.dtype == np.float64 for w in model.state_dict.values())   # a float64 model
     for key, value in weights.items():
         np.testing.assert_array_equal(model.state_dict[key], value)
-    assert os.path.getsize(run / "model.safetensors") > 0
+    save_file({k: v.astype(np.float16) for k, v in weights.items()}, run / "model.safetensors")
+    model = TrainedModel.load(run)
+    assert all(w.dtype == np.float32 for w in model.state_dict.values())
+    for key, value in weights.items():
+        np.testing.assert_array_equal(model.state_dict[key], value.astype(np.float16))

@@ -38,15 +38,17 @@ class Standardizer:
         scale = np.where(std > 0, std, 1.0)   # a constant column is centred, not divided by 0
         return cls(mean.astype(np.float32), scale.astype(np.float32))
 
-    def transform(self, X: np.ndarray, copy: bool = True) -> np.ndarray:
-        """Scaled features; ``copy=False`` scales a float32 X in place (no second copy)."""
+    def transform(self, X: np.ndarray, copy: bool = True,
+                  dtype: np.dtype | type = np.float32) -> np.ndarray:
+        """Scaled features in ``dtype``; ``copy=False`` scales an X of that dtype in place
+        (no second copy)."""
         if X.shape[1] != self.mean.shape[0]:
             raise InvalidInputError(
                 f"X has {X.shape[1]} features, but the scaler was fitted with "
                 f"{self.mean.shape[0]}."
             )
-        if copy or X.dtype != np.float32:
-            out = np.subtract(X, self.mean, dtype=np.float32)   # one new array, then in place
+        if copy or X.dtype != dtype:
+            out = np.subtract(X, self.mean, dtype=dtype)   # one new array, then in place
         else:
             out = np.subtract(X, self.mean, out=X)
         out /= self.scale

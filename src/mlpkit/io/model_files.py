@@ -39,7 +39,8 @@ def save_model(folder: str | Path, state_dict: dict[str, np.ndarray], meta: dict
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    arrays = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in state_dict.items()}
+    arrays = {k: np.ascontiguousarray(v, dtype=np.float64 if v.dtype == np.float64 else
+                                      np.float32) for k, v in state_dict.items()}
     atomic.write_bytes(folder / WEIGHTS, save(arrays))
     atomic.write_text(folder / META, json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION,
                                                  **meta}, indent=2))
@@ -101,5 +102,6 @@ def load_model(folder: str | Path) -> tuple[dict[str, Any], MLPSpec, dict[str, n
                                     "values; a model's weights are floating-point numbers.")
         if not np.isfinite(weights[name]).all():
             raise InvalidInputError(f"'{folder / WEIGHTS}': {name} holds NaN or infinite values.")
-    # float16 / float64 weights are read as float32, the precision both engines compute in
-    return meta, spec, {k: v.astype(np.float32) for k, v in weights.items()}
+    # the engines compute in float32, or float64 for a model trained on float64 data
+    dtype = np.float64 if all(v.dtype == np.float64 for v in weights.values()) else np.float32
+    return meta, spec, {k: v.astype(dtype) for k, v in weights.items()}

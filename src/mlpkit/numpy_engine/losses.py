@@ -139,6 +139,32 @@ class BCEWithLogitsLoss(Loss):
         return (sigmoid - self._y) / z.size
 
 
+class MultiLabelLogLoss(Loss):
+    """Multi-label log loss on logits: per sample, the sum over labels of the binary
+    cross-entropy (scikit-learn's multi-label loss), then the (weighted) mean over samples.
+    Gradient per element: (sigmoid(z) - y) times the sample's share of the mean."""
+
+    _z: np.ndarray | None = None
+
+    def forward(self, logits: np.ndarray, target: np.ndarray,
+                sample_weight: np.ndarray | None = None) -> float:
+        y = self._same_shape_target(logits, target)
+        self._z, self._y = logits, y
+        per_sample = (np.maximum(logits, 0) - logits * y +
+                      np.log1p(np.exp(-np.abs(logits)))).sum(axis=1)
+        if sample_weight is None:
+            self._scale = 1.0 / len(y)
+            return float(per_sample.mean())
+        w = np.asarray(sample_weight, dtype=np.float64)
+        self._scale = (w / w.sum())[:, None].astype(logits.dtype)
+        return float(np.dot(w, per_sample) / w.sum())
+
+    def backward(self) -> np.ndarray:
+        z = self._cached(self._z)
+        sigmoid = 0.5 * (1.0 + np.tanh(0.5 * z))
+        return (sigmoid - self._y) * self._scale
+
+
 class BCELoss(Loss):
     """Binary cross-entropy on probabilities; logs clamped at -100 as in PyTorch.
 
@@ -192,6 +218,7 @@ LOSSES: dict[str, type[Loss]] = {
     "mse": MSELoss,
     "cross_entropy": CrossEntropyLoss,
     "bce_with_logits": BCEWithLogitsLoss,
+    "multilabel_log_loss": MultiLabelLogLoss,
     "bce": BCELoss,
     "softmax_mse": SoftmaxMSELoss,
 }

@@ -16,15 +16,20 @@ from mlpkit.numpy_engine.optim import get_optimizer
 from mlpkit.training.stepper import EpochResult, StepperBase, chunks
 
 
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))      # no overflow for large |z|
+
+
 class NumpyNetwork:
     """Forward passes only: no optimizer, no loss. Built with zero weights unless ``rng`` is
-    given, so loading a model draws no random numbers."""
+    given, so loading a model draws no random numbers. Parameters are ``dtype`` (float32, or
+    float64 for float64 data)."""
 
-    def __init__(self, spec: MLPSpec, task: str,
-                 rng: np.random.Generator | None = None) -> None:
-        self.classification = task == "classification"
+    def __init__(self, spec: MLPSpec, task: str, rng: np.random.Generator | None = None,
+                 dtype: np.dtype | type = np.float32) -> None:
+        self.task, self.dtype = task, np.dtype(dtype)
         self.model = build_mlp(spec if rng is not None else replace(spec, init="zeros"),
-                               rng if rng is not None else 0)
+                               rng if rng is not None else 0, dtype=self.dtype)
 
     @np.errstate(over="ignore", invalid="ignore")
     def _outputs(self, X: np.ndarray) -> np.ndarray:
@@ -33,58 +38,93 @@ class NumpyNetwork:
 
     def predict_output(self, X: np.ndarray) -> np.ndarray:
         out = self._outputs(X)
-        return Softmax().forward(out) if self.classification else out[:, 0]
+        if self.task == "classification":
+            return Softmax().forward(out)
+        if self.task == "multilabel":
+            return _sigmoid(out)
+        return out[:, 0] if out.shape[1] == 1 else out
 
     def state_dict(self) -> dict[str, np.ndarray]:
         return self.model.state_dict()
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        self.model.load_state_dict({k: np.asarray(v, np.float32) for k, v in state.items()})
+        self.model.load_state_dict({k: np.asarray(v, self.dtype) for k, v in state.items()})
 
 
 class NumpyStepper(StepperBase, NumpyNetwork):
-    def __init__(self, spec: MLPSpec, task: str, config: TrainConfig) -> None:
-        super().__init__(spec, task, np.random.default_rng(config.seed))
+    def __init__(self, spec: MLPSpec, task: str, config: TrainConfig,
+                 dtype: np.dtype | type = np.float32) -> None:
+        super().__init__(spec, task, np.random.default_rng(config.seed), dtype)
         loss = loss_for(task, config.loss)          # MSE for a classifier: softmax vs one-hot
+        if task == "multilabel":
+            loss = "multilabel_log_loss"
         self.loss = get_loss("softmax_mse" if self.classification and loss == "mse" else loss)
-        self.optimizer = get_optimizer(config.optimizer, self.model.parameters(),
-                                       **config.optimizer_kwargs())
+        self.alpha = config.alpha
+        self.penalised = [p for name, p in self.model.named_parameters()
+                          if name.endswith("weight")]      # alpha: weights, not biases
+        self.optimizer = None if config.full_batch_solver else \
+            get_optimizer(config.optimizer, self.model.parameters(), **config.optimizer_kwargs())
 
     def bind(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> None:
         self._X, self._y = X, self._target_array(y)
-        self._w = None if sample_weight is None else sample_weight.astype(np.float32)
+        self._w = None if sample_weight is None else sample_weight.astype(self.dtype)
+
+    def _backward(self, rows: np.ndarray | slice) -> tuple[float, np.ndarray]:
+        """Gradients of the loss on ``rows`` (plus the alpha penalty) into ``.grad``;
+        returns (loss, outputs)."""
+        w = None if self._w is None else self._w[rows]
+        self.model.zero_grad()
+        out = self.model(self._X[rows])
+        loss = self.loss(out, self._y[rows], w)
+        self.model.backward(self.loss.backward())
+        if self.alpha:                  # + alpha/2 ||W||^2 / (the rows' total weight)
+            scale = self.alpha / (len(out) if w is None else float(w.sum()))
+            for p in self.penalised:
+                p.grad += scale * p.data
+                loss += 0.5 * scale * float(np.vdot(p.data, p.data))
+        return loss, out
+
+    def _correct(self, out: np.ndarray, target: np.ndarray) -> int:
+        if self.classification:
+            return int(np.count_nonzero(out.argmax(axis=1) == target))
+        return int(np.count_nonzero(((out > 0) == (target > 0.5)).all(axis=1)))   # multi-label
 
     @np.errstate(over="ignore", invalid="ignore")   # divergence is the NanGuard's to report
     def train_epoch(self, batches: Sequence[np.ndarray],
                     should_stop: Callable[[], bool]) -> EpochResult:
-        model, loss_fn, optimizer = self.model.train(), self.loss, self.optimizer
-        X, y, w = self._X, self._y, self._w
+        self.model.train()
         total, correct, seen = 0.0, 0, 0
         for index in batches:
-            target = y[index]
-            optimizer.zero_grad()
-            out = model(X[index])
-            total += loss_fn(out, target, None if w is None else w[index]) * len(index)
-            model.backward(loss_fn.backward())
-            optimizer.step()
-            if self.classification:
-                correct += int(np.count_nonzero(out.argmax(axis=1) == target))
+            loss, out = self._backward(index)
+            self.optimizer.step()
+            total += loss * len(index)
+            if self.task != "regression":
+                correct += self._correct(out, self._y[index])
             seen += len(index)
             if should_stop():
                 break
-        accuracy = correct / seen if self.classification else None
-        return EpochResult(total / seen, accuracy, seen == len(X))
+        accuracy = correct / seen if self.task != "regression" else None
+        return EpochResult(total / seen, accuracy, seen == len(self._X))
+
+    @np.errstate(over="ignore", invalid="ignore")
+    def full_batch_gradients(self) -> tuple[float, dict[str, np.ndarray]]:
+        self.model.train()
+        loss, _ = self._backward(slice(None))
+        return loss, {name: p.grad for name, p in self.model.named_parameters()}
 
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
         out = self._outputs(X)
-        value = self.loss(out, self._target_array(y))
-        accuracy = float(np.mean(out.argmax(axis=1) == y)) if self.classification else None
+        target = self._target_array(y)
+        value = self.loss(out, target)
+        accuracy = self._correct(out, target) / len(out) if self.task != "regression" else None
         return value, accuracy
 
     def training_state(self) -> tuple[dict[str, np.ndarray], dict]:
         """Weights, optimizer buffers and dropout generators: what an exact resume needs."""
-        optimizer_state = {i: {k: v for k, v in state.items() if k != "scratch"}
-                           for i, state in enumerate(self.optimizer.state)}
+        optimizer = self.optimizer
+        optimizer_state = {} if optimizer is None else \
+            {i: {k: v for k, v in state.items() if k != "scratch"}
+             for i, state in enumerate(optimizer.state)}
         arrays, scalars = self.pack(self.state_dict(), optimizer_state)
         generators = [layer.rng.bit_generator.state for layer in self.model.layers
                       if isinstance(layer, Dropout)]
@@ -93,9 +133,10 @@ class NumpyStepper(StepperBase, NumpyNetwork):
     def load_training_state(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
         weights, optimizer_state = self.unpack(arrays, meta["scalars"])
         self.load_state_dict(weights)
-        self.optimizer.state = [optimizer_state.get(i, {})
-                                for i in range(len(self.optimizer.params))]
+        if self.optimizer is not None:
+            self.optimizer.state = [optimizer_state.get(i, {})
+                                    for i in range(len(self.optimizer.params))]
+            self.lr = meta["lr"]
         dropouts = [layer for layer in self.model.layers if isinstance(layer, Dropout)]
         for layer, state in zip(dropouts, meta["dropout_rngs"]):
             layer.rng.bit_generator.state = state
-        self.lr = meta["lr"]

@@ -30,14 +30,19 @@ OPTIMIZERS = {"sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop, "adam": to
               "adamw": torch.optim.AdamW}
 
 
+def torch_dtype(dtype: np.dtype | type) -> torch.dtype:
+    return torch.from_numpy(np.zeros(0, dtype)).dtype
+
+
 class TorchNetwork:
-    """Forward passes only: no optimizer, and no draw from PyTorch's generators."""
+    """Forward passes only: no optimizer, and no draw from PyTorch's generators. Parameters
+    are ``dtype`` (float32, or float64 for float64 data)."""
 
     def __init__(self, spec: MLPSpec, task: str, device: torch.device,
-                 model: nn.Module | None = None) -> None:
-        self.classification = task == "classification"
+                 model: nn.Module | None = None, dtype: np.dtype | type = np.float32) -> None:
+        self.task, self.dtype = task, np.dtype(dtype)
         self.device = device
-        self.model = empty_mlp(spec, device) if model is None else model
+        self.model = empty_mlp(spec, device, torch_dtype(dtype)) if model is None else model
 
     def _tensor(self, array: np.ndarray, on_device: bool = True) -> torch.Tensor:
         tensor = torch.from_numpy(np.ascontiguousarray(array))
@@ -50,26 +55,35 @@ class TorchNetwork:
 
     def predict_output(self, X: np.ndarray) -> np.ndarray:
         out = self._outputs(X)
-        result = torch.softmax(out, dim=1) if self.classification else out[:, 0]
-        return result.cpu().numpy()
+        if self.task == "classification":
+            out = torch.softmax(out, dim=1)
+        elif self.task == "multilabel":
+            out = torch.sigmoid(out)
+        elif out.shape[1] == 1:
+            out = out[:, 0]
+        return out.cpu().numpy()
 
     def state_dict(self) -> dict[str, np.ndarray]:
         return {k: v.detach().cpu().numpy().copy() for k, v in self.model.state_dict().items()}
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        self.model.load_state_dict({k: torch.as_tensor(np.asarray(v, np.float32))
+        self.model.load_state_dict({k: torch.as_tensor(np.asarray(v, self.dtype))
                                     for k, v in state.items()})
 
 
 class TorchStepper(StepperBase, TorchNetwork):
     def __init__(self, spec: MLPSpec, task: str, config: TrainConfig,
-                 device: torch.device, data_loader: bool = False) -> None:
-        model = build_mlp(spec, np.random.default_rng(config.seed), device=device)
-        super().__init__(spec, task, device, model)
+                 device: torch.device, data_loader: bool = False,
+                 dtype: np.dtype | type = np.float32) -> None:
+        model = build_mlp(spec, np.random.default_rng(config.seed), torch_dtype(dtype), device)
+        super().__init__(spec, task, device, model, dtype)
         self.data_loader = data_loader
         self.softmax_mse = self.classification and loss_for(task, config.loss) == "mse"
-        self.optimizer = OPTIMIZERS[config.optimizer](self.model.parameters(),
-                                                      **config.optimizer_kwargs())
+        self.alpha = config.alpha
+        self.penalised = [p for name, p in self.model.named_parameters()
+                          if name.endswith("weight")]      # alpha: weights, not biases
+        self.optimizer = None if config.full_batch_solver else \
+            OPTIMIZERS[config.optimizer](self.model.parameters(), **config.optimizer_kwargs())
         self._rng = None     # the generator states dropout draws from; None: nothing random
         if spec.dropout > 0:
             with torch.random.fork_rng(devices=self._cuda()):
@@ -114,6 +128,9 @@ class TorchStepper(StepperBase, TorchNetwork):
     def _per_sample_loss(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if self.classification and not self.softmax_mse:
             return nn.functional.cross_entropy(out, target, reduction="none")
+        if self.task == "multilabel":     # the sum over labels, as scikit-learn's log loss
+            return nn.functional.binary_cross_entropy_with_logits(
+                out, target, reduction="none").sum(dim=1)
         prediction, wanted = self._squared_error_inputs(out, target)
         return (prediction - wanted).square().mean(dim=1)
 
@@ -121,7 +138,27 @@ class TorchStepper(StepperBase, TorchNetwork):
         """The unweighted mean, through PyTorch's fused reductions (fewer ops per step)."""
         if self.classification and not self.softmax_mse:
             return nn.functional.cross_entropy(out, target)
+        if self.task == "multilabel":
+            return nn.functional.binary_cross_entropy_with_logits(out, target) * out.shape[1]
         return nn.functional.mse_loss(*self._squared_error_inputs(out, target))
+
+    def _loss(self, out: torch.Tensor, target: torch.Tensor,
+              weight: torch.Tensor | None) -> torch.Tensor:
+        """The (weighted) mean loss, plus alpha/2 ||W||^2 / (the rows' total weight)."""
+        if weight is None:
+            loss = self._mean_loss(out, target)
+        else:
+            loss = (self._per_sample_loss(out, target) * weight).sum() / weight.sum()
+        if self.alpha:
+            total = len(target) if weight is None else weight.sum()
+            squares = sum(p.square().sum() for p in self.penalised)
+            loss = loss + 0.5 * self.alpha * squares / total
+        return loss
+
+    def _correct(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if self.classification:
+            return (out.argmax(dim=1) == target).sum()
+        return ((out > 0) == (target > 0.5)).all(dim=1).sum()       # multi-label: every label
 
     # ---- training
     def bind(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> None:
@@ -129,7 +166,7 @@ class TorchStepper(StepperBase, TorchNetwork):
         self._X = self._tensor(X, on_device)
         self._y = self._target(y, on_device)
         self._w = None if sample_weight is None else \
-            self._tensor(sample_weight.astype(np.float32), on_device)
+            self._tensor(sample_weight.astype(self.dtype), on_device)
 
     def _batches_on_device(self, batches: Sequence[np.ndarray]):
         """The fast path: slices of one on-device permutation of on-device arrays."""
@@ -162,34 +199,41 @@ class TorchStepper(StepperBase, TorchNetwork):
         with self._own_random_state():
             for inputs, target, weight in source(batches):
                 out = model(inputs)
-                if weight is None:
-                    loss = self._mean_loss(out, target)
-                else:
-                    loss = (self._per_sample_loss(out, target) * weight).sum() / weight.sum()
+                loss = self._loss(out, target, weight)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
                 total += loss.detach() * len(target)
-                if self.classification:
-                    correct += (out.argmax(dim=1) == target).sum()
+                if self.task != "regression":
+                    correct += self._correct(out, target)
                 seen += len(target)
                 if should_stop():
                     break
-        accuracy = correct.item() / seen if self.classification else None
+        accuracy = correct.item() / seen if self.task != "regression" else None
         return EpochResult(total.item() / seen, accuracy, seen == len(self._X))
+
+    def full_batch_gradients(self) -> tuple[float, dict[str, np.ndarray]]:
+        self.model.train()
+        X, y, w = (t if t is None else t.to(self.device) for t in (self._X, self._y, self._w))
+        self.model.zero_grad(set_to_none=True)
+        loss = self._loss(self.model(X), y, w)
+        loss.backward()
+        return loss.item(), {name: p.grad.detach().cpu().numpy()
+                             for name, p in self.model.named_parameters()}
 
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
         out = self._outputs(X)
         target = self._target(y)
         loss = self._mean_loss(out, target).item()
-        accuracy = (out.argmax(dim=1) == target).double().mean().item() \
-            if self.classification else None
+        accuracy = self._correct(out, target).item() / len(out) \
+            if self.task != "regression" else None
         return loss, accuracy
 
     # ---- exact resume
     def training_state(self) -> tuple[dict[str, np.ndarray], dict]:
         """Weights, optimizer state and the dropout generators: what an exact resume needs."""
-        saved = self.optimizer.state_dict()
+        saved = {"state": {}, "param_groups": []} if self.optimizer is None else \
+            self.optimizer.state_dict()
         optimizer_state = {index: {k: v.detach().cpu().numpy() if torch.is_tensor(v) else v
                                    for k, v in state.items()}
                            for index, state in saved["state"].items()}
@@ -204,7 +248,9 @@ class TorchStepper(StepperBase, TorchNetwork):
         state = {index: {k: torch.as_tensor(v).to(self.device) if isinstance(v, np.ndarray)
                          else torch.tensor(float(v)) for k, v in values.items()}
                  for index, values in optimizer_state.items()}
-        self.optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+        if self.optimizer is not None:
+            self.optimizer.load_state_dict({"state": state,
+                                            "param_groups": meta["param_groups"]})
         if self._rng is not None:
             self._rng = {name: torch.from_numpy(arrays[f"rng/{name}"].copy())
                          for name in self._rng}

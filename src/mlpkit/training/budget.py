@@ -1,9 +1,10 @@
 """Will it fit? The memory a network needs to train, estimated before anything is allocated.
 
 Per parameter: the weight, its gradient, the optimizer's buffers (Adam keeps two moments,
-momentum one) and a scratch buffer, in float32; per sample of a batch: each layer's output
-kept for the backward pass, its gradient, and the activation's cache. A request that exceeds
-the machine's memory is refused with the estimate, rather than dying in an allocation.
+momentum one, L-BFGS its correction pairs) and a scratch buffer, in float32; per sample of a
+batch: each layer's output kept for the backward pass, its gradient, and the activation's
+cache. A request that exceeds the machine's memory is refused with the estimate, rather than
+dying in an allocation.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import os
 from mlpkit.config import MLPSpec, TrainConfig
 from mlpkit.errors import InvalidInputError
 
-BUFFERS = {"adam": 2, "adamw": 2, "rmsprop": 2, "sgd": 1}
+# float32 buffers per parameter; L-BFGS: SciPy's 10 correction pairs and vectors, in float64
+BUFFERS = {"adam": 2, "adamw": 2, "rmsprop": 2, "sgd": 1, "lbfgs": 2 * (2 * 10 + 4)}
 
 
 def training_bytes(spec: MLPSpec, config: TrainConfig, batch: int) -> int:

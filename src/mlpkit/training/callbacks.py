@@ -54,10 +54,13 @@ class EarlyStopping(Callback):
 
     It watches the validation loss when there is validation data, and then restores the best
     weights; otherwise the training loss (convergence, as scikit-learn's MLP), keeping the last
-    weights. ``restore_best=False`` never restores."""
+    weights. ``restore_best=False`` never restores. ``adaptive`` (scikit-learn's adaptive
+    schedule): divide the learning rate by 5 instead of stopping, until it falls to 1e-6."""
 
-    def __init__(self, patience: int, min_delta: float = 0.0, restore_best: bool = True) -> None:
+    def __init__(self, patience: int, min_delta: float = 0.0, restore_best: bool = True,
+                 adaptive: bool = False) -> None:
         self.patience, self.min_delta, self.restore_best = patience, min_delta, restore_best
+        self.adaptive = adaptive
         self.reset()
 
     def reset(self) -> None:
@@ -79,7 +82,9 @@ class EarlyStopping(Callback):
             state.best_epoch = record["epoch"]
         else:
             self.wait += 1
-            if self.wait >= self.patience:
+            if self.wait >= self.patience and self.adaptive and state.stepper.lr > 1e-6:
+                state.stepper.lr, self.wait = state.stepper.lr / 5.0, 0
+            elif self.wait >= self.patience:
                 state.stop_training = True
                 state.stop_reason = (f"early stopping: no improvement for {self.patience} epochs; "
                                      f"best epoch {state.best_epoch}")
@@ -105,18 +110,21 @@ class NanGuard(Callback):
             return
         state.stepper.load_state_dict(self.good_state)
         state.stop_training = True
+        lower = "the learning rate" if record["lr"] is None else \
+            f"the learning rate (it was {record['lr']:g})"
         state.stop_reason = (
             f"training diverged in epoch {record['epoch']} (the loss or weights became NaN or "
-            f"infinite); kept the weights of epoch {record['epoch'] - 1}. Lower the learning "
-            f"rate (it was {record['lr']:g}) or scale the features.")
+            f"infinite); kept the weights of epoch {record['epoch'] - 1}. Lower {lower} or "
+            "scale the features.")
 
 
 class LearningRateSchedule(Callback):
     """step: x0.1 every third of the run; cosine: to 0 over the run; plateau: x0.1 after 3
-    epochs without improvement of the monitored loss."""
+    epochs without improvement of the monitored loss; invscaling (scikit-learn's):
+    lr / (t + 1)^power_t after each epoch, t the rows trained on so far."""
 
-    def __init__(self, kind: str, base_lr: float) -> None:
-        self.kind, self.base_lr = kind, base_lr
+    def __init__(self, kind: str, base_lr: float, power_t: float = 0.5) -> None:
+        self.kind, self.base_lr, self.power_t = kind, base_lr, power_t
         self.reset()
 
     def reset(self) -> None:
@@ -135,6 +143,8 @@ class LearningRateSchedule(Callback):
             stepper.lr = self.base_lr * 0.1 ** (done // max(1, total // 3))
         elif self.kind == "cosine":
             stepper.lr = self.base_lr * 0.5 * (1.0 + math.cos(math.pi * done / total))
+        elif self.kind == "invscaling":
+            stepper.lr = self.base_lr / (stepper.samples_seen + 1) ** self.power_t
         else:
             value = _monitored(record)
             if value < self.best:
@@ -185,3 +195,18 @@ class ProgressBar(Callback):
 
     def on_train_end(self, state: TrainingState) -> None:
         self.bar.close()
+
+
+class PrintIterations(Callback):
+    """scikit-learn's ``verbose=True``: one line per iteration on stdout."""
+
+    def on_epoch_end(self, state: TrainingState, record: dict) -> None:
+        print(f"Iteration {record['epoch']}, loss = {record['train_loss']:.8f}")
+        if record.get("val_accuracy") is not None:
+            print(f"Validation score: {record['val_accuracy']:f}")
+        elif record.get("val_loss") is not None:
+            print(f"Validation loss: {record['val_loss']:f}")
+
+    def on_train_end(self, state: TrainingState) -> None:
+        if state.stop_reason:
+            print(state.stop_reason[0].upper() + state.stop_reason[1:] + ".")

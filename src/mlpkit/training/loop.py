@@ -38,6 +38,7 @@ def snapshot(stepper: Stepper, rng: np.random.Generator, callbacks: Sequence[Cal
     arrays = {f"stepper/{k}": v for k, v in arrays.items()}
     meta = {"epoch": len(state.history), "history": list(state.history),
             "best_epoch": state.best_epoch, "batch_rng": rng.bit_generator.state,
+            "samples_seen": stepper.samples_seen,
             "stepper": stepper_meta, "callbacks": {}}
     for key, callback in zip(callback_keys(callbacks), callbacks):
         cb_arrays, values = callback.state_dict()
@@ -54,6 +55,7 @@ def restore(saved: tuple[dict[str, np.ndarray], dict], stepper: Stepper,
     stepper.load_training_state({k[8:]: v for k, v in arrays.items() if k.startswith("stepper/")},
                                 meta["stepper"])
     rng.bit_generator.state = meta["batch_rng"]
+    stepper.samples_seen = meta.get("samples_seen", 0)
     state.history[:] = meta["history"]
     state.best_epoch = meta["best_epoch"]
     for key, callback in zip(callback_keys(callbacks), callbacks):
@@ -74,10 +76,39 @@ def fit(stepper: Stepper, X: np.ndarray, y: np.ndarray, config: TrainConfig, *,
     ``weights`` are per-sample loss weights; ``validation`` is evaluated after every epoch.
     ``resume_from`` is a ``snapshot`` of an earlier, interrupted fit with the same data and
     config: training continues from its epoch as if it had never stopped."""
-    stepper.bind(X, y, weights)
     rng = np.random.default_rng(config.seed)
-    state = state or TrainingState(stepper=stepper, history=History(), epochs=config.max_epochs)
+    state, callbacks = begin(stepper, X, y, config, weights, callbacks, state, resume_from, rng)
     batch_size = config.batch_for(len(y))
+    try:
+        for epoch in range(len(state.history) + 1, config.max_epochs + 1):
+            started = time.perf_counter()
+            lr = stepper.lr
+            batches = list(minibatch_indices(len(y), batch_size,
+                                             rng if config.shuffle else None))
+            result = stepper.train_epoch(batches, should_stop=lambda: state.interrupt_requested)
+            if not result.completed:
+                state.interrupted = True
+                break
+            stepper.samples_seen += len(y)
+            end_epoch(state, callbacks, validation, started,
+                      {"epoch": epoch, "train_loss": result.loss,
+                       "train_accuracy": result.accuracy, "lr": lr})
+            if state.stop_training:
+                break
+        finish(state, callbacks)
+    finally:
+        stepper.release()       # the training arrays (device copies too) are not kept
+    return state
+
+
+def begin(stepper: Stepper, X: np.ndarray, y: np.ndarray, config: TrainConfig,
+          weights: np.ndarray | None, callbacks: Sequence[Callback],
+          state: TrainingState | None, resume_from: tuple[dict, dict] | None,
+          rng: np.random.Generator) -> tuple[TrainingState, list[Callback]]:
+    """Bind the data, restore a snapshot if given, start every callback (a fresh ``reset``
+    unless the fit continues from a checkpoint)."""
+    stepper.bind(X, y, weights)
+    state = state or TrainingState(stepper=stepper, history=History(), epochs=config.max_epochs)
     callbacks = [NanGuard(), *callbacks]
     if resume_from is not None:
         restore(resume_from, stepper, rng, callbacks, state)
@@ -86,24 +117,22 @@ def fit(stepper: Stepper, X: np.ndarray, y: np.ndarray, config: TrainConfig, *,
         if not state.restored:
             callback.reset()
         callback.on_train_begin(state)
-    for epoch in range(len(state.history) + 1, config.max_epochs + 1):
-        started = time.perf_counter()
-        lr = stepper.lr
-        batches = list(minibatch_indices(len(y), batch_size, rng))
-        result = stepper.train_epoch(batches, should_stop=lambda: state.interrupt_requested)
-        if not result.completed:
-            state.interrupted = True
-            break
-        record = {"epoch": epoch, "train_loss": result.loss, "train_accuracy": result.accuracy,
-                  "val_loss": None, "val_accuracy": None, "lr": lr}
-        if validation is not None:
-            record["val_loss"], record["val_accuracy"] = stepper.evaluate(*validation)
-        record["seconds"] = time.perf_counter() - started
-        state.history.append(record)
-        for callback in callbacks:
-            callback.on_epoch_end(state, record)
-        if state.stop_training:
-            break
+    return state, callbacks
+
+
+def end_epoch(state: TrainingState, callbacks: Sequence[Callback],
+              validation: tuple[np.ndarray, np.ndarray] | None, started: float,
+              record: dict) -> None:
+    """Score the validation rows, append the epoch's record, run the callbacks."""
+    record = {"val_loss": None, "val_accuracy": None, **record}
+    if validation is not None:
+        record["val_loss"], record["val_accuracy"] = state.stepper.evaluate(*validation)
+    record["seconds"] = time.perf_counter() - started
+    state.history.append(record)
+    for callback in callbacks:
+        callback.on_epoch_end(state, record)
+
+
+def finish(state: TrainingState, callbacks: Sequence[Callback]) -> None:
     for callback in callbacks:
         callback.on_train_end(state)
-    return state

@@ -20,7 +20,7 @@ from mlpkit.config import MLPSpec, RunConfig
 from mlpkit.data.preprocessing import Standardizer, stratified_split
 from mlpkit.data.schema import Schema
 from mlpkit.engines import default_engine, make_stepper, thread_limit
-from mlpkit.errors import InvalidInputError
+from mlpkit.errors import InvalidInputError, InvalidParameterError
 from mlpkit.model import TrainedModel
 from mlpkit.training.budget import check_fits
 from mlpkit.training.callbacks import (
@@ -32,6 +32,7 @@ from mlpkit.training.callbacks import (
 )
 from mlpkit.training.history import History
 from mlpkit.training.interrupt import stop_after_batch_on_signals
+from mlpkit.training.lbfgs import fit_lbfgs
 from mlpkit.training.loop import fit
 from mlpkit.training.state import TrainingState
 
@@ -80,6 +81,12 @@ def sample_weights(y: np.ndarray, sample_weight: np.ndarray | None, class_weight
     return by_class if weights is None else by_class * weights
 
 
+def _columns(y: np.ndarray) -> np.ndarray:
+    """Targets as a matrix, one column per target."""
+    y = np.asarray(y)
+    return y.reshape(len(y), -1)
+
+
 def check_batch_size(batch_size: int | None, n_samples: int) -> None:
     if batch_size is not None and batch_size > n_samples:
         raise InvalidInputError(
@@ -90,11 +97,16 @@ def check_batch_size(batch_size: int | None, n_samples: int) -> None:
 class Session:
     """One model in training: build it, ``prepare`` data, ``fit`` (again, to continue)."""
 
-    def __init__(self, config: RunConfig, schema: Schema) -> None:
+    def __init__(self, config: RunConfig, schema: Schema,
+                 dtype: np.dtype | type = np.float32) -> None:
         self.config = replace(config, engine=config.engine or default_engine(config.device))
         self.schema = schema
+        self.dtype = np.dtype(dtype)      # the parameters' (float64 when the data is float64)
         self.spec = MLPSpec(len(schema.feature_names), schema.n_outputs, config.hidden,
                             config.activation, config.init, config.dropout)
+        if config.train.full_batch_solver and config.dropout:
+            raise InvalidParameterError(
+                "lbfgs needs a deterministic loss; drop dropout, or use sgd or adam.")
         check_fits(self.spec, config.train)          # before any weight is allocated
         self._stepper = None
         self.scaler: Standardizer | None = None
@@ -114,7 +126,8 @@ class Session:
         if self._stepper is None:
             config = self.config
             self._stepper = make_stepper(config.engine, self.spec, self.schema.task,
-                                         config.train, config.device, config.data_loader)
+                                         config.train, config.device, config.data_loader,
+                                         self.dtype)
         return self._stepper
 
     @property
@@ -132,11 +145,12 @@ class Session:
         if train.val_fraction > 0:
             train_rows, val_rows = holdout(y, train.val_fraction, train.seed, self.classification)
         n_train = len(y) if train_rows is None else len(train_rows)
-        check_batch_size(train.batch_for(n_train), n_train)
+        if not train.full_batch_solver:
+            check_batch_size(train.batch_for(n_train), n_train)
         if self.config.scale and self.scaler is None:       # before any copy: a lower peak
             self.scaler = Standardizer.fit(X, train_rows)
-            if not self.classification:
-                self.target_scaler = Standardizer.fit(np.asarray(y).reshape(-1, 1), train_rows)
+            if self.schema.task == "regression":
+                self.target_scaler = Standardizer.fit(_columns(y), train_rows)
         if train_rows is not None:
             X_val, y_val = X[val_rows], y[val_rows]
             X, y = X[train_rows], y[train_rows]          # fresh arrays: ours to scale in place
@@ -144,16 +158,23 @@ class Session:
                 np.asarray(sample_weight)[train_rows]
             copy = False
         if self.scaler is not None:
-            X = self.scaler.transform(X, copy=copy)
-            X_val = None if X_val is None else self.scaler.transform(X_val, copy=False)
+            X = self.scaler.transform(X, copy=copy, dtype=self.dtype)
+            X_val = None if X_val is None else \
+                self.scaler.transform(X_val, copy=False, dtype=self.dtype)
+        else:
+            X = np.asarray(X, self.dtype)
+            X_val = None if X_val is None else np.asarray(X_val, self.dtype)
         if self.target_scaler is not None:      # the network learns a standardised target
-            y = self.target_scaler.transform(np.asarray(y, np.float32).reshape(-1, 1))[:, 0]
-            y_val = None if y_val is None else \
-                self.target_scaler.transform(np.asarray(y_val, np.float32).reshape(-1, 1))[:, 0]
+            y = self._scaled_target(y)
+            y_val = None if y_val is None else self._scaled_target(y_val)
         weights = sample_weights(y, sample_weight,
                                  train.class_weight if self.classification else None,
                                  self.schema.n_outputs)
         return Split(X, y, weights, X_val, y_val)
+
+    def _scaled_target(self, y: np.ndarray) -> np.ndarray:
+        scaled = self.target_scaler.transform(_columns(y), dtype=self.dtype)
+        return scaled[:, 0] if np.ndim(y) == 1 else scaled
 
     def fit(self, split: Split, callbacks: Sequence[Callback] = (), *,
             progress: bool | None = False, handle_signals: bool = False,
@@ -167,10 +188,11 @@ class Session:
         train = replace(self.config.train, epochs=epochs or self.config.train.epochs,
                         seed=self.config.train.seed if batch_seed is None else batch_seed)
         chain: list[Callback] = []
-        if train.schedule:
-            chain.append(LearningRateSchedule(train.schedule, train.lr))
+        if train.schedule and train.schedule != "adaptive":
+            chain.append(LearningRateSchedule(train.schedule, train.lr, train.power_t))
         if train.stopping_patience:
-            chain.append(EarlyStopping(train.stopping_patience, min_delta=train.tol))
+            chain.append(EarlyStopping(train.stopping_patience, min_delta=train.tol,
+                                       adaptive=train.schedule == "adaptive"))
         chain += list(callbacks)
         if checkpoint is not None:
             chain.append(Checkpoint(checkpoint, self.config.checkpoint_every))
@@ -179,8 +201,9 @@ class Session:
                               epochs=train.max_epochs)
         signals = stop_after_batch_on_signals(state) if handle_signals else nullcontext()
         started = time.perf_counter()
+        run = fit_lbfgs if train.full_batch_solver else fit
         with signals, thread_limit(self.config.engine, self.config.threads):
-            fit(self.stepper, split.X, split.y, train, weights=split.weights,
+            run(self.stepper, split.X, split.y, train, weights=split.weights,
                 validation=split.validation, callbacks=chain, state=state,
                 resume_from=resume_from)
         self.seconds += time.perf_counter() - started

@@ -26,7 +26,8 @@ class Network(Protocol):
     """A network that predicts: what ``TrainedModel`` needs from an engine."""
 
     def predict_output(self, X: np.ndarray) -> np.ndarray:
-        """Class probabilities (n, n_classes), or predicted values (n,), for scaled X."""
+        """Class probabilities (n, n_classes), label probabilities (multi-label, (n, k)), or
+        predicted values ((n,), or (n, k) for k targets), for scaled X."""
 
     def state_dict(self) -> dict[str, np.ndarray]: ...
 
@@ -54,6 +55,12 @@ class Stepper(Network, Protocol):
     def load_training_state(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
         """The inverse of ``training_state``: continue exactly where it was taken."""
 
+    def full_batch_gradients(self) -> tuple[float, dict[str, np.ndarray]]:
+        """(loss, gradient per state-dict entry) over all the bound rows: what L-BFGS needs."""
+
+    def release(self) -> None:
+        """Drop the training arrays ``bind`` received."""
+
 
 def chunks(X: np.ndarray) -> Iterator[np.ndarray]:
     """Rows of X, EVAL_CHUNK at a time."""
@@ -62,16 +69,24 @@ def chunks(X: np.ndarray) -> Iterator[np.ndarray]:
 
 
 class StepperBase:
-    """The learning rate, regression targets and the packing of training state, once.
+    """The learning rate, targets, the parameters as one vector (for L-BFGS) and the packing
+    of training state, once.
 
-    An engine's optimizer keeps ``param_groups`` as ``torch.optim`` does (ours imitates it)."""
+    An engine's optimizer keeps ``param_groups`` as ``torch.optim`` does (ours imitates it);
+    L-BFGS has none (``optimizer`` is None): SciPy drives the parameter vector instead."""
 
-    classification: bool
+    task: str
+    dtype: np.dtype
     optimizer: Any
+    samples_seen: int = 0      # rows trained on, over every fit (scikit-learn's t_)
 
     @property
-    def lr(self) -> float:
-        return self.optimizer.param_groups[0]["lr"]
+    def classification(self) -> bool:
+        return self.task == "classification"
+
+    @property
+    def lr(self) -> float | None:
+        return None if self.optimizer is None else self.optimizer.param_groups[0]["lr"]
 
     @lr.setter
     def lr(self, value: float) -> None:
@@ -79,8 +94,29 @@ class StepperBase:
             group["lr"] = value
 
     def _target_array(self, y: np.ndarray) -> np.ndarray:
-        """Class indices as they are; regression values as a float32 column."""
-        return y if self.classification else y.reshape(-1, 1).astype(np.float32)
+        """Class indices as they are; values (regression) and 0/1 indicators (multi-label) as
+        a float matrix with one column per output."""
+        return y if self.classification else np.asarray(y, self.dtype).reshape(len(y), -1)
+
+    def release(self) -> None:
+        self._X = self._y = self._w = None
+
+    # ---- the parameters as one float64 vector, for SciPy's L-BFGS
+    def parameter_vector(self) -> np.ndarray:
+        return np.concatenate([v.ravel() for v in self.state_dict().values()]).astype(np.float64)
+
+    def load_parameter_vector(self, vector: np.ndarray) -> None:
+        state, start = {}, 0
+        for name, value in self.state_dict().items():
+            state[name] = vector[start:start + value.size].reshape(value.shape)
+            start += value.size
+        self.load_state_dict(state)
+
+    def objective(self, vector: np.ndarray) -> tuple[float, np.ndarray]:
+        """(loss, gradient) at ``vector`` over all the bound rows, as SciPy's minimize wants."""
+        self.load_parameter_vector(vector)
+        loss, grads = self.full_batch_gradients()
+        return loss, np.concatenate([g.ravel() for g in grads.values()]).astype(np.float64)
 
     @staticmethod
     def pack(weights: dict[str, np.ndarray], optimizer_state: dict[int, dict[str, Any]],
