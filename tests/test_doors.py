@@ -119,8 +119,8 @@ def test_builtin_run_predicts_and_scores_the_same_from_python(tmp_path, capsys):
 def test_model_saved_from_python_is_predicted_evaluated_and_reported(tmp_path, capsys):
     table = numeric_table(seed=3)
     X, y = table.drop(columns="label"), table["label"].map({0: "low", 1: "mid", 2: "high"})
-    estimator = mlpkit.MLPClassifier(hidden_layer_sizes=(16,), learning_rate=0.01,
-                                     max_epochs=60, random_state=0).fit(X, y)
+    estimator = mlpkit.MLPClassifier(hidden_layer_sizes=(16,), learning_rate_init=0.01,
+                                     max_iter=60, random_state=0).fit(X, y)
     estimator.save(tmp_path / "model")
     rows = pd.concat([X, y.rename("label")], axis=1)
     rows.to_csv(tmp_path / "rows.csv", index=False)
@@ -148,14 +148,14 @@ def test_loaded_estimator_keeps_the_runs_options_and_refits_alike(tmp_path):
                "--optimizer", "sgd", "--momentum", "0.5", "--out", run, "--quiet") == 0
     model = mlpkit.load(run)
     params = model.get_params()
-    assert params["hidden_layer_sizes"] == (9,) and params["learning_rate"] == 0.02
-    assert params["optimizer"] == "sgd" and params["momentum"] == 0.5
-    assert params["max_epochs"] == 12 and params["random_state"] == 0
+    assert params["hidden_layer_sizes"] == (9,) and params["learning_rate_init"] == 0.02
+    assert params["solver"] == "sgd" and params["momentum"] == 0.5
+    assert params["max_iter"] == 12 and params["random_state"] == 0
     assert params["early_stopping"] is False                # --epochs 12: no early stopping
     assert cli("train", "--dataset", "iris", "--out", tmp_path / "default", "--quiet") == 0
     default = mlpkit.load(tmp_path / "default").get_params()
     assert default["early_stopping"] is True and default["validation_fraction"] == 0.2
-    assert default["max_epochs"] is None                     # to convergence, as the run did
+    assert default["max_iter"] is None                     # to convergence, as the run did
 
 
 def test_prediction_touches_no_global_random_state(tmp_path):
@@ -184,10 +184,10 @@ def test_training_with_dropout_leaves_the_callers_torch_stream_alone():
     X, y = data.X_train, data.y_train
     torch.manual_seed(9)
     before = torch.get_rng_state()
-    first = mlpkit.MLPClassifier(engine="torch", dropout=0.3, max_epochs=3, tol=None,
+    first = mlpkit.MLPClassifier(engine="torch", dropout=0.3, max_iter=3, tol=None,
                                  random_state=0).fit(X, y)
     assert torch.equal(torch.get_rng_state(), before)
-    again = mlpkit.MLPClassifier(engine="torch", dropout=0.3, max_epochs=3, tol=None,
+    again = mlpkit.MLPClassifier(engine="torch", dropout=0.3, max_iter=3, tol=None,
                                  random_state=0).fit(X, y)
     np.testing.assert_array_equal(first.predict_proba(X), again.predict_proba(X))
 
@@ -198,7 +198,7 @@ def test_a_callback_reused_across_two_fits_behaves_the_same_both_times():
     data = load_dataset("moons", n_samples=400)
     X, y = data.X_train, data.y_train
     stopper = EarlyStopping(patience=3, min_delta=1e-3)
-    estimator = mlpkit.MLPClassifier(max_epochs=300, tol=None, learning_rate=0.01,
+    estimator = mlpkit.MLPClassifier(max_iter=300, tol=None, learning_rate_init=0.01,
                                      callbacks=[stopper], random_state=0)
     first = estimator.fit(X, y)
     epochs, proba = first.n_iter_, first.predict_proba(X)

@@ -42,7 +42,7 @@ ACCEPTED = {
 @pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
 def test_check_estimator_passes(cls, engine):
     accepted = ACCEPTED[(cls.__name__, engine)]
-    results = check_estimator(cls(engine=engine, max_epochs=60), on_fail=None,
+    results = check_estimator(cls(engine=engine, max_iter=60), on_fail=None,
                               expected_failed_checks=accepted)
     failed = [r["check_name"] for r in results if r["status"] == "failed"]
     assert failed == []
@@ -58,9 +58,9 @@ def digits():
 def test_grid_search_on_digits(engine):
     X, y = digits()
     pipe = make_pipeline(StandardScaler(),
-                         MLPClassifier(engine=engine, max_epochs=15, random_state=0))
+                         MLPClassifier(engine=engine, max_iter=15, random_state=0))
     grid = GridSearchCV(pipe, {"mlpclassifier__hidden_layer_sizes": [(32,), (64,)],
-                               "mlpclassifier__learning_rate": [1e-3, 1e-2]}, cv=3)
+                               "mlpclassifier__learning_rate_init": [1e-3, 1e-2]}, cv=3)
     grid.fit(X, y)
     assert len(grid.cv_results_["mean_test_score"]) == 4
     assert grid.best_score_ >= 0.9
@@ -72,7 +72,7 @@ SEPARATE = [[-4, 0], [4, 0], [0, 5]]
 
 def test_cross_val_score_and_clone():
     X, y = make_blobs(300, centers=SEPARATE, random_state=0)
-    model = MLPClassifier(hidden_layer_sizes=(16,), learning_rate=0.01, max_epochs=40,
+    model = MLPClassifier(hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=40,
                           batch_size=32, random_state=0)
     scores = cross_val_score(model, X, y, cv=3)
     assert scores.min() >= 0.9
@@ -85,24 +85,31 @@ def test_cross_val_score_and_clone():
 def test_label_types_are_kept(labels):
     X, y = make_blobs(200, centers=len(labels), random_state=1)
     y_labels = labels[y]
-    model = MLPClassifier(max_epochs=40, learning_rate=0.01, random_state=0).fit(X, y_labels)
+    model = MLPClassifier(max_iter=40, learning_rate_init=0.01, random_state=0).fit(X, y_labels)
     assert model.classes_.tolist() == sorted(labels.tolist())
     assert set(model.predict(X)) <= set(labels.tolist())
     assert model.score(X, y_labels) >= 0.9
 
 
-def test_dataframes_keep_feature_names_and_float64_is_cast():
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_dataframes_keep_feature_names_and_the_parameters_follow_the_data_dtype(engine):
     X, y = make_blobs(150, centers=2, random_state=2)
     frame = pd.DataFrame(X, columns=["height", "weight"])
-    model = MLPClassifier(max_epochs=10, random_state=0).fit(frame, y)
+    model = MLPClassifier(max_iter=10, random_state=0, engine=engine).fit(frame, y)
     assert model.feature_names_in_.tolist() == ["height", "weight"]
     assert model.predict_proba(frame).dtype == np.float64
-    assert model.model_.state_dict["0.weight"].dtype == np.float32
+    assert all(w.dtype == np.float64 for w in model.coefs_ + model.intercepts_)
+    single = MLPClassifier(max_iter=10, random_state=0, engine=engine).fit(
+        X.astype(np.float32), y)
+    assert all(w.dtype == np.float32 for w in single.coefs_ + single.intercepts_)
+    integers = MLPClassifier(max_iter=10, random_state=0, engine=engine).fit(
+        np.rint(X * 10).astype(np.int64), y)
+    assert integers.coefs_[0].dtype == np.float64              # as scikit-learn
 
 
 def test_fitted_attributes_and_early_stopping():
     X, y = make_blobs(400, centers=2, cluster_std=3.0, random_state=3)
-    model = MLPClassifier(max_epochs=300, learning_rate=0.05, early_stopping=True, patience=5,
+    model = MLPClassifier(max_iter=300, learning_rate_init=0.05, early_stopping=True, n_iter_no_change=5,
                           random_state=0).fit(X, y)
     assert model.n_iter_ == len(model.history_) == len(model.loss_curve_) < 300
     assert len(model.validation_loss_curve_) == model.n_iter_
@@ -112,21 +119,22 @@ def test_fitted_attributes_and_early_stopping():
 
 def test_same_random_state_same_model_across_fits():
     X, y = make_blobs(120, centers=2, random_state=4)
-    a = MLPClassifier(max_epochs=5, random_state=7).fit(X, y).predict_proba(X)
-    b = MLPClassifier(max_epochs=5, random_state=7).fit(X, y).predict_proba(X)
-    c = MLPClassifier(max_epochs=5, random_state=8).fit(X, y).predict_proba(X)
+    a = MLPClassifier(max_iter=5, random_state=7).fit(X, y).predict_proba(X)
+    b = MLPClassifier(max_iter=5, random_state=7).fit(X, y).predict_proba(X)
+    c = MLPClassifier(max_iter=5, random_state=8).fit(X, y).predict_proba(X)
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
 
 
 def test_partial_fit_learns_one_epoch_per_call():
     X, y = make_blobs(300, centers=SEPARATE, random_state=5)
-    model = MLPClassifier(learning_rate=0.01, batch_size=32, random_state=0)
+    model = MLPClassifier(learning_rate_init=0.01, batch_size=32, random_state=0)
     with pytest.raises(InvalidInputError):
         model.partial_fit(X, y)
     for _ in range(3):
         model.partial_fit(X, y, classes=[0, 1, 2])
-    assert model.n_iter_ == 3
+    assert model.n_iter_ == 1 and len(model.loss_curve_) == 3      # as scikit-learn
+    assert model.t_ == 3 * len(y)
     before = model.score(X, y)
     for _ in range(20):
         model.partial_fit(X, y)
@@ -140,8 +148,8 @@ def test_partial_fit_learns_one_epoch_per_call():
 def test_sample_weight_changes_the_fit():
     X, y = make_blobs(200, centers=2, cluster_std=4.0, random_state=6)
     weights = np.where(y == 1, 10.0, 1.0)
-    plain = MLPClassifier(max_epochs=30, random_state=0).fit(X, y)
-    weighted = MLPClassifier(max_epochs=30, random_state=0).fit(X, y, sample_weight=weights)
+    plain = MLPClassifier(max_iter=30, random_state=0).fit(X, y)
+    weighted = MLPClassifier(max_iter=30, random_state=0).fit(X, y, sample_weight=weights)
     assert (weighted.predict(X) == 1).mean() > (plain.predict(X) == 1).mean()
 
 
@@ -149,14 +157,14 @@ def test_sample_weight_changes_the_fit():
 def test_save_and_load_use_the_model_files(tmp_path, engine):
     X, y = make_blobs(150, centers=3, random_state=7)
     labels = np.array(["a", "b", "c"])[y]
-    model = MLPClassifier(engine=engine, max_epochs=20, random_state=0).fit(X, labels)
+    model = MLPClassifier(engine=engine, max_iter=20, random_state=0).fit(X, labels)
     model.save(tmp_path / "m")
     assert {p.name for p in (tmp_path / "m").iterdir()} == {"model.safetensors", "model.json",
                                                             "history.csv"}
     again = mlpkit.load(tmp_path / "m")
     np.testing.assert_allclose(again.predict_proba(X), model.predict_proba(X), atol=1e-6)
     assert again.predict(X).tolist() == model.predict(X).tolist()
-    regressor = MLPRegressor(engine=engine, max_epochs=20, random_state=0).fit(X, y * 1.5)
+    regressor = MLPRegressor(engine=engine, max_iter=20, random_state=0).fit(X, y * 1.5)
     regressor.save(tmp_path / "r")
     np.testing.assert_allclose(mlpkit.load(tmp_path / "r").predict(X), regressor.predict(X),
                                atol=1e-5)
@@ -166,17 +174,17 @@ def test_regressor_learns():
     rng = np.random.default_rng(0)
     X = rng.uniform(-2, 2, size=(500, 2))
     y = np.sin(X[:, 0]) + 0.5 * X[:, 1] ** 2
-    model = MLPRegressor(hidden_layer_sizes=(32, 32), learning_rate=0.01, max_epochs=150,
+    model = MLPRegressor(hidden_layer_sizes=(32, 32), learning_rate_init=0.01, max_iter=150,
                          random_state=0).fit(X, y)
     assert model.score(X, y) >= 0.9
 
 
 def test_training_stops_when_the_loss_converges_unless_tol_is_none():
     X, y = make_blobs(200, centers=SEPARATE, random_state=8)
-    converged = MLPClassifier(max_epochs=500, learning_rate=0.01, batch_size=32, random_state=0,
-                              tol=1e-3, patience=5).fit(X, y)
+    converged = MLPClassifier(max_iter=500, learning_rate_init=0.01, batch_size=32, random_state=0,
+                              tol=1e-3, n_iter_no_change=5).fit(X, y)
     assert converged.n_iter_ < 500
     best = min(converged.loss_curve_[:-5])
     assert all(v > best - 1e-3 for v in converged.loss_curve_[-5:])
-    full = MLPClassifier(max_epochs=30, tol=None, random_state=0).fit(X, y)
+    full = MLPClassifier(max_iter=30, tol=None, random_state=0).fit(X, y)
     assert full.n_iter_ == 30

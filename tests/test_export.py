@@ -105,7 +105,7 @@ def test_array_models_and_estimators_export(tmp_path):
     rng = np.random.default_rng(1)
     X = rng.normal(size=(300, 3))
     y = 50 + 10 * X[:, 0] - 5 * X[:, 1] ** 2
-    regressor = mlpkit.MLPRegressor(hidden_layer_sizes=(16,), max_epochs=50,
+    regressor = mlpkit.MLPRegressor(hidden_layer_sizes=(16,), max_iter=50,
                                     random_state=0).fit(X, y)
     regressor.export_onnx(tmp_path / "r.onnx")
     got = run_outside_mlpkit(tmp_path, tmp_path / "r.onnx", {"X": X.astype(np.float32)})

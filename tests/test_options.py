@@ -8,13 +8,16 @@ import pytest
 from mlpkit.cli import build_parser
 from mlpkit.config import RunConfig
 from mlpkit.estimators import MLPClassifier, MLPRegressor
-from mlpkit.options import COMMAND_LINE_ONLY, ESTIMATOR_ONLY, OPTIONS, SAME
+from mlpkit.estimator_params import run_config
+from mlpkit.options import BY_NAME, COMMAND_LINE_ONLY, ESTIMATOR_ONLY, OPTIONS, SAME
 
 # A value other than the default for every option: adding an option means adding it here.
 OTHER = {"hidden": (7, 3), "activation": "tanh", "init": "xavier_uniform", "dropout": 0.25,
          "scale": False, "loss": "mse", "optimizer": "sgd", "lr": 0.05, "momentum": 0.5,
-         "nesterov": True, "weight_decay": 0.01, "schedule": "cosine", "batch_size": 16,
-         "epochs": 7, "val_fraction": 0.3, "patience": 4, "tol": 0.001,
+         "nesterov": True, "weight_decay": 0.01, "alpha": 0.01, "schedule": "cosine",
+         "power_t": 0.25, "batch_size": 16, "epochs": 7, "shuffle": False, "val_fraction": 0.3,
+         "patience": 4, "tol": 0.001, "beta_1": 0.8, "beta_2": 0.99, "epsilon": 1e-6,
+         "max_fun": 500,
          "class_weight": "balanced", "seed": 11, "engine": "torch", "device": "cpu",
          "threads": 2, "data_loader": True, "checkpoint_every": 0.5, "animate": True}
 
@@ -54,14 +57,33 @@ def test_the_estimators_have_exactly_the_tables_parameters_with_its_defaults():
         table = {o.param: o for o in OPTIONS if o.param is not None}
         assert set(params) == set(table) | set(ESTIMATOR_ONLY)
         for param, option in table.items():
-            assert params[param] == option.estimator_default, param
-        signature = inspect.signature(cls)
-        assert list(signature.parameters)[:2] == ["hidden_layer_sizes", "activation"]
+            if (cls, param) != (MLPRegressor, "loss"):
+                assert params[param] == option.estimator_default, param
+    # scikit-learn 1.7+'s MLPRegressor takes its loss first, by name "squared_error" (= mse)
+    assert MLPRegressor().loss == "squared_error"
+    assert BY_NAME["loss"].validate("squared_error") == "mse"
+    assert list(inspect.signature(MLPClassifier).parameters)[:2] == ["hidden_layer_sizes",
+                                                                   "activation"]
+    assert list(inspect.signature(MLPRegressor).parameters)[:3] == ["loss", "hidden_layer_sizes",
+                                                                  "activation"]
+
+
+def test_the_estimators_take_scikit_learns_parameters_with_its_defaults():
+    from sklearn.neural_network import MLPClassifier as SkClassifier
+    from sklearn.neural_network import MLPRegressor as SkRegressor
+
+    for ours, theirs in ((MLPClassifier, SkClassifier), (MLPRegressor, SkRegressor)):
+        sklearn_params = theirs().get_params()
+        params = ours().get_params()
+        assert set(sklearn_params) <= set(params)
+        for name, value in sklearn_params.items():
+            assert params[name] == value, name
 
 
 def test_defaults_differ_between_doors_only_where_declared():
     differing = {o.name for o in OPTIONS if o.param_default is not SAME}
-    assert differing == {"epochs", "patience", "seed", "val_fraction"}
+    assert differing == {"epochs", "patience", "seed", "val_fraction",      # scikit-learn's
+                         "momentum", "nesterov", "alpha", "weight_decay", "schedule"}
     values = RunConfig().option_values()
     assert values == {o.name: o.default for o in OPTIONS}
 
@@ -95,6 +117,8 @@ def test_one_value_reaches_the_same_setting_through_every_door(name, tmp_path):
     if name in ("val_fraction", "patience"):
         params["early_stopping"] = True
     if name in ("momentum", "nesterov"):
-        params.update(optimizer="sgd", momentum=0.9 if name == "nesterov" else value)
+        params.update(solver="sgd", momentum=0.9 if name == "nesterov" else value)
+    if name == "nesterov":
+        params["nesterovs_momentum"] = value
     estimator = MLPClassifier(**params)
-    assert estimator._run_config(n_samples=100).option_values()[name] == value
+    assert run_config(estimator, 100, incremental=False).option_values()[name] == value

@@ -19,12 +19,14 @@ on the standardised target.
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
@@ -42,6 +44,13 @@ OUT_ACTIVATION = {"classification": "softmax", "multilabel": "logistic",
                   "regression": "identity"}
 
 
+def _incremental_solver(estimator: Any) -> bool:
+    if estimator.solver == "lbfgs":
+        raise AttributeError("partial_fit is not available for solver 'lbfgs' (as in "
+                             "scikit-learn); use sgd or adam.")
+    return True
+
+
 class _MLPBase(BaseEstimator):
     task: str
 
@@ -52,9 +61,9 @@ class _MLPBase(BaseEstimator):
             setattr(self, name, value)
 
     # ---- input
-    def _validate(self, X, y=None, reset: bool = True):
+    def _validate(self, X, y: Any = "no_validation", reset: bool = True):
         """scikit-learn's checks; sparse X becomes dense (the network's batches are dense)."""
-        if y is None:
+        if isinstance(y, str) and y == "no_validation":
             X = validate_data(self, X, reset=reset, dtype=FLOATS, accept_sparse=SPARSE)
         else:
             X, y = validate_data(self, X, y, reset=reset, dtype=FLOATS, accept_sparse=SPARSE,
@@ -63,7 +72,7 @@ class _MLPBase(BaseEstimator):
                 y = column_or_1d(y, warn=True)
         if hasattr(X, "toarray"):
             X = X.toarray()
-        return X if y is None else (X, y)
+        return X if isinstance(y, str) and y == "no_validation" else (X, y)
 
     def _schema(self, extra: dict[str, Any]) -> Schema:
         names = getattr(self, "feature_names_in_", None)
@@ -120,6 +129,7 @@ class _MLPBase(BaseEstimator):
         history = state.history
         self.history_ = [dict(r) for r in history]
         self.loss_curve_ = self._curve_before + history.column("train_loss")
+        self.validation_loss_curve_ = [v for v in history.column("val_loss") if v is not None]
         self.loss_ = self.loss_curve_[-1]
         self.n_iter_ = len(history) - done
         self.t_ = self.session_.stepper.samples_seen
@@ -151,18 +161,13 @@ class _MLPBase(BaseEstimator):
 
     def _partial(self, X, y, sample_weight, schema_extra: dict[str, Any]) -> None:
         """One more epoch over (X, y), continuing the weights and optimizer state."""
-        if self.solver == "lbfgs":
-            raise InvalidParameterError("partial_fit is not available for solver 'lbfgs' "
-                                        "(as in scikit-learn); use sgd or adam.")
         if not hasattr(self, "session_"):
             self._start(X, y, True, schema_extra)
-        session = self.session_
-        train = session.config.train        # continuing a fit: hold nothing out, never stop
-        if train.val_fraction or train.patience:
-            from dataclasses import replace
-
-            session.config = replace(session.config, train=replace(
-                train, val_fraction=0.0, patience=None))
+        session = self.session_        # continuing: hold nothing out, never stop; this
+        train = replace(session.config.train,     # call's rows set the batch size
+                        batch_size=run_config(self, len(y), True).train.batch_size,
+                        val_fraction=0.0, patience=None)
+        session.config = replace(session.config, train=train)
         self._curve_before = []
         done = len(session.history)
         self._train(X, y, sample_weight, epochs=done + 1,
@@ -308,6 +313,7 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
         self._train(X, encoded, sample_weight)
         return self
 
+    @available_if(_incremental_solver)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over (X, y), keeping the weights; ``classes`` on the first call."""
         first = "model_" not in self.__dict__
@@ -369,6 +375,7 @@ class MLPRegressor(RegressorMixin, _MLPBase):
         self._train(X, y, sample_weight)
         return self
 
+    @available_if(_incremental_solver)
     def partial_fit(self, X, y, sample_weight=None):
         X, y = self._validate(X, y, reset="model_" not in self.__dict__)
         self._partial(X, y, sample_weight, self._fields(y))

@@ -22,19 +22,25 @@ class Standardizer:
     scale: np.ndarray
 
     @classmethod
-    def fit(cls, X: np.ndarray, rows: np.ndarray | None = None,
-            chunk: int = 2048) -> Standardizer:
+    def fit(cls, X: np.ndarray, rows: np.ndarray | None = None, chunk: int = 2048,
+            weights: np.ndarray | None = None) -> Standardizer:
         """Mean and standard deviation in float64 over ``rows`` of X (default: all), a chunk
         of rows at a time: no copy of X is made (a float64 copy of all of MNIST would cost
-        376 MB; a chunk costs 13 MB)."""
+        376 MB; a chunk costs 13 MB). ``weights`` (one per row of X) count a row as that many
+        rows, so a weight of 2 and a repeated row give the same scaling."""
         rows = np.arange(len(X)) if rows is None else rows
         parts = [rows[i:i + chunk] for i in range(0, len(rows), chunk)]
-        mean = sum(X[part].sum(axis=0, dtype=np.float64) for part in parts) / len(rows)
+
+        def weighted(part: np.ndarray, values: np.ndarray) -> np.ndarray:
+            return values if weights is None else values * weights[part][:, None]
+
+        total = len(rows) if weights is None else float(np.sum(weights[rows]))
+        mean = sum(weighted(p, X[p]).sum(axis=0, dtype=np.float64) for p in parts) / total
         squares = np.zeros(X.shape[1])
         for part in parts:
             centred = X[part] - mean                           # (chunk, d) in float64
-            squares += np.einsum("ij,ij->j", centred, centred)
-        std = np.sqrt(squares / len(rows))
+            squares += np.einsum("ij,ij->j", weighted(part, centred), centred)
+        std = np.sqrt(squares / total)
         scale = np.where(std > 0, std, 1.0)   # a constant column is centred, not divided by 0
         return cls(mean.astype(np.float32), scale.astype(np.float32))
 

@@ -148,9 +148,10 @@ class Session:
         if not train.full_batch_solver:
             check_batch_size(train.batch_for(n_train), n_train)
         if self.config.scale and self.scaler is None:       # before any copy: a lower peak
-            self.scaler = Standardizer.fit(X, train_rows)
+            weights = None if sample_weight is None else np.asarray(sample_weight, np.float64)
+            self.scaler = Standardizer.fit(X, train_rows, weights=weights)
             if self.schema.task == "regression":
-                self.target_scaler = Standardizer.fit(_columns(y), train_rows)
+                self.target_scaler = Standardizer.fit(_columns(y), train_rows, weights=weights)
         if train_rows is not None:
             X_val, y_val = X[val_rows], y[val_rows]
             X, y = X[train_rows], y[train_rows]          # fresh arrays: ours to scale in place
