@@ -18,7 +18,7 @@ import numpy as np
 
 from mlpkit.config import RunConfig
 from mlpkit.errors import InvalidParameterError
-from mlpkit.options import OPTIONS
+from mlpkit.options import BY_NAME, OPTIONS
 
 EXTRA = {"early_stopping": False, "warm_start": False, "verbose": False,
          "callbacks": None}                                    # options.ESTIMATOR_ONLY
@@ -53,6 +53,8 @@ def seed_from(random_state: Any) -> int:
 def run_config(estimator: Any, n_samples: int, incremental: bool) -> RunConfig:
     """The RunConfig an estimator's parameters mean, for ``n_samples`` training rows."""
     values = {o.name: getattr(estimator, o.param) for o in OPTIONS if o.param is not None}
+    values = {name: value if name in ("seed", "tol") and value is None else   # tol=None: run
+              BY_NAME[name].validate(value) for name, value in values.items()}  # all epochs
     solver = values["optimizer"]
     if values["hidden"] is not None and not isinstance(values["hidden"], (list, tuple)):
         values["hidden"] = (values["hidden"],)
