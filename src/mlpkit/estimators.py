@@ -148,16 +148,16 @@ class _MLPBase(BaseEstimator):
     def _warn_if_not_converged(self, state) -> None:
         reason = state.stop_reason or ""
         if "diverged" in reason:
-            warnings.warn(f"Training stopped: {reason}", ConvergenceWarning, stacklevel=3)
+            warnings.warn(f"Training stopped: {reason}", ConvergenceWarning, stacklevel=4)
         elif self.solver == "lbfgs" and not state.extra.get("converged", True):
             warnings.warn(f"lbfgs failed to converge after {self.n_iter_} iterations "
                           f"({state.extra.get('solver_message')}). Increase max_iter or "
-                          "scale the data.", ConvergenceWarning, stacklevel=3)
+                          "scale the data.", ConvergenceWarning, stacklevel=4)
         elif self.solver != "lbfgs" and not state.stop_training and \
                 self.n_iter_ == self.max_iter:
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
                           "and the optimization hasn't converged yet.", ConvergenceWarning,
-                          stacklevel=3)
+                          stacklevel=4)
 
     def _partial(self, X, y, sample_weight, schema_extra: dict[str, Any]) -> None:
         """One more epoch over (X, y), continuing the weights and optimizer state."""
