@@ -23,7 +23,7 @@ from sklearn.preprocessing import StandardScaler
 if "--sklearn" in sys.argv:
     from sklearn.neural_network import MLPClassifier, MLPRegressor
 else:
-    from mlpkit import MLPClassifier, MLPRegressor     # the one line that changes
+    from mlpkit import MLPClassifier, MLPRegressor  # the one line that changes
 
 warnings.simplefilter("ignore", ConvergenceWarning)
 

@@ -92,8 +92,8 @@ def test_dataframes_keep_feature_names_and_the_parameters_follow_the_data_dtype(
 
 def test_fitted_attributes_and_early_stopping():
     X, y = make_blobs(400, centers=2, cluster_std=3.0, random_state=3)
-    model = MLPClassifier(max_iter=300, learning_rate_init=0.05, early_stopping=True, n_iter_no_change=5,
-                          random_state=0).fit(X, y)
+    model = MLPClassifier(max_iter=300, learning_rate_init=0.05, early_stopping=True,
+                          n_iter_no_change=5, random_state=0).fit(X, y)
     assert model.n_iter_ == len(model.history_) == len(model.loss_curve_) < 300
     assert len(model.validation_loss_curve_) == model.n_iter_
     assert model.best_epoch_ == 1 + int(np.argmin(model.validation_loss_curve_))

@@ -7,8 +7,8 @@ import pytest
 
 from mlpkit.cli import build_parser
 from mlpkit.config import RunConfig
-from mlpkit.estimators import MLPClassifier, MLPRegressor
 from mlpkit.estimator_params import run_config
+from mlpkit.estimators import MLPClassifier, MLPRegressor
 from mlpkit.options import BY_NAME, COMMAND_LINE_ONLY, ESTIMATOR_ONLY, OPTIONS, SAME
 
 # A value other than the default for every option: adding an option means adding it here.

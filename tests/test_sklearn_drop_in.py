@@ -71,7 +71,7 @@ def test_the_full_batch_objective_has_the_gradient_finite_differences_give():
             stepper.bind(X, y, weights)
             vector = stepper.parameter_vector()
             _, gradient = stepper.objective(vector)
-            numeric = approx_fprime(vector, lambda v: stepper.objective(v)[0], 1e-7)
+            numeric = approx_fprime(vector, lambda v, s=stepper: s.objective(v)[0], 1e-7)
             np.testing.assert_allclose(gradient, numeric, rtol=1e-4, atol=1e-6,
                                        err_msg=f"{task} {engine}")
 
