@@ -234,6 +234,16 @@ def test_multi_output_regression_round_trips_through_the_model_files(tmp_path):
     assert model.score(X, Y) > 0.95
     model.save(tmp_path / "m")
     np.testing.assert_array_equal(mlpkit.load(tmp_path / "m").predict(X), model.predict(X))
+    import pandas as pd
+
+    from mlpkit.cli import main
+
+    pd.DataFrame(X, columns=["x0", "x1", "x2"]).to_csv(tmp_path / "rows.csv", index=False)
+    assert main(["predict", str(tmp_path / "m"), str(tmp_path / "rows.csv"), "-o",
+                 str(tmp_path / "out.csv")]) == 0
+    written = pd.read_csv(tmp_path / "out.csv")
+    assert list(written.columns) == ["prediction_0", "prediction_1"]
+    np.testing.assert_allclose(written.to_numpy(), model.predict(X), rtol=1e-12)
     single = MLPRegressor(max_iter=5, random_state=0)
     with pytest.warns(Warning):                 # a (n, 1) y is raveled, with a warning
         single.fit(X, Y[:, :1])

@@ -283,8 +283,11 @@ def predict(folder: str | Path, input_csv: str | Path, output_csv: str | Path,
         warnings.warn(f"'{input_csv}' has column(s) {unused[:10]} that the model does not use; "
                       "they are ignored.", DataWarning, stacklevel=2)
     output = model.predict_output(features, engine, device)
-    result = pd.DataFrame({"prediction": model.predict_labels(output)})
-    if model.task == "classification":
+    if model.task == "regression" and output.ndim == 2:      # several targets: a column each
+        result = pd.DataFrame(output, columns=[f"prediction_{k}" for k in range(output.shape[1])])
+    else:
+        result = pd.DataFrame({"prediction": model.predict_labels(output)})
+    if model.task != "regression":
         for k, name in enumerate(model.schema.class_names):
             result[f"p_{name}"] = output[:, k]
     output_csv.parent.mkdir(parents=True, exist_ok=True)
