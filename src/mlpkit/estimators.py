@@ -18,20 +18,19 @@ on the standardised target.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from mlpkit.data.schema import Schema
 from mlpkit.errors import InvalidInputError, InvalidParameterError
+from mlpkit.estimator_attributes import LearnedAttributes
 from mlpkit.estimator_params import run_config, signature
 from mlpkit.model import TrainedModel, is_table
 from mlpkit.options import OPTIONS
@@ -40,8 +39,6 @@ from mlpkit.training.session import Session
 
 FLOATS = (np.float64, np.float32)      # float32 stays float32; anything else is float64
 SPARSE = ("csr", "csc", "coo")
-OUT_ACTIVATION = {"classification": "softmax", "multilabel": "logistic",
-                  "regression": "identity"}
 
 
 def _incremental_solver(estimator: Any) -> bool:
@@ -51,7 +48,7 @@ def _incremental_solver(estimator: Any) -> bool:
     return True
 
 
-class _MLPBase(BaseEstimator):
+class _MLPBase(LearnedAttributes, BaseEstimator):
     task: str
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -124,41 +121,6 @@ class _MLPBase(BaseEstimator):
         if epochs is None:
             self._warn_if_not_converged(state)
 
-    def _learned(self, state, split, done: int) -> None:
-        """scikit-learn's learned attributes, from the run's history."""
-        history = state.history
-        self.history_ = [dict(r) for r in history]
-        self.loss_curve_ = self._curve_before + history.column("train_loss")
-        self.validation_loss_curve_ = [v for v in history.column("val_loss") if v is not None]
-        self.loss_ = self.loss_curve_[-1]
-        self.n_iter_ = len(history) - done
-        self.t_ = self.session_.stepper.samples_seen
-        self.best_epoch_ = state.best_epoch or len(history)
-        if split.X_val is None:
-            self.best_loss_ = min(self.loss_curve_)
-            self.validation_scores_ = self.best_validation_score_ = None
-        else:
-            self.best_loss_ = None
-            self.validation_scores_ = self._validation_scores(history, split)
-            self.best_validation_score_ = max(self.validation_scores_)
-
-    def _validation_scores(self, history, split) -> list[float]:
-        return history.column("val_accuracy")
-
-    def _warn_if_not_converged(self, state) -> None:
-        reason = state.stop_reason or ""
-        if "diverged" in reason:
-            warnings.warn(f"Training stopped: {reason}", ConvergenceWarning, stacklevel=4)
-        elif self.solver == "lbfgs" and not state.extra.get("converged", True):
-            warnings.warn(f"lbfgs failed to converge after {self.n_iter_} iterations "
-                          f"({state.extra.get('solver_message')}). Increase max_iter or "
-                          "scale the data.", ConvergenceWarning, stacklevel=4)
-        elif self.solver != "lbfgs" and not state.stop_training and \
-                self.n_iter_ == self.max_iter:
-            warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
-                          "and the optimization hasn't converged yet.", ConvergenceWarning,
-                          stacklevel=4)
-
     def _partial(self, X, y, sample_weight, schema_extra: dict[str, Any]) -> None:
         """One more epoch over (X, y), continuing the weights and optimizer state."""
         if not hasattr(self, "session_"):
@@ -172,37 +134,6 @@ class _MLPBase(BaseEstimator):
         done = len(session.history)
         self._train(X, y, sample_weight, epochs=done + 1,
                     batch_seed=session.config.train.seed + done)
-
-    # ---- learned attributes in scikit-learn's layout, read from the model
-    def _linear_layers(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        if "model_" not in self.__dict__:
-            raise AttributeError("This estimator is not fitted yet; call fit first.")
-        state = self.model_.state_dict
-        indices = sorted({int(k.split(".")[0]) for k in state})
-        return [(state[f"{i}.weight"], state[f"{i}.bias"]) for i in indices]
-
-    @property
-    def coefs_(self) -> list[np.ndarray]:
-        """Weight matrices, (n_inputs, n_outputs) per layer, as scikit-learn's."""
-        return [w.T.copy() for w, _ in self._linear_layers()]
-
-    @property
-    def intercepts_(self) -> list[np.ndarray]:
-        return [b.copy() for _, b in self._linear_layers()]
-
-    @property
-    def n_layers_(self) -> int:
-        return len(self._linear_layers()) + 1
-
-    @property
-    def n_outputs_(self) -> int:
-        self._linear_layers()
-        return self.model_.spec.n_outputs
-
-    @property
-    def out_activation_(self) -> str:
-        self._linear_layers()
-        return OUT_ACTIVATION[self.model_.task]
 
     # ---- prediction: raw rows through the model, as every door
     def _features(self, X) -> np.ndarray:
