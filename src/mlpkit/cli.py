@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import warnings
@@ -109,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="continue an interrupted run from its last checkpoint (with --epochs: "
                         "train a finished run further)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--nproc", type=int, metavar="N",
+                   help="train on N local processes with PyTorch DDP (runs torchrun itself; "
+                        "torch engine; gloo on the CPU, one GPU per process with CUDA)")
     train.set_defaults(handler=run_train)
 
     report = commands.add_parser("report", help="(re)build a run's report.html",
@@ -215,14 +219,50 @@ def _run_config(args: argparse.Namespace):
     return run if dataset is None else replace(run, dataset=dataset, dataset_options=options)
 
 
+def _launch_processes(args: argparse.Namespace) -> int | None:
+    """``--nproc N``: start N ranks that run this same command under torchrun (after the
+    checks that need no data), and return their exit code; None: train in this process."""
+    from mlpkit.training import distributed
+
+    nproc = args.nproc
+    if nproc < 1:
+        raise MlpkitError(f"--nproc must be 1 or more, got {nproc}.")
+    if distributed.launched():        # a rank: torchrun started this process
+        world = int(os.environ["WORLD_SIZE"])
+        if nproc != world:
+            raise MlpkitError(f"--nproc {nproc} but torchrun started {world} processes; drop "
+                              "--nproc under torchrun.")
+        return None
+    if nproc == 1:
+        return None
+    if args.resume:
+        from mlpkit.config import RunConfig
+        from mlpkit.io.runs import read_config
+
+        run = RunConfig.from_toml_dict(read_config(args.resume))
+    else:
+        run = _run_config(args)
+    if run.engine == "numpy":
+        raise MlpkitError("The numpy engine trains in one process; --nproc runs PyTorch's DDP: "
+                          "use --engine torch.")
+    if run.train.full_batch_solver:
+        raise MlpkitError("lbfgs trains full-batch in one process; use --optimizer sgd or adam "
+                          "with --nproc.")
+    return distributed.launch(nproc, ["-m", "mlpkit", *args.argv])
+
+
 def run_train(args: argparse.Namespace) -> int:
     from mlpkit.workflow import resume, train
 
+    if args.nproc is not None:
+        code = _launch_processes(args)
+        if code is not None:
+            return code
     progress = False if args.quiet else None
     if args.resume:
         others = [name for name, value in vars(args).items()
                   if value is not None and name not in ("resume", "epochs", "quiet", "command",
-                                                        "handler")]
+                                                        "handler", "nproc", "argv")]
         if others:
             raise MlpkitError("--resume continues a run with its own config.toml; only --epochs "
                               "and --quiet may go with it.")
@@ -230,13 +270,17 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         outcome = train(_run_config(args), out=args.out, progress=progress)
     state = outcome.state
-    if outcome.metrics is None:
+    if state.interrupted:
         signum = state.extra.get("signal", signal.SIGINT)
         saved = state.extra.get("checkpoint_epoch", len(state.history))
-        print(f"mlpkit: interrupted during epoch {len(state.history) + 1}; '{outcome.folder}' "
-              f"keeps the checkpoint of epoch {saved}. Resume with: mlpkit train --resume "
-              f"{outcome.folder}", file=sys.stderr)
+        again = f" --nproc {outcome.processes}" if outcome.processes > 1 else ""
+        if outcome.main:
+            print(f"mlpkit: interrupted during epoch {len(state.history) + 1}; '{outcome.folder}' "
+                  f"keeps the checkpoint of epoch {saved}. Resume with: mlpkit train --resume "
+                  f"{outcome.folder}{again}", file=sys.stderr)
         return 128 + int(signum)
+    if not outcome.main:       # a distributed run's other ranks: rank 0 reports
+        return 0
     test = outcome.metrics["test"]
     summary = (f"test accuracy {test['accuracy']:.4f}" if "accuracy" in test
                else f"test R2 {test['r2']:.4f}, MAE {test['mae']:.4g}, RMSE {test['rmse']:.4g}")
@@ -355,9 +399,19 @@ def _os_error(exc: OSError) -> str:
     return f"{reason}{where}; {fix}. Nothing was left half-written."
 
 
+def _reports(exc: Exception) -> bool:
+    """Whether this process prints the error: under torchrun every rank meets the same bad
+    input, so rank 0 alone says it, unless the error is this rank's own (a peer failure)."""
+    from mlpkit.training.distributed import DistributedError, rank
+
+    return rank() == 0 or isinstance(exc, DistributedError)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv           # --nproc starts processes that run the same command
     if args.command is None:
         parser.print_help()
         return 0
@@ -373,10 +427,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except MlpkitError as exc:
-        print(f"mlpkit: error: {exc}", file=sys.stderr)
+        if _reports(exc):
+            print(f"mlpkit: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:          # disk full, read-only, permission denied: what, where, fix
-        print(f"mlpkit: error: {_os_error(exc)}", file=sys.stderr)
+        if _reports(exc):
+            print(f"mlpkit: error: {_os_error(exc)}", file=sys.stderr)
         return 2
     finally:
         warnings.showwarning = shown

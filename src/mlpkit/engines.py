@@ -11,10 +11,11 @@ from mlpkit.lookup import resolve
 ENGINES = ("numpy", "torch")
 
 
-def default_engine(device: str) -> str:
-    """NumPy unless a GPU is asked for by name: it starts in a blink (no torch import) and is
-    as fast as PyTorch for small networks on a CPU."""
-    return "torch" if device.startswith(("cuda", "mps")) else "numpy"
+def default_engine(device: str, distributed: bool = False) -> str:
+    """NumPy unless a GPU is asked for by name, or the run is distributed (DDP is PyTorch's):
+    it starts in a blink (no torch import) and is as fast as PyTorch for small networks on a
+    CPU."""
+    return "torch" if distributed or device.startswith(("cuda", "mps")) else "numpy"
 
 
 def thread_limit(engine: str, threads: int | None):
@@ -56,10 +57,19 @@ def make_network(engine: str, spec: MLPSpec, task: str, device: str = "auto",
 
 def make_stepper(engine: str, spec: MLPSpec, task: str, config: TrainConfig,
                  device: str = "auto", data_loader: bool = False,
-                 dtype: np.dtype | type = np.float32):
+                 dtype: np.dtype | type = np.float32, group=None):
     """The engine's stepper, built from the spec with the config's seed; its parameters are
-    ``dtype`` (float32, or float64 for float64 data)."""
+    ``dtype`` (float32, or float64 for float64 data). With a distributed ``group`` it trains
+    under DDP on the group's device."""
     engine = resolve("engine", engine, {e: e for e in ENGINES})
+    if group is not None and engine == "numpy":
+        raise InvalidParameterError(
+            "The numpy engine trains in one process; distributed training (--nproc, torchrun) "
+            "is PyTorch's DDP: use --engine torch.")
+    if group is not None and config.full_batch_solver:
+        raise InvalidParameterError(
+            "lbfgs trains full-batch in one process; use --optimizer sgd or adam to train on "
+            "several processes, or drop --nproc.")
     if engine == "numpy":
         if device not in ("auto", "cpu"):
             raise InvalidParameterError(
@@ -74,4 +84,5 @@ def make_stepper(engine: str, spec: MLPSpec, task: str, config: TrainConfig,
     from mlpkit.torch_engine.device import resolve_device
     from mlpkit.torch_engine.stepper import TorchStepper
 
-    return TorchStepper(spec, task, config, resolve_device(device), data_loader, dtype)
+    torch_device = resolve_device(device) if group is None else group.device
+    return TorchStepper(spec, task, config, torch_device, data_loader, dtype, group)

@@ -26,6 +26,7 @@ from mlpkit.io import atomic
 from mlpkit.io.checkpoints import CHECKPOINT, load_training_checkpoint, save_training_checkpoint
 from mlpkit.io.runs import create_run_folder, read_config, write_config
 from mlpkit.model import TrainedModel
+from mlpkit.training.distributed import Group, join, leave
 from mlpkit.training.metrics import classification_metrics, regression_metrics
 from mlpkit.training.session import Session, Split
 from mlpkit.training.state import TrainingState
@@ -35,13 +36,16 @@ from mlpkit.training.state import TrainingState
 class TrainOutcome:
     folder: Path
     state: TrainingState
-    metrics: dict[str, Any] | None      # None when interrupted
+    metrics: dict[str, Any] | None      # None when interrupted (or on a rank that does not write)
+    processes: int = 1                  # > 1: a distributed run (torchrun)
+    main: bool = True                   # False on the ranks of a distributed run that do not write
 
 
-def _start(run: RunConfig) -> tuple[Dataset, Session, Split]:
-    """Load the data, build the session and prepare the split: every check, no folder yet."""
+def _start(run: RunConfig, group: Group | None) -> tuple[Dataset, Session, Split]:
+    """Load the data, build the session and prepare the split: every check, no folder yet.
+    Under torchrun every rank does the same (same data, same split, same scaler)."""
     data = load_dataset(run.dataset, **run.dataset_options)
-    session = Session(run, data.schema())
+    session = Session(run, data.schema(), group=group)
     if run.animate and (data.n_features != 2 or data.task != "classification"):
         raise InvalidInputError(
             f"--animate draws the decision boundary of 2-D classification data; {data.name!r} "
@@ -57,22 +61,33 @@ def _start(run: RunConfig) -> tuple[Dataset, Session, Split]:
 
 def train(run: RunConfig, out: str | Path | None = None, root: str | Path = "runs",
           progress: bool | None = None) -> TrainOutcome:
-    """A new run: check everything, create the folder, train, write metrics and plots."""
-    data, session, split = _start(run)
-    folder = create_run_folder(out, root, data.name)
+    """A new run: check everything, create the folder, train, write metrics and plots. Under
+    torchrun every rank trains its share and rank 0 alone creates and writes the folder."""
+    group = join(run.device)
     try:
-        write_config(folder, session.config.to_toml_dict())
-        return _execute(session, folder, data, split, progress, None)
-    except BaseException:
-        if not (folder / CHECKPOINT).exists():   # nothing worth keeping yet
-            shutil.rmtree(folder, ignore_errors=True)
-        raise
+        data, session, split = _start(run, group)
+        def make_folder() -> Path:
+            return create_run_folder(out, root, data.name)
+
+        folder = make_folder() if group is None else group.from_main(make_folder)
+        try:
+            if session.main:
+                write_config(folder, session.config.to_toml_dict())
+            return _execute(session, folder, data, split, progress, None)
+        except BaseException:
+            if session.main and not (folder / CHECKPOINT).exists():   # nothing worth keeping
+                shutil.rmtree(folder, ignore_errors=True)
+            raise
+    finally:
+        if group is not None:
+            leave(group)
 
 
 def resume(folder: str | Path, epochs: int | None = None,
            progress: bool | None = None) -> TrainOutcome:
     """Continue an interrupted run from its last checkpoint, exactly as if it had not stopped;
-    ``epochs`` extends a finished run."""
+    ``epochs`` extends a finished run. Under torchrun every rank restores the same checkpoint
+    (with any number of processes: the global batch is the same)."""
     folder = Path(folder)
     saved = load_training_checkpoint(folder)
     run = RunConfig.from_toml_dict(read_config(folder))
@@ -83,29 +98,38 @@ def resume(folder: str | Path, epochs: int | None = None,
         raise InvalidInputError(
             f"Run '{folder}' has already trained {done} of its {run.train.max_epochs} epochs; "
             f"pass --epochs N with N > {done} to train it further.")
-    data, session, split = _start(run)
-    write_config(folder, session.config.to_toml_dict())
-    return _execute(session, folder, data, split, progress, saved)
+    group = join(run.device)
+    try:
+        data, session, split = _start(run, group)
+        if session.main:
+            write_config(folder, session.config.to_toml_dict())
+        return _execute(session, folder, data, split, progress, saved)
+    finally:
+        if group is not None:
+            leave(group)
 
 
 def _execute(session: Session, folder: Path, data: Dataset, split: Split,
              progress: bool | None, resume_from) -> TrainOutcome:
+    """Train, then (the writing process only) checkpoint, metrics, plots and report."""
     def save_checkpoint(state: TrainingState) -> None:
         save_training_checkpoint(folder, *state.snapshot())   # one file: the resume point
         session.model().save(folder)
         atomic.write_text(folder / "history.csv", state.history.to_csv_text())
 
+    main, processes = session.main, 1 if session.group is None else session.group.world
     animation = None
-    if session.config.animate:
+    if session.config.animate and main:
         from mlpkit.viz.animate import DecisionBoundaryAnimation
 
         animation = DecisionBoundaryAnimation(data.X_test, data.y_test,
                                               session.config.train.max_epochs,
                                               to_inputs=_scaling(session.scaler))
-    state = session.fit(split, [animation] if animation else [], progress=progress,
-                        handle_signals=True, checkpoint=save_checkpoint, resume_from=resume_from)
-    if state.interrupted:
-        return TrainOutcome(folder, state, None)
+    state = session.fit(split, [animation] if animation else [],
+                        progress=progress if main else False, handle_signals=True,
+                        checkpoint=save_checkpoint if main else None, resume_from=resume_from)
+    if state.interrupted or not main:
+        return TrainOutcome(folder, state, None, processes, main)
     save_checkpoint(state)     # final weights (the best ones, after early stopping)
     model = session.model()
     def scored(X: np.ndarray, y: np.ndarray) -> dict[str, Any]:   # a scaled split's metrics
@@ -122,10 +146,11 @@ def _execute(session: Session, folder: Path, data: Dataset, split: Split,
                       "stop_reason": state.stop_reason, "seconds": session.seconds,
                       "engine": config.engine,
                       "device": str(getattr(session.stepper, "device", "cpu")),
-                      "threads": config.threads, "parameters": session.spec.n_parameters()}
+                      "threads": session.threads(), "processes": processes,
+                      "parameters": session.spec.n_parameters()}
     atomic.write_text(folder / "metrics.json", json.dumps(_finite(metrics), indent=2))
     _figures_and_report(folder, state, model, data, split, session.scaler, metrics, animation)
-    return TrainOutcome(folder, state, metrics)
+    return TrainOutcome(folder, state, metrics, processes)
 
 
 def _scaling(scaler: Standardizer | None):

@@ -7,6 +7,10 @@ keeps the arrays in host memory instead and feeds the same batches through a
 ``torch.utils.data.DataLoader`` over a ``TensorDataset`` (the loop's batches are its batch
 sampler), for data that does not fit on the device; it is slower (1.9x measured on MNIST).
 
+With a distributed ``group`` (torchrun) the network trains inside PyTorch's
+DistributedDataParallel: each rank takes its slice of every global batch and scales its loss so
+that DDP's averaged gradient is the whole batch's (``training/distributed.py`` says why).
+
 Weights come from the seed through the NumPy initialisers. Dropout masks can only come from
 PyTorch's global generator, so the stepper keeps its own generator state (seeded from the
 config) and lends it to the global generator for each epoch only (``fork_rng``): training is
@@ -74,10 +78,13 @@ class TorchNetwork:
 class TorchStepper(StepperBase, TorchNetwork):
     def __init__(self, spec: MLPSpec, task: str, config: TrainConfig,
                  device: torch.device, data_loader: bool = False,
-                 dtype: np.dtype | type = np.float32) -> None:
+                 dtype: np.dtype | type = np.float32, group=None) -> None:
         model = build_mlp(spec, np.random.default_rng(config.seed), torch_dtype(dtype), device)
         super().__init__(spec, task, device, model, dtype)
         self.data_loader = data_loader
+        self.group = group
+        self.trained = self.model if group is None else nn.parallel.DistributedDataParallel(
+            self.model, device_ids=[device.index] if device.type == "cuda" else None)
         self.softmax_mse = self.classification and loss_for(task, config.loss) == "mse"
         self.alpha = config.alpha
         self.penalised = [p for name, p in self.model.named_parameters()
@@ -87,7 +94,7 @@ class TorchStepper(StepperBase, TorchNetwork):
         self._rng = None     # the generator states dropout draws from; None: nothing random
         if spec.dropout > 0:
             with torch.random.fork_rng(devices=self._cuda()):
-                torch.manual_seed(config.seed)
+                torch.manual_seed(config.seed + (group.rank if group else 0))  # own masks
                 self._rng = self._global_rng()
 
     # ---- the random state dropout uses, lent to PyTorch's global generators per epoch
@@ -146,14 +153,25 @@ class TorchStepper(StepperBase, TorchNetwork):
               weight: torch.Tensor | None) -> torch.Tensor:
         """The (weighted) mean loss, plus alpha/2 ||W||^2 / (the rows' total weight)."""
         if weight is None:
-            loss = self._mean_loss(out, target)
-        else:
-            loss = (self._per_sample_loss(out, target) * weight).sum() / weight.sum()
-        if self.alpha:
-            total = len(target) if weight is None else weight.sum()
-            squares = sum(p.square().sum() for p in self.penalised)
-            loss = loss + 0.5 * self.alpha * squares / total
-        return loss
+            return self._mean_loss(out, target) + self._penalty(len(target))
+        total = weight.sum()
+        return (self._per_sample_loss(out, target) * weight).sum() / total + \
+            self._penalty(total)
+
+    def _shard_loss(self, out: torch.Tensor, target: torch.Tensor,
+                    weight: torch.Tensor | None, total: float) -> torch.Tensor:
+        """A rank's part of a global batch: its summed loss times world / ``total`` (the global
+        batch's rows or weight), plus the whole penalty, so DDP's average over the ranks is
+        the global batch's ``_loss``."""
+        per_sample = self._per_sample_loss(out, target)
+        if weight is not None:
+            per_sample = per_sample * weight
+        return per_sample.sum() * (self.group.world / total) + self._penalty(total)
+
+    def _penalty(self, total) -> torch.Tensor | float:
+        if not self.alpha:
+            return 0.0
+        return 0.5 * self.alpha * sum(p.square().sum() for p in self.penalised) / total
 
     def _correct(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if self.classification:
@@ -167,6 +185,14 @@ class TorchStepper(StepperBase, TorchNetwork):
         self._y = self._target(y, on_device)
         self._w = None if sample_weight is None else \
             self._tensor(sample_weight.astype(self.dtype), on_device)
+        self._w_host = sample_weight       # a global batch's total weight, on any rank
+
+    def release(self) -> None:
+        super().release()
+        self._w_host = None
+
+    def agree(self, flag: bool) -> bool:
+        return flag if self.group is None else self.group.agree(flag)
 
     def _batches_on_device(self, batches: Sequence[np.ndarray]):
         """The fast path: slices of one on-device permutation of on-device arrays."""
@@ -182,35 +208,50 @@ class TorchStepper(StepperBase, TorchNetwork):
         from torch.utils.data import DataLoader, TensorDataset
 
         tensors = (self._X, self._y) if self._w is None else (self._X, self._y, self._w)
-        loader = DataLoader(TensorDataset(*tensors), batch_sampler=[b.tolist() for b in batches],
-                            pin_memory=self.device.type == "cuda",
-                            generator=torch.Generator())   # not a draw from dropout's stream
-        for items in loader:
+        loader = iter(DataLoader(TensorDataset(*tensors),
+                                 batch_sampler=[b.tolist() for b in batches if len(b)],
+                                 pin_memory=self.device.type == "cuda",
+                                 generator=torch.Generator()))   # not dropout's stream
+        for batch in batches:     # a rank's slice of a small last batch may be empty
+            items = next(loader) if len(batch) else [t[:0] for t in tensors]
             items = [t.to(self.device, non_blocking=True) for t in items]
             yield items[0], items[1], items[2] if len(items) == 3 else None
 
     def train_epoch(self, batches: Sequence[np.ndarray],
                     should_stop: Callable[[], bool]) -> EpochResult:
-        model, optimizer = self.model.train(), self.optimizer
+        model, optimizer, group = self.trained.train(), self.optimizer, self.group
+        totals = None
+        if group is not None:        # each rank: its slice of every global batch
+            totals = [float(len(b)) if self._w_host is None else float(self._w_host[b].sum())
+                      for b in batches]
+            sizes = [len(b) for b in batches]
+            batches = [group.shard(b) for b in batches]
         total = torch.zeros((), device=self.device)
         correct = torch.zeros((), dtype=torch.long, device=self.device)
         seen = 0
         source = self._batches_from_loader if self.data_loader else self._batches_on_device
         with self._own_random_state():
-            for inputs, target, weight in source(batches):
+            for k, (inputs, target, weight) in enumerate(source(batches)):
                 out = model(inputs)
-                loss = self._loss(out, target, weight)
+                if totals is None:
+                    loss = self._loss(out, target, weight)
+                    rows = len(target)
+                else:
+                    loss = self._shard_loss(out, target, weight, totals[k])
+                    rows = sizes[k]
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
-                total += loss.detach() * len(target)
+                total += loss.detach() * (rows if group is None else rows / group.world)
                 if self.task != "regression":
                     correct += self._correct(out, target)
-                seen += len(target)
+                seen += rows
                 if should_stop():
                     break
-        accuracy = correct.item() / seen if self.task != "regression" else None
-        return EpochResult(total.item() / seen, accuracy, seen == len(self._X))
+        total, correct = (total.item(), correct.item()) if group is None else \
+            group.sum([total, correct])
+        accuracy = correct / seen if self.task != "regression" else None
+        return EpochResult(total / seen, accuracy, seen == len(self._X))
 
     def full_batch_gradients(self) -> tuple[float, dict[str, np.ndarray]]:
         self.model.train()
@@ -222,12 +263,25 @@ class TorchStepper(StepperBase, TorchNetwork):
                              for name, p in self.model.named_parameters()}
 
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
+        if self.group is not None:
+            return self._evaluate_shards(X, y)
         out = self._outputs(X)
         target = self._target(y)
         loss = self._mean_loss(out, target).item()
         accuracy = self._correct(out, target).item() / len(out) \
             if self.task != "regression" else None
         return loss, accuracy
+
+    def _evaluate_shards(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
+        """Each rank scores its slice of the rows; the sums and counts are all-reduced."""
+        rows = self.group.shard(np.arange(len(X)))
+        loss_sum = correct = 0.0
+        if len(rows):
+            out, target = self._outputs(X[rows]), self._target(y[rows])
+            loss_sum = self._per_sample_loss(out, target).sum()
+            correct = self._correct(out, target) if self.task != "regression" else 0.0
+        loss_sum, correct = self.group.sum([loss_sum, correct])
+        return loss_sum / len(X), correct / len(X) if self.task != "regression" else None
 
     # ---- exact resume
     def training_state(self) -> tuple[dict[str, np.ndarray], dict]:

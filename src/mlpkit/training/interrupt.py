@@ -10,13 +10,16 @@ from mlpkit.training.callbacks import TrainingState
 
 
 @contextmanager
-def stop_after_batch_on_signals(state: TrainingState) -> Iterator[None]:
+def stop_after_batch_on_signals(state: TrainingState, escalate: bool = True,
+                                ) -> Iterator[None]:
     """First SIGINT/SIGTERM asks the loop to stop (``state.extra["signal"]`` says which);
-    a second SIGINT interrupts at once."""
+    a second SIGINT interrupts at once, unless ``escalate`` is False (a distributed rank: Ctrl-C
+    reaches it from the terminal and again from the launcher, and every rank must stop after
+    the same batch)."""
     previous = {}
 
     def request_stop(signum, frame):
-        if state.interrupt_requested and signum == signal.SIGINT:
+        if state.interrupt_requested and signum == signal.SIGINT and escalate:
             raise KeyboardInterrupt
         state.interrupt_requested = True
         state.extra["signal"] = signum

@@ -85,7 +85,8 @@ def fit(stepper: Stepper, X: np.ndarray, y: np.ndarray, config: TrainConfig, *,
             lr = stepper.lr
             batches = list(minibatch_indices(len(y), batch_size,
                                              rng if config.shuffle else None))
-            result = stepper.train_epoch(batches, should_stop=lambda: state.interrupt_requested)
+            result = stepper.train_epoch(
+                batches, should_stop=lambda: stepper.agree(state.interrupt_requested))
             if not result.completed:
                 state.interrupted = True
                 break
@@ -131,6 +132,7 @@ def end_epoch(state: TrainingState, callbacks: Sequence[Callback],
     state.history.append(record)
     for callback in callbacks:
         callback.on_epoch_end(state, record)
+    state.stop_training = state.stepper.agree(state.stop_training)    # all ranks, or none
 
 
 def finish(state: TrainingState, callbacks: Sequence[Callback]) -> None:

@@ -9,6 +9,7 @@ limit and runs the one loop, and ``model()`` is the ``TrainedModel`` every door 
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
@@ -30,6 +31,7 @@ from mlpkit.training.callbacks import (
     LearningRateSchedule,
     ProgressBar,
 )
+from mlpkit.training.distributed import collective
 from mlpkit.training.history import History
 from mlpkit.training.interrupt import stop_after_batch_on_signals
 from mlpkit.training.lbfgs import fit_lbfgs
@@ -98,8 +100,10 @@ class Session:
     """One model in training: build it, ``prepare`` data, ``fit`` (again, to continue)."""
 
     def __init__(self, config: RunConfig, schema: Schema,
-                 dtype: np.dtype | type = np.float32) -> None:
-        self.config = replace(config, engine=config.engine or default_engine(config.device))
+                 dtype: np.dtype | type = np.float32, group=None) -> None:
+        self.group = group      # distributed.Group under torchrun, else None
+        self.config = replace(config, engine=config.engine or
+                              default_engine(config.device, group is not None))
         self.schema = schema
         self.dtype = np.dtype(dtype)      # the parameters' (float64 when the data is float64)
         self.spec = MLPSpec(len(schema.feature_names), schema.n_outputs, config.hidden,
@@ -127,7 +131,7 @@ class Session:
             config = self.config
             self._stepper = make_stepper(config.engine, self.spec, self.schema.task,
                                          config.train, config.device, config.data_loader,
-                                         self.dtype)
+                                         self.dtype, self.group)
         return self._stepper
 
     @property
@@ -200,15 +204,30 @@ class Session:
         chain.append(ProgressBar(disable=None if progress is None else not progress))
         state = TrainingState(stepper=self.stepper, history=self.history,
                               epochs=train.max_epochs)
-        signals = stop_after_batch_on_signals(state) if handle_signals else nullcontext()
+        signals = stop_after_batch_on_signals(state, escalate=self.group is None) \
+            if handle_signals else nullcontext()
         started = time.perf_counter()
         run = fit_lbfgs if train.full_batch_solver else fit
-        with signals, thread_limit(self.config.engine, self.config.threads):
+        failures = nullcontext() if self.group is None else collective()
+        with signals, failures, thread_limit(self.config.engine, self.threads()):
             run(self.stepper, split.X, split.y, train, weights=split.weights,
                 validation=split.validation, callbacks=chain, state=state,
                 resume_from=resume_from)
         self.seconds += time.perf_counter() - started
         return state
+
+    def threads(self) -> int | None:
+        """The config's threads; on the CPU under DDP, the cores shared among the local ranks
+        (PyTorch's default of every core per process would oversubscribe them)."""
+        group = self.group
+        if self.config.threads is not None or group is None or group.device.type != "cpu":
+            return self.config.threads
+        return max(1, (os.cpu_count() or 1) // group.local_world)
+
+    @property
+    def main(self) -> bool:
+        """True in the process that writes (always, unless distributed and rank > 0)."""
+        return self.group is None or self.group.main
 
     def model(self) -> TrainedModel:
         """The model as it stands: network, weights, preprocessing, schema, options."""

@@ -61,6 +61,9 @@ class Stepper(Network, Protocol):
     def release(self) -> None:
         """Drop the training arrays ``bind`` received."""
 
+    def agree(self, flag: bool) -> bool:
+        """``flag`` if it holds on any process of a distributed run (one process: itself)."""
+
 
 def chunks(X: np.ndarray) -> Iterator[np.ndarray]:
     """Rows of X, EVAL_CHUNK at a time."""
@@ -100,6 +103,9 @@ class StepperBase:
 
     def release(self) -> None:
         self._X = self._y = self._w = None
+
+    def agree(self, flag: bool) -> bool:
+        return flag
 
     # ---- the parameters as one float64 vector, for SciPy's L-BFGS
     def parameter_vector(self) -> np.ndarray:

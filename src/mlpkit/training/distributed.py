@@ -1,0 +1,225 @@
+"""Training on several processes: PyTorch's DistributedDataParallel, launched by torchrun.
+
+Every rank loads the same data and draws the same global permutation; of each global batch it
+takes its own slice (``np.array_split``: when the rows do not split evenly the slices differ by
+one row, nothing is duplicated or dropped). DDP averages the gradients over the ranks, so each
+rank scales its summed loss by ``world / (the global batch's rows or weight)``: the average is
+then exactly the gradient one process computes on the whole batch. Sums and counts (training
+loss, accuracy, validation) are all-reduced, never means of means. Stop decisions (early
+stopping, the NaN guard, Ctrl-C) are agreed with one all-reduced flag, so no rank waits for a
+collective that another has left. Rank 0 alone writes the run folder.
+
+``launch`` is ``torchrun --standalone`` in-process, for ``mlpkit train --nproc N``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import numpy as np
+
+from mlpkit.errors import InvalidParameterError, MlpkitError
+
+T = TypeVar("T")
+
+TIMEOUT = timedelta(minutes=5)     # a rank stuck this long in a collective ends the run
+
+
+class DistributedError(MlpkitError):
+    """Another process of the run stopped; this one cannot continue alone."""
+
+
+def launched() -> bool:
+    """True inside a process started by torchrun (or ``mlpkit train --nproc``)."""
+    return "TORCHELASTIC_RUN_ID" in os.environ or \
+        all(k in os.environ for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR"))
+
+
+def rank() -> int:
+    """This process's global rank (0 outside torchrun), without importing torch."""
+    return int(os.environ.get("RANK", 0)) if launched() else 0
+
+
+@dataclass(frozen=True)
+class Group:
+    """This process's place in the run, and the few collectives the loop needs."""
+
+    rank: int
+    world: int
+    local_rank: int
+    local_world: int
+    device: Any                 # torch.device: cuda:<local rank> under NCCL, else the CPU
+    control: Any = None         # a gloo group for flags and objects (None: the default group)
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def shard(self, rows: np.ndarray) -> np.ndarray:
+        """This rank's slice of a global batch (the first ``len % world`` ranks get one more)."""
+        return np.array_split(rows, self.world)[self.rank]
+
+    def agree(self, flag: bool) -> bool:
+        """True on every rank if it is true on any: one decision for all."""
+        import torch
+        import torch.distributed as dist
+
+        value = torch.tensor([int(flag)], dtype=torch.int32)
+        with collective():
+            dist.all_reduce(value, op=dist.ReduceOp.MAX, group=self.control)
+        return bool(value.item())
+
+    def sum(self, values: Sequence[float | Any]) -> list[float]:
+        """Element-wise sums over the ranks, in float64 (on the training device: NCCL)."""
+        import torch
+        import torch.distributed as dist
+
+        tensor = torch.stack([torch.as_tensor(v, dtype=torch.float64).to(self.device)
+                              for v in values])
+        with collective():
+            dist.all_reduce(tensor)
+        return tensor.tolist()
+
+    def from_main(self, make: Callable[[], T]) -> T:
+        """Rank 0 runs ``make`` (e.g. creating the run folder); every rank gets its result, or
+        raises the same one-line error."""
+        import torch.distributed as dist
+
+        box: list[Any] = [None]
+        if self.main:
+            try:
+                box[0] = ("ok", make())
+            except MlpkitError as exc:
+                box[0] = ("error", str(exc))
+        with collective():
+            dist.broadcast_object_list(box, src=0, group=self.control)
+        kind, value = box[0]
+        if kind == "error":
+            raise MlpkitError(value)
+        return value
+
+
+@contextmanager
+def collective() -> Iterator[None]:
+    """A collective's failure (a peer died, a timeout) becomes a one-line ``DistributedError``."""
+    try:
+        yield
+    except Exception as exc:
+        if not is_peer_failure(exc):
+            raise
+        reason = re.sub(r"^\[[^\]]*\]\s*", "", str(exc).splitlines()[0]).split(". ")[0][:120]
+        raise DistributedError(
+            f"another process of this distributed run stopped or stopped answering ({reason}); "
+            "every process stops. The run folder keeps its last checkpoint: resume it with "
+            "mlpkit train --resume RUN.") from None
+
+
+def is_peer_failure(exc: BaseException) -> bool:
+    import torch.distributed as dist
+
+    if isinstance(exc, dist.DistError):
+        return True
+    text = str(exc)
+    return isinstance(exc, RuntimeError) and any(
+        s in text for s in ("Connection closed", "Connection reset", "gloo", "NCCL",
+                            "timed out", "Timed out", "Broken pipe"))
+
+
+def join(device: str) -> Group | None:
+    """Join the process group torchrun set up (None when not launched by it): NCCL with this
+    rank's local GPU when CUDA is asked for or ``auto`` finds one, gloo on the CPU otherwise."""
+    if not launched():
+        return None
+    import torch
+    import torch.distributed as dist
+
+    local_rank = int(os.environ.get("LOCAL_RANK", 0))
+    name = device.lower()
+    if name == "mps":
+        raise InvalidParameterError(
+            "Distributed training runs on CUDA GPUs (NCCL) or the CPU (gloo), not on 'mps'; use "
+            "--device cpu or cuda.")
+    cuda = name.startswith("cuda") or (name == "auto" and torch.cuda.is_available())
+    if cuda:
+        if not torch.cuda.is_available():
+            raise InvalidParameterError(
+                f"Device {device!r} was asked for, but PyTorch sees no CUDA GPU here; use "
+                "--device cpu or --device auto.")
+        if local_rank >= torch.cuda.device_count():
+            raise InvalidParameterError(
+                f"This machine has {torch.cuda.device_count()} GPU(s) for more processes; use "
+                f"--nproc {torch.cuda.device_count()} or fewer (one process per GPU).")
+        torch_device = torch.device("cuda", local_rank)
+        torch.cuda.set_device(torch_device)
+    else:
+        torch_device = torch.device("cpu")
+    if not dist.is_initialized():
+        with collective():
+            dist.init_process_group("nccl" if cuda else "gloo", timeout=TIMEOUT,
+                                    device_id=torch_device if cuda else None)
+    control = dist.new_group(backend="gloo", timeout=TIMEOUT) if cuda else None
+    return Group(dist.get_rank(), dist.get_world_size(), local_rank,
+                 int(os.environ.get("LOCAL_WORLD_SIZE", dist.get_world_size())), torch_device,
+                 control)
+
+
+def leave(group: Group) -> None:
+    """Leave the process group together (every rank at the end of a run): a rank that tears
+    its gloo threads down while a peer still talks to it can abort at exit."""
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        return
+    try:
+        dist.barrier(group=group.control)
+    except Exception as exc:   # a peer is gone already: nothing left to wait for
+        if not is_peer_failure(exc):
+            raise
+    dist.destroy_process_group()
+
+
+def launch(nproc: int, command: Sequence[str]) -> int:
+    """Run ``command`` (a Python module's arguments) on ``nproc`` local processes with a
+    standalone rendezvous, as ``torchrun --standalone --nproc-per-node N -m ...``; returns the
+    exit code. The ranks say what went wrong; this adds one line only for a rank killed
+    outright."""
+    import logging
+    import signal
+    import uuid
+
+    from torch.distributed.elastic.multiprocessing.api import SignalException
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
+
+    for name in list(logging.root.manager.loggerDict):     # the ranks say what went wrong
+        if name.startswith("torch.distributed"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+    config = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc,
+                          run_id=str(uuid.uuid4()), rdzv_backend="c10d",
+                          rdzv_endpoint="localhost:0", max_restarts=0, monitor_interval=0.1)
+    try:
+        elastic_launch(config, sys.executable)(*command)
+    except SignalException as exc:
+        return 128 + int(exc.sigval)
+    except ChildFailedError as exc:
+        import signal
+
+        failures = sorted(exc.failures.items(), key=lambda item: item[1].timestamp)
+        codes = [f.exitcode for _, f in failures if f.exitcode > 0]   # the rank said why
+        killed = [(r, f) for r, f in failures if f.exitcode < 0 and
+                  (not codes or f.exitcode != -signal.SIGTERM)]       # SIGTERM: stopped by us
+        if killed:
+            r, failure = killed[0]
+            print(f"mlpkit: error: process of rank {r} was killed "
+                  f"({signal.Signals(-failure.exitcode).name}); the other processes were "
+                  "stopped.", file=sys.stderr)
+            return 2
+        return max(codes, default=2)
+    return 0
