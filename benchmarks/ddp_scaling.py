@@ -1,10 +1,10 @@
 """Throughput of 1 and 2 processes (DDP, gloo on the CPU) through ``mlpkit train``.
 
-Two networks: one where compute dominates (MNIST 784-1024-1024-10, batch 128) and the classic
-walk-through's 2-2-4 sigmoid network (blobs, full batch), where it cannot pay. Each setting is a
-real ``mlpkit train`` run; throughput is training rows per second from the median of the
-history's per-epoch seconds after the first (validation off). Prints a Markdown table and the
-bytes DDP all-reduces per step (the gradients: 4 bytes per parameter).
+Two networks: one where compute dominates (MNIST 784-1024-1024-10, batch 128 and 1024) and the
+classic walk-through's 2-2-4 sigmoid network (blobs, full batch), where it cannot pay. Each
+setting is a real ``mlpkit train`` run; throughput is training rows per second from the median
+of the history's per-epoch seconds after the first (validation off). Prints a Markdown table
+and the bytes DDP all-reduces per step (the gradients: 4 bytes per parameter).
 
     python benchmarks/ddp_scaling.py --data-dir ../shared/data/mnist
     python benchmarks/ddp_scaling.py --data-dir ../shared/data/mnist --device cuda   # NCCL
@@ -21,27 +21,29 @@ import sys
 import tempfile
 from pathlib import Path
 
-SETTINGS_CPU = [("1 process, 1 thread", ["--threads", "1"]),
-                ("1 process, 2 threads", ["--threads", "2"]),
-                ("2 processes, 1 thread each", ["--nproc", "2"])]
-SETTINGS_GPU = [("1 process", []), ("1 process under torchrun (NCCL, 1 rank)", ["--nproc", "1"])]
+TORCHRUN = ["-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "1"]
+SETTINGS_CPU = [("1 process, 1 thread", [], ["--threads", "1"]),
+                ("1 process, 2 threads", [], ["--threads", "2"]),
+                ("2 processes, 1 thread each", [], ["--nproc", "2"])]
+SETTINGS_GPU = [("1 process", [], []), ("torchrun, 1 rank (DDP over NCCL)", TORCHRUN, [])]
 
 
 def networks(data_dir: str | None, epochs: int) -> list[tuple[str, list[str]]]:
     found = []
-    if data_dir:
-        found.append(("MNIST 784-1024-1024-10, batch 128",
+    for batch in ("128", "1024") if data_dir else ():
+        found.append((f"MNIST 784-1024-1024-10, batch {batch}",
                       ["--dataset", "mnist", "--data-dir", data_dir, "--hidden", "1024", "1024",
-                       "--activation", "relu", "--batch-size", "128", "--epochs", str(epochs)]))
+                       "--activation", "relu", "--batch-size", batch, "--epochs", str(epochs)]))
     found.append(("walk-through 2-2-4 sigmoid, blobs, full batch",
                   ["--dataset", "blobs", "--hidden", "2", "--activation", "sigmoid",
                    "--batch-size", "full", "--epochs", "300"]))
     return found
 
 
-def measure(args: list[str], folder: Path) -> tuple[float, int, int]:
+def measure(launcher: list[str], args: list[str], folder: Path) -> tuple[float, int, int]:
     """(median seconds per epoch after the first, training rows, parameters)."""
-    result = subprocess.run([sys.executable, "-m", "mlpkit", "train", *args, "--engine", "torch",
+    result = subprocess.run([sys.executable, *launcher, "-m", "mlpkit", "train", *args,
+                             "--engine", "torch",
                              "--optimizer", "sgd", "--lr", "0.01", "--val-fraction", "0",
                              "--quiet", "--out", str(folder)], capture_output=True, text=True)
     if result.returncode != 0:
@@ -63,11 +65,11 @@ def main() -> None:
     print("| network | setting | s/epoch | rows/s | speed-up | all-reduced per step |")
     print("| --- | --- | --- | --- | --- | --- |")
     with tempfile.TemporaryDirectory() as tmp:
-        for name, args in networks(options.data_dir, options.epochs):
+        for n, (name, args) in enumerate(networks(options.data_dir, options.epochs)):
             base = None
-            for k, (setting, extra) in enumerate(settings):
-                seconds, rows, parameters = measure([*args, *extra, "--device", options.device],
-                                                    Path(tmp) / f"{name[:5]}{k}")
+            for k, (setting, launcher, extra) in enumerate(settings):
+                seconds, rows, parameters = measure(
+                    launcher, [*args, *extra, "--device", options.device], Path(tmp) / f"{n}-{k}")
                 base = base or seconds
                 print(f"| {name} | {setting} | {seconds:.4g} | {rows / seconds:,.0f} | "
                       f"{base / seconds:.2f}x | {parameters * 4 / 1e6:.3g} MB |", flush=True)

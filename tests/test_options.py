@@ -95,7 +95,7 @@ def test_one_value_reaches_the_same_setting_through_every_door(name, tmp_path):
     extra = {"patience": ["--val-fraction", "0.1"], "nesterov": ["--optimizer", "sgd",
                                                                  "--momentum", "0.9"],
              "momentum": ["--optimizer", "sgd"]}.get(name, [])
-    from mlpkit.cli import _run_config
+    from mlpkit.cli_arguments import run_config as _run_config
 
     args = build_parser().parse_args([*base, *command_line(name, value), *extra])
     from_cli = _run_config(args)

@@ -205,7 +205,7 @@ def test_predict_into_a_folder_that_does_not_exist_creates_it(blobs_run, tmp_pat
 
 
 def test_data_options_read_booleans_numbers_and_text():
-    from mlpkit.cli import _key_value
+    from mlpkit.cli_arguments import key_value as _key_value
 
     assert _key_value("encode_categorical=False") == ("encode_categorical", False)
     assert _key_value("shuffle=true") == ("shuffle", True)

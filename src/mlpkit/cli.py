@@ -16,93 +16,32 @@ from collections.abc import Sequence
 from typing import Any
 
 from mlpkit import __version__
+from mlpkit.cli_arguments import (
+    Parser,
+    add_data_arguments,
+    add_engine_arguments,
+    add_option_arguments,
+    dataset_choice,
+    key_value,
+    run_config,
+)
 from mlpkit.errors import DataWarning, MlpkitError
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but an error is one line (no usage block) and exit code 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message}; see '{self.prog} --help'.\n")
-
-
-def _key_value(text: str) -> tuple[str, Any]:
-    """KEY=VALUE with VALUE read as a number, true/false, or else text."""
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    for cast in (int, float):
-        try:
-            return key, cast(value)
-        except ValueError:
-            pass
-    if value.lower() in ("true", "false"):
-        return key, value.lower() == "true"
-    return key, value
-
-
-def _add_option_arguments(groups: dict[str, Any]) -> None:
-    """One flag per option of the table, in its section's group; None means "not given"."""
-    from mlpkit.options import OPTIONS
-
-    for option in OPTIONS:
-        if option.flag is None:
-            continue
-        group = groups[option.section]
-        if option.parse is None:                  # a switch
-            negative = option.flag.startswith("--no-")
-            group.add_argument(option.flag, dest=option.name, default=None,
-                               action="store_false" if negative else "store_true",
-                               help=f"do not {option.help}" if negative else option.help)
-            continue
-        default = option.default
-        shown = " ".join(map(str, default)) if isinstance(default, tuple) else default
-        group.add_argument(option.flag, dest=option.name, type=option.parse,
-                           choices=option.choices, nargs=option.nargs, default=None,
-                           metavar=None if option.choices else option.name.upper(),
-                           help=option.help + ("" if default is None else f" (default: {shown})"))
-
-
-def _add_data_arguments(p: argparse.ArgumentParser):
-    g = p.add_argument_group("data")
-    g.add_argument("--dataset", help="built-in data set (see 'mlpkit datasets'); default blobs")
-    g.add_argument("--data-dir", help="folder with the MNIST / Fashion-MNIST files")
-    g.add_argument("--csv", help="your own CSV file (instead of --dataset)")
-    g.add_argument("--target", help="the CSV's target column (default: the last)")
-    g.add_argument("--test-csv", help="a separate test CSV with the same columns")
-    g.add_argument("--impute", choices=["median", "mean", "drop", "none"],
-                   help="missing CSV values: median (default) or mean, plus a missing "
-                        "indicator; drop those rows; none: refuse them")
-    g.add_argument("--features", nargs="+", metavar="COL",
-                   help="use exactly these CSV columns (none is left out)")
-    g.add_argument("--drop", nargs="+", metavar="COL", help="leave these CSV columns out")
-    g.add_argument("--task", choices=["classification", "regression"],
-                   help="override the task inferred from the CSV target")
-    g.add_argument("--data-option", action="append", type=_key_value, metavar="KEY=VALUE",
-                   help="a dataset option, e.g. noise=0.3 or n_samples=5000 (repeatable)")
-    return g
-
-
-def _add_engine_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--engine", choices=["numpy", "torch"],
-                   help="engine to predict with (default: the one that trained the model)")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (torch engine)")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="mlpkit",
+    parser = Parser(prog="mlpkit",
                      description="Feedforward neural networks: train, evaluate and inspect MLPs.")
     parser.add_argument("--version", action="version", version=f"mlpkit {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     train = commands.add_parser(
         "train", help="train a network and write a run folder",
         description="Train an MLP and write a run folder (config.toml, model files, history, "
                     "metrics, plots). Options not given come from --config, then defaults.")
-    groups = {"data": _add_data_arguments(train), "model": train.add_argument_group("model"),
+    groups = {"data": add_data_arguments(train), "model": train.add_argument_group("model"),
               "train": train.add_argument_group("training"),
               "run": train.add_argument_group("run")}
-    _add_option_arguments(groups)
+    add_option_arguments(groups)
     r = groups["run"]
     r.add_argument("--out", help="run folder to create (default runs/<dataset>-NNN)")
     r.add_argument("--config", help="a config.toml to start from (e.g. runs/x/config.toml)")
@@ -133,8 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Metrics of a run's model: on the run's own test split, or on another "
                     "dataset or CSV file with the same features.")
     evaluate.add_argument("run", help="run folder made by 'mlpkit train'")
-    _add_data_arguments(evaluate)
-    _add_engine_arguments(evaluate)
+    add_data_arguments(evaluate)
+    add_engine_arguments(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
     evaluate.set_defaults(handler=run_evaluate)
 
@@ -145,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("run", help="run folder made by 'mlpkit train'")
     predict.add_argument("input", help="CSV whose header names the model's features")
     predict.add_argument("-o", "--output", required=True, help="CSV file to write")
-    _add_engine_arguments(predict)
+    add_engine_arguments(predict)
     predict.add_argument("--overwrite", action="store_true", help="replace an existing output")
     predict.set_defaults(handler=run_predict)
 
@@ -166,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "-> nn.Linear -> torch.optim -> nn.Sequential) from the same initial "
                     "weights, full batch, and show that every stage computes the same thing.")
     progression.add_argument("--dataset", default="blobs", help="a built-in classification set")
-    progression.add_argument("--data-option", action="append", type=_key_value,
+    progression.add_argument("--data-option", action="append", type=key_value,
                              metavar="KEY=VALUE", help="a dataset option (repeatable)")
     progression.add_argument("--hidden", type=int, nargs="+", default=[2], metavar="N",
                              help="hidden layer sizes (2, as in the walk-through)")
@@ -182,41 +121,6 @@ def build_parser() -> argparse.ArgumentParser:
                                    description="List the built-in data sets with their shapes.")
     datasets.set_defaults(handler=run_datasets)
     return parser
-
-
-def _dataset_choice(args: argparse.Namespace) -> tuple[str | None, dict[str, Any]]:
-    """(dataset name, options) from --dataset/--csv and their options; (None, {}) if neither."""
-    options = dict(args.data_option or [])
-    if args.csv:
-        if args.dataset:
-            raise MlpkitError("Give --dataset or --csv, not both.")
-        options["path"] = args.csv
-        for key in ("target", "test_csv", "impute", "task", "features", "drop"):
-            value = getattr(args, key)
-            if value is not None:
-                options["test_path" if key == "test_csv" else key] = value
-        return "csv", options
-    if args.data_dir:
-        options["data_dir"] = args.data_dir
-    return args.dataset, options
-
-
-def _run_config(args: argparse.Namespace):
-    """--config (or the defaults), then every option given on the command line."""
-    from dataclasses import replace
-
-    from mlpkit.config import RunConfig
-    from mlpkit.io.runs import read_config
-    from mlpkit.options import OPTIONS
-
-    base = RunConfig.from_toml_dict(read_config(args.config)) if args.config else RunConfig()
-    given = {o.name: getattr(args, o.name) for o in OPTIONS
-             if o.flag is not None and getattr(args, o.name) is not None}
-    if given.get("batch_size") == "full":
-        given["batch_size"] = None
-    run = base.with_options(given)
-    dataset, options = _dataset_choice(args)
-    return run if dataset is None else replace(run, dataset=dataset, dataset_options=options)
 
 
 def _launch_processes(args: argparse.Namespace) -> int | None:
@@ -241,7 +145,7 @@ def _launch_processes(args: argparse.Namespace) -> int | None:
 
         run = RunConfig.from_toml_dict(read_config(args.resume))
     else:
-        run = _run_config(args)
+        run = run_config(args)
     if run.engine == "numpy":
         raise MlpkitError("The numpy engine trains in one process; --nproc runs PyTorch's DDP: "
                           "use --engine torch.")
@@ -268,7 +172,7 @@ def run_train(args: argparse.Namespace) -> int:
                               "and --quiet may go with it.")
         outcome = resume(args.resume, epochs=args.epochs, progress=progress)
     else:
-        outcome = train(_run_config(args), out=args.out, progress=progress)
+        outcome = train(run_config(args), out=args.out, progress=progress)
     state = outcome.state
     if state.interrupted:
         signum = state.extra.get("signal", signal.SIGINT)
@@ -309,7 +213,7 @@ def _print_columns(data: dict[str, Any]) -> None:
 def run_evaluate(args: argparse.Namespace) -> int:
     from mlpkit.workflow import evaluate
 
-    dataset, options = _dataset_choice(args)
+    dataset, options = dataset_choice(args)
     metrics = evaluate(args.run, dataset, options, engine=args.engine, device=args.device)
     if args.json:
         print(json.dumps(metrics, indent=2))

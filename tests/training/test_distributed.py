@@ -206,3 +206,15 @@ def test_nproc_1_is_the_ordinary_single_process_path(tmp_path):
                  "--out", str(tmp_path / "run")]) == 0
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["run"]["processes"] == 1 and metrics["run"]["engine"] == "numpy"
+
+
+def test_bad_input_on_two_processes_is_one_line_and_touches_nothing(tmp_path):
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "notes.txt").write_text("mine")
+    result = mlpkit("train", "--nproc", "2", "--dataset", "xor", "--out", str(taken))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"mlpkit: error: Output folder '{taken}' already exists and is not empty; choose another "
+        "--out (mlpkit never overwrites a run)."]
+    assert [p.name for p in taken.iterdir()] == ["notes.txt"]

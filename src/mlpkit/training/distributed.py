@@ -153,9 +153,10 @@ def join(device: str) -> Group | None:
                 f"Device {device!r} was asked for, but PyTorch sees no CUDA GPU here; use "
                 "--device cpu or --device auto.")
         if local_rank >= torch.cuda.device_count():
+            gpus = torch.cuda.device_count()
             raise InvalidParameterError(
-                f"This machine has {torch.cuda.device_count()} GPU(s) for more processes; use "
-                f"--nproc {torch.cuda.device_count()} or fewer (one process per GPU).")
+                f"This machine has {gpus} GPU(s) for {os.environ.get('LOCAL_WORLD_SIZE')} "
+                f"processes; use --nproc {gpus} or fewer (one process per GPU), or --device cpu.")
         torch_device = torch.device("cuda", local_rank)
         torch.cuda.set_device(torch_device)
     else:
