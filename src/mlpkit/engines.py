@@ -7,6 +7,7 @@ import numpy as np
 from mlpkit.config import MLPSpec, TrainConfig
 from mlpkit.errors import InvalidParameterError
 from mlpkit.lookup import resolve
+from mlpkit.training.distributed import Group
 
 ENGINES = ("numpy", "torch")
 
@@ -57,7 +58,7 @@ def make_network(engine: str, spec: MLPSpec, task: str, device: str = "auto",
 
 def make_stepper(engine: str, spec: MLPSpec, task: str, config: TrainConfig,
                  device: str = "auto", data_loader: bool = False,
-                 dtype: np.dtype | type = np.float32, group=None):
+                 dtype: np.dtype | type = np.float32, group: Group | None = None):
     """The engine's stepper, built from the spec with the config's seed; its parameters are
     ``dtype`` (float32, or float64 for float64 data). With a distributed ``group`` it trains
     under DDP on the group's device."""

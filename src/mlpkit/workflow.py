@@ -66,6 +66,7 @@ def train(run: RunConfig, out: str | Path | None = None, root: str | Path = "run
     group = join(run.device)
     try:
         data, session, split = _start(run, group)
+
         def make_folder() -> Path:
             return create_run_folder(out, root, data.name)
 

@@ -28,6 +28,7 @@ from torch import nn
 
 from mlpkit.config import MLPSpec, TrainConfig, loss_for
 from mlpkit.torch_engine.models import build_mlp, empty_mlp
+from mlpkit.training.distributed import Group
 from mlpkit.training.stepper import EpochResult, StepperBase, chunks
 
 OPTIMIZERS = {"sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam,
@@ -78,7 +79,7 @@ class TorchNetwork:
 class TorchStepper(StepperBase, TorchNetwork):
     def __init__(self, spec: MLPSpec, task: str, config: TrainConfig,
                  device: torch.device, data_loader: bool = False,
-                 dtype: np.dtype | type = np.float32, group=None) -> None:
+                 dtype: np.dtype | type = np.float32, group: Group | None = None) -> None:
         model = build_mlp(spec, np.random.default_rng(config.seed), torch_dtype(dtype), device)
         super().__init__(spec, task, device, model, dtype)
         self.data_loader = data_loader
@@ -153,10 +154,11 @@ class TorchStepper(StepperBase, TorchNetwork):
               weight: torch.Tensor | None) -> torch.Tensor:
         """The (weighted) mean loss, plus alpha/2 ||W||^2 / (the rows' total weight)."""
         if weight is None:
-            return self._mean_loss(out, target) + self._penalty(len(target))
-        total = weight.sum()
-        return (self._per_sample_loss(out, target) * weight).sum() / total + \
-            self._penalty(total)
+            loss, total = self._mean_loss(out, target), len(target)
+        else:
+            total = weight.sum()
+            loss = (self._per_sample_loss(out, target) * weight).sum() / total
+        return loss + self._penalty(total) if self.alpha else loss
 
     def _shard_loss(self, out: torch.Tensor, target: torch.Tensor,
                     weight: torch.Tensor | None, total: float) -> torch.Tensor:
@@ -166,11 +168,10 @@ class TorchStepper(StepperBase, TorchNetwork):
         per_sample = self._per_sample_loss(out, target)
         if weight is not None:
             per_sample = per_sample * weight
-        return per_sample.sum() * (self.group.world / total) + self._penalty(total)
+        loss = per_sample.sum() * (self.group.world / total)
+        return loss + self._penalty(total) if self.alpha else loss
 
-    def _penalty(self, total) -> torch.Tensor | float:
-        if not self.alpha:
-            return 0.0
+    def _penalty(self, total: torch.Tensor | float) -> torch.Tensor:
         return 0.5 * self.alpha * sum(p.square().sum() for p in self.penalised) / total
 
     def _correct(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

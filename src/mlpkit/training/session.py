@@ -31,7 +31,7 @@ from mlpkit.training.callbacks import (
     LearningRateSchedule,
     ProgressBar,
 )
-from mlpkit.training.distributed import collective
+from mlpkit.training.distributed import Group, collective
 from mlpkit.training.history import History
 from mlpkit.training.interrupt import stop_after_batch_on_signals
 from mlpkit.training.lbfgs import fit_lbfgs
@@ -100,7 +100,7 @@ class Session:
     """One model in training: build it, ``prepare`` data, ``fit`` (again, to continue)."""
 
     def __init__(self, config: RunConfig, schema: Schema,
-                 dtype: np.dtype | type = np.float32, group=None) -> None:
+                 dtype: np.dtype | type = np.float32, group: Group | None = None) -> None:
         self.group = group      # distributed.Group under torchrun, else None
         self.config = replace(config, engine=config.engine or
                               default_engine(config.device, group is not None))
