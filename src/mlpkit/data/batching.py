@@ -18,3 +18,21 @@ def minibatch_indices(n_samples: int, batch_size: int | None, rng: np.random.Gen
     step = n_samples if batch_size is None else batch_size
     for start in range(0, n_samples, step):
         yield order[start:start + step]
+
+
+ALL_ROWS = slice(None)      # a full batch: every row, in place (no permutation, no gathered copy)
+
+
+def epoch_batches(n_samples: int, batch_size: int | None, rng: np.random.Generator | None,
+                  ) -> list[np.ndarray | slice]:
+    """One epoch's batches for the training loop. A batch that holds every row is ``ALL_ROWS``:
+    the order of the rows cannot change a full-batch gradient, so it is neither permuted nor
+    copied (and draws nothing from ``rng``)."""
+    if batch_size is None or batch_size >= n_samples:
+        return [ALL_ROWS]
+    return list(minibatch_indices(n_samples, batch_size, rng))
+
+
+def batch_rows(batch: np.ndarray | slice, n_samples: int) -> np.ndarray:
+    """A batch as row indices (``ALL_ROWS`` -> 0..n-1), for the paths that need them."""
+    return np.arange(n_samples)[batch] if isinstance(batch, slice) else batch

@@ -26,6 +26,7 @@ class Optimizer:
         self.param_groups = [{"lr": lr}]     # as torch.optim, so schedules treat both alike
         self.weight_decay = weight_decay
         self.state: list[dict] = [{} for _ in self.params]
+        self._decayed: dict[int, np.ndarray] = {}     # per parameter: g + wd p, reused
 
     @property
     def lr(self) -> float:
@@ -49,8 +50,16 @@ class Optimizer:
         raise NotImplementedError
 
     def _decayed_grad(self, p: Parameter) -> np.ndarray:
-        """g + wd * p: L2 regularisation folded into the gradient (coupled weight decay)."""
-        return p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
+        """g + wd * p: L2 regularisation folded into the gradient (coupled weight decay), into
+        a buffer kept per parameter: a fresh array per step costs more than the sum."""
+        if not self.weight_decay:
+            return p.grad
+        buffer = self._decayed.get(id(p))
+        if buffer is None or buffer.shape != p.data.shape or buffer.dtype != p.data.dtype:
+            buffer = self._decayed[id(p)] = np.empty_like(p.data)
+        np.multiply(p.data, self.weight_decay, out=buffer)
+        buffer += p.grad                 # wd p + g: the same number as g + wd p
+        return buffer
 
     @staticmethod
     def _descend(p: Parameter, state: dict, scale: float, direction: np.ndarray) -> None:

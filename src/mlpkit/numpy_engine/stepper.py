@@ -10,7 +10,7 @@ import numpy as np
 from mlpkit.config import MLPSpec, TrainConfig, loss_for
 from mlpkit.numpy_engine.activations import Softmax
 from mlpkit.numpy_engine.layers import Dropout
-from mlpkit.numpy_engine.losses import get_loss
+from mlpkit.numpy_engine.losses import get_loss, row_argmax
 from mlpkit.numpy_engine.models import build_mlp
 from mlpkit.numpy_engine.optim import get_optimizer
 from mlpkit.training.stepper import EpochResult, StepperBase, chunks
@@ -86,7 +86,7 @@ class NumpyStepper(StepperBase, NumpyNetwork):
 
     def _correct(self, out: np.ndarray, target: np.ndarray) -> int:
         if self.classification:
-            return int(np.count_nonzero(out.argmax(axis=1) == target))
+            return int(np.count_nonzero(row_argmax(out) == target))
         return int(np.count_nonzero(((out > 0) == (target > 0.5)).all(axis=1)))   # multi-label
 
     @np.errstate(over="ignore", invalid="ignore")   # divergence is the NanGuard's to report
@@ -94,13 +94,13 @@ class NumpyStepper(StepperBase, NumpyNetwork):
                     should_stop: Callable[[], bool]) -> EpochResult:
         self.model.train()
         total, correct, seen = 0.0, 0, 0
-        for index in batches:
+        for index in batches:         # index arrays, or ALL_ROWS: views, no copy
             loss, out = self._backward(index)
             self.optimizer.step()
-            total += loss * len(index)
+            total += loss * len(out)
             if self.task != "regression":
                 correct += self._correct(out, self._y[index])
-            seen += len(index)
+            seen += len(out)
             if should_stop():
                 break
         accuracy = correct / seen if self.task != "regression" else None

@@ -188,6 +188,8 @@ class ProgressBar(Callback):
                         file=sys.stderr, disable=self.disable, dynamic_ncols=True)
 
     def on_epoch_end(self, state: TrainingState, record: dict) -> None:
+        if self.bar.disable:         # not a terminal: nothing to format (µs per tiny epoch)
+            return
         shown = {k: f"{record[k]:.4g}" for k in ("train_loss", "val_loss", "val_accuracy")
                  if record.get(k) is not None}
         self.bar.set_postfix(shown, refresh=False)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from mlpkit.config import TrainConfig
-from mlpkit.data.batching import minibatch_indices
+from mlpkit.data.batching import epoch_batches
 from mlpkit.training.callbacks import Callback, NanGuard
 from mlpkit.training.history import History
 from mlpkit.training.state import TrainingState
@@ -83,8 +83,7 @@ def fit(stepper: Stepper, X: np.ndarray, y: np.ndarray, config: TrainConfig, *,
         for epoch in range(len(state.history) + 1, config.max_epochs + 1):
             started = time.perf_counter()
             lr = stepper.lr
-            batches = list(minibatch_indices(len(y), batch_size,
-                                             rng if config.shuffle else None))
+            batches = epoch_batches(len(y), batch_size, rng if config.shuffle else None)
             result = stepper.train_epoch(
                 batches, should_stop=lambda: stepper.agree(state.interrupt_requested))
             if not result.completed:

@@ -42,9 +42,10 @@ class Stepper(Network, Protocol):
     def bind(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> None:
         """Receive the training arrays once (the torch stepper moves them to its device)."""
 
-    def train_epoch(self, batches: Sequence[np.ndarray],
+    def train_epoch(self, batches: Sequence[np.ndarray | slice],
                     should_stop: Callable[[], bool]) -> EpochResult:
-        """One optimizer step per index array; the loss is read back once, at the end."""
+        """One optimizer step per index array (or ``ALL_ROWS``: every row, in place); the loss
+        is read back once, at the end."""
 
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
         """(loss, accuracy) in evaluation mode; accuracy None for regression."""
