@@ -26,7 +26,7 @@ from mlpkit.io import atomic
 from mlpkit.io.checkpoints import CHECKPOINT, load_training_checkpoint, save_training_checkpoint
 from mlpkit.io.runs import create_run_folder, read_config, write_config
 from mlpkit.model import TrainedModel
-from mlpkit.training.distributed import Group, join, leave
+from mlpkit.training.distributed import Group, join, membership
 from mlpkit.training.metrics import classification_metrics, regression_metrics
 from mlpkit.training.session import Session, Split
 from mlpkit.training.state import TrainingState
@@ -64,7 +64,7 @@ def train(run: RunConfig, out: str | Path | None = None, root: str | Path = "run
     """A new run: check everything, create the folder, train, write metrics and plots. Under
     torchrun every rank trains its share and rank 0 alone creates and writes the folder."""
     group = join(run.device)
-    try:
+    with membership(group):
         data, session, split = _start(run, group)
 
         def make_folder() -> Path:
@@ -79,9 +79,6 @@ def train(run: RunConfig, out: str | Path | None = None, root: str | Path = "run
             if session.main and not (folder / CHECKPOINT).exists():   # nothing worth keeping
                 shutil.rmtree(folder, ignore_errors=True)
             raise
-    finally:
-        if group is not None:
-            leave(group)
 
 
 def resume(folder: str | Path, epochs: int | None = None,
@@ -100,14 +97,11 @@ def resume(folder: str | Path, epochs: int | None = None,
             f"Run '{folder}' has already trained {done} of its {run.train.max_epochs} epochs; "
             f"pass --epochs N with N > {done} to train it further.")
     group = join(run.device)
-    try:
+    with membership(group):
         data, session, split = _start(run, group)
         if session.main:
             write_config(folder, session.config.to_toml_dict())
         return _execute(session, folder, data, split, progress, saved)
-    finally:
-        if group is not None:
-            leave(group)
 
 
 def _execute(session: Session, folder: Path, data: Dataset, split: Split,

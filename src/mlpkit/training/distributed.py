@@ -171,6 +171,25 @@ def join(device: str) -> Group | None:
                  control)
 
 
+@contextmanager
+def membership(group: Group | None) -> Iterator[None]:
+    """A run's time in the process group (nothing when ``group`` is None): at the end every
+    rank leaves together (``leave``); a rank that fails leaves at once, without a barrier its
+    peers, still inside a training collective, would never match."""
+    if group is None:
+        yield
+        return
+    try:
+        yield
+    except BaseException:
+        import torch.distributed as dist
+
+        if dist.is_initialized():
+            dist.destroy_process_group()
+        raise
+    leave(group)
+
+
 def leave(group: Group) -> None:
     """Leave the process group together (every rank at the end of a run): a rank that tears
     its gloo threads down while a peer still talks to it can abort at exit."""
