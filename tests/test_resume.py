@@ -13,6 +13,7 @@ from safetensors.numpy import load_file
 from mlpkit.cli import main
 from mlpkit.config import MLPSpec, TrainConfig
 from mlpkit.data import Standardizer, load_dataset
+from mlpkit.data.batching import ArrayRows
 from mlpkit.engines import make_stepper
 from mlpkit.io.checkpoints import load_training_checkpoint
 from mlpkit.training.callbacks import Callback, EarlyStopping, LearningRateSchedule
@@ -64,15 +65,17 @@ def test_interrupted_then_resumed_equals_uninterrupted(data, engine, optimizer, 
 
     held_out = (X[:60], y[:60])          # early stopping's best weights are part of the state
     straight = stepper()
-    full = fit(straight, X, y, config, validation=held_out, callbacks=callbacks_for(config))
+    full = fit(straight, ArrayRows(X, y), config, validation=held_out,
+               callbacks=callbacks_for(config))
 
     first, snapshots = stepper(), Snapshots()
-    cut = fit(first, X, y, config, validation=held_out,
+    cut = fit(first, ArrayRows(X, y), config, validation=held_out,
               callbacks=[*callbacks_for(config), snapshots, InterruptAfter(4)])
     assert cut.interrupted and len(cut.history) == 4
 
     second = stepper()   # a fresh process would build exactly this
-    resumed = fit(second, X, y, config, validation=held_out, callbacks=callbacks_for(config),
+    resumed = fit(second, ArrayRows(X, y), config, validation=held_out,
+                  callbacks=callbacks_for(config),
                   resume_from=snapshots.saved[4])
     drop = lambda h: [{k: v for k, v in r.items() if k != "seconds"} for r in h]  # noqa: E731
     assert drop(resumed.history) == drop(full.history)

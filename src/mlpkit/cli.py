@@ -86,7 +86,19 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("-o", "--output", required=True, help="CSV file to write")
     add_engine_arguments(predict)
     predict.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    predict.add_argument("--stream", action="store_true",
+                         help="read and write a chunk at a time (any size; CSV or Parquet in)")
     predict.set_defaults(handler=run_predict)
+
+    convert = commands.add_parser(
+        "convert", help="a CSV file as Parquet (streamed)",
+        description="Write a CSV file as a Parquet file, a chunk at a time, with each column's "
+                    "type fixed by the first rows and checked on every later row. Parquet is "
+                    "the recommended format for --stream.")
+    convert.add_argument("input", help="CSV file to read")
+    convert.add_argument("output", help=".parquet file to write")
+    convert.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    convert.set_defaults(handler=run_convert)
 
     export = commands.add_parser(
         "export", help="write a model as an ONNX file, preprocessing included",
@@ -231,8 +243,16 @@ def run_predict(args: argparse.Namespace) -> int:
     from mlpkit.workflow import predict
 
     n = predict(args.run, args.input, args.output, engine=args.engine, device=args.device,
-                overwrite=args.overwrite)
+                overwrite=args.overwrite, stream=args.stream)
     print(f"wrote {n} predictions to {args.output}")
+    return 0
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    from mlpkit.streamed import convert
+
+    rows, groups = convert(args.input, args.output, overwrite=args.overwrite)
+    print(f"wrote {rows} rows in {groups} row groups to {args.output}")
     return 0
 
 

@@ -57,7 +57,8 @@ def add_data_arguments(p: argparse.ArgumentParser):
     g = p.add_argument_group("data")
     g.add_argument("--dataset", help="built-in data set (see 'mlpkit datasets'); default blobs")
     g.add_argument("--data-dir", help="folder with the MNIST / Fashion-MNIST files")
-    g.add_argument("--csv", help="your own CSV file (instead of --dataset)")
+    g.add_argument("--csv", help="your own CSV or Parquet file, or folder of Parquet files "
+                                 "(instead of --dataset)")
     g.add_argument("--target", help="the CSV's target column (default: the last)")
     g.add_argument("--test-csv", help="a separate test CSV with the same columns")
     g.add_argument("--impute", choices=["median", "mean", "drop", "none"],
@@ -68,6 +69,9 @@ def add_data_arguments(p: argparse.ArgumentParser):
     g.add_argument("--drop", nargs="+", metavar="COL", help="leave these CSV columns out")
     g.add_argument("--task", choices=["classification", "regression"],
                    help="override the task inferred from the CSV target")
+    g.add_argument("--stream", action="store_true",
+                   help="read the CSV or Parquet file (or folder) a chunk at a time: any size, "
+                        "bounded memory (two passes first: encoding, scaling)")
     g.add_argument("--data-option", action="append", type=key_value, metavar="KEY=VALUE",
                    help="a dataset option, e.g. noise=0.3 or n_samples=5000 (repeatable)")
     return g
@@ -86,11 +90,16 @@ def dataset_choice(args: argparse.Namespace) -> tuple[str | None, dict[str, Any]
         if args.dataset:
             raise MlpkitError("Give --dataset or --csv, not both.")
         options["path"] = args.csv
+        if args.stream:
+            options["stream"] = True
         for key in ("target", "test_csv", "impute", "task", "features", "drop"):
             value = getattr(args, key)
             if value is not None:
                 options["test_path" if key == "test_csv" else key] = value
         return "csv", options
+    if args.stream:
+        raise MlpkitError("--stream reads your own file: pass --csv FILE (a CSV or Parquet "
+                          "file, or a folder of Parquet files).")
     if args.data_dir:
         options["data_dir"] = args.data_dir
     return args.dataset, options

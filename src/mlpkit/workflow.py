@@ -19,8 +19,11 @@ from typing import Any
 
 import numpy as np
 
+from mlpkit import streamed
 from mlpkit.config import MLPSpec, RunConfig
 from mlpkit.data import Dataset, Standardizer, load_dataset
+from mlpkit.data.stream import StreamedTable
+from mlpkit.data.table_chunks import CHUNK_BYTES
 from mlpkit.errors import DataWarning, InvalidInputError
 from mlpkit.io import atomic
 from mlpkit.io.checkpoints import CHECKPOINT, load_training_checkpoint, save_training_checkpoint
@@ -43,14 +46,21 @@ class TrainOutcome:
 
 def _start(run: RunConfig, group: Group | None) -> tuple[Dataset, Session, Split]:
     """Load the data, build the session and prepare the split: every check, no folder yet.
-    Under torchrun every rank does the same (same data, same split, same scaler)."""
-    data = load_dataset(run.dataset, **run.dataset_options)
+    Under torchrun every rank does the same (same data, same split, same scaler); a streamed
+    table's passes run on rank 0 alone and their results go to every rank."""
+    def load():
+        return load_dataset(run.dataset, **run.dataset_options)
+
+    streamed = bool(run.dataset_options.get("stream"))
+    data = group.from_main(load) if streamed and group is not None else load()
     session = Session(run, data.schema(), group=group)
-    if run.animate and (data.n_features != 2 or data.task != "classification"):
+    if run.animate and (data.n_features != 2 or data.task != "classification" or streamed):
         raise InvalidInputError(
-            f"--animate draws the decision boundary of 2-D classification data; {data.name!r} "
-            f"has {data.n_features} features ({data.task}). Drop --animate or use a 2-D set "
-            "such as moons, circles, blobs, xor or spirals.")
+            f"--animate draws the decision boundary of 2-D classification data in memory; "
+            f"{data.name!r} has {data.n_features} features ({data.task}). Drop --animate or "
+            "use a 2-D set such as moons, circles, blobs, xor or spirals.")
+    if streamed:
+        return data, session, session.prepare_stream(data)
     split = session.prepare(data.X_train, data.y_train, copy=False)   # the arrays are ours
     # The split holds the training rows now: let the loaded matrix go (on MNIST, 188 MB),
     # then build the engine (torch's libraries) and check it, still before any folder exists.
@@ -131,11 +141,12 @@ def _execute(session: Session, folder: Path, data: Dataset, split: Split,
         return _metrics(model, model.to_target_units(session.stepper.predict_output(X)),
                         model.to_target_units(y))
 
-    metrics = {"train": scored(split.X, split.y)}
+    metrics = {} if split.stream else {"train": scored(split.X, split.y)}
     if split.X_val is not None:
         metrics["val"] = scored(split.X_val, split.y_val)
-    metrics["test"] = _metrics(model, model.predict_output(data.X_test), data.y_test)
-    metrics["data"] = _data_summary(data, split)
+    metrics["test"] = streamed.scored(model, data.test_frames(), data.target) if split.stream \
+        else _metrics(model, model.predict_output(data.X_test), data.y_test)
+    metrics["data"] = _data_summary(data, split, metrics)
     config = session.config
     metrics["run"] = {"epochs": len(state.history), "best_epoch": state.best_epoch,
                       "stop_reason": state.stop_reason, "seconds": session.seconds,
@@ -158,16 +169,27 @@ def _metrics(model: TrainedModel, output: np.ndarray, y: np.ndarray) -> dict[str
     return regression_metrics(y, output)
 
 
-def _data_summary(data: Dataset, split: Split) -> dict[str, Any]:
+def _data_summary(data: Dataset | StreamedTable, split: Split,
+                  metrics: dict[str, Any]) -> dict[str, Any]:
     summary: dict[str, Any] = {"name": data.name, "description": data.description,
                                "n_features": len(data.feature_names)}
     if data.encoder is not None:         # a CSV: every column's role, and what was done
         summary["columns"] = [list(row) for row in data.encoder.describe()]
         summary["notes"] = data.encoder.notes
+    if split.stream is not None:
+        statistics = split.stream.statistics
+        summary["stream"] = {"rows": data.table.n_rows, "chunks": len(data.table.chunks),
+                             "train_rows": len(split.stream),
+                             "validation_share": statistics.validation_share}
     if data.task == "classification":
-        parts = {"train": split.y, "val": split.y_val, "test": data.y_test}
-        summary["class_counts"] = {name: np.bincount(y, minlength=data.n_classes).tolist()
-                                   for name, y in parts.items() if y is not None}
+        def counts(y: np.ndarray | None) -> list[int] | None:
+            return None if y is None else np.bincount(y, minlength=data.n_classes).tolist()
+
+        parts = {"train": counts(split.y), "val": counts(split.y_val),
+                 "test": np.sum(metrics["test"]["confusion_matrix"], axis=1).tolist()}
+        if split.stream is not None:
+            parts["train"] = split.stream.statistics.class_counts.tolist()
+        summary["class_counts"] = {name: c for name, c in parts.items() if c is not None}
     return summary
 
 
@@ -194,7 +216,7 @@ def _figures_and_report(folder: Path, state: TrainingState, model: TrainedModel,
     if model.task == "classification":
         plots.plot_confusion_matrix(metrics["test"]["confusion_matrix"], names,
                                     figures / "confusion_matrix.png")
-        if data.n_features == 2:
+        if data.n_features == 2 and split.X is not None:
             X_train = split.X if scaler is None else scaler.inverse_transform(split.X)
             plots.plot_dataset(X_train, split.y, data.X_test, data.y_test, names,
                                figures / "dataset.png")
@@ -216,6 +238,11 @@ def _saved_test_split(folder: Path) -> Dataset:
     return load_dataset(run.dataset, **run.dataset_options)
 
 
+def _saved_run_streamed(folder: Path) -> bool:
+    return (folder / "config.toml").is_file() and bool(
+        RunConfig.from_toml_dict(read_config(folder)).dataset_options.get("stream"))
+
+
 def evaluate(folder: str | Path, dataset: str | None = None,
              dataset_options: dict[str, Any] | None = None, engine: str | None = None,
              device: str = "auto") -> dict[str, Any]:
@@ -224,6 +251,17 @@ def evaluate(folder: str | Path, dataset: str | None = None,
     folder = Path(folder)
     model = TrainedModel.load(folder)
     dropped = 0
+    options = dict(dataset_options or {})
+    if dataset == "csv" and options.pop("stream", False):
+        chunk = options.pop("chunk_bytes", None) or CHUNK_BYTES
+        path, target = options.pop("path"), options.pop("target", None)
+        if options:
+            raise InvalidInputError(f"evaluate --stream reads a file through the model's own "
+                                    f"encoding; {sorted(options)} do not apply (only --target).")
+        return streamed.evaluate_file(model, path, target, engine, device, chunk)
+    if dataset is None and _saved_run_streamed(folder):   # the run's own hashed test rows
+        data = _saved_test_split(folder)
+        return streamed.scored(model, data.test_frames(), data.target, engine, device)
     if dataset == "csv":
         X, y, dropped = _labelled_rows(model, **(dataset_options or {}))
     else:
@@ -264,28 +302,17 @@ def _labelled_rows(model: TrainedModel, path: str, target: str | None = None,
         raise InvalidInputError(f"'{path}' has no row with a value in its target column "
                                 f"{target!r}.")
     X = model.features(labelled, str(path))
-    y = model.class_indices(labelled[target], f"'{path}'") \
-        if model.task == "classification" else _numeric_target(labelled[target], target, path)
+    y = model.class_indices(labelled[target], f"'{path}'") if model.task == "classification" \
+        else streamed.numeric_target(labelled[target], target, path)
     return X, y, len(frame) - len(labelled)
 
 
-def _numeric_target(series, target: str, path: str) -> np.ndarray:
-    import pandas as pd
-
-    values = pd.to_numeric(series, errors="coerce")
-    if values.isna().any():
-        raise InvalidInputError(f"Target column {target!r} in '{path}' must be numeric, with no "
-                                "missing values, to evaluate a regression model.")
-    return values.to_numpy(dtype=np.float64)     # the file's precision, as Python's score
-
-
 def predict(folder: str | Path, input_csv: str | Path, output_csv: str | Path,
-            engine: str | None = None, device: str = "auto", overwrite: bool = False) -> int:
+            engine: str | None = None, device: str = "auto", overwrite: bool = False,
+            stream: bool = False, chunk_bytes: int | None = None) -> int:
     """Write one row per input row: the prediction, then class probabilities. Returns rows.
 
-    The output's folder is created if missing."""
-    import pandas as pd
-
+    The output's folder is created if missing. ``stream``: a chunk at a time (any size)."""
     from mlpkit.data.csv_reader import read_csv
 
     model = TrainedModel.load(folder)
@@ -296,20 +323,17 @@ def predict(folder: str | Path, input_csv: str | Path, output_csv: str | Path,
     if output_csv.is_dir() or (output_csv.parent.exists() and not output_csv.parent.is_dir()):
         raise InvalidInputError(f"Cannot write '{output_csv}': a folder or file is in the way; "
                                 "choose another -o.")
+    if stream:
+        output_csv.parent.mkdir(parents=True, exist_ok=True)
+        return streamed.predict_file(model, input_csv, output_csv, engine, device,
+                                     chunk_bytes or CHUNK_BYTES)
     frame = read_csv(input_csv)
     features = model.features(frame, str(input_csv))
     unused = [c for c in map(str, frame.columns) if c not in model.input_columns]
     if unused:
         warnings.warn(f"'{input_csv}' has column(s) {unused[:10]} that the model does not use; "
                       "they are ignored.", DataWarning, stacklevel=2)
-    output = model.predict_output(features, engine, device)
-    if model.task == "regression" and output.ndim == 2:      # several targets: a column each
-        result = pd.DataFrame(output, columns=[f"prediction_{k}" for k in range(output.shape[1])])
-    else:
-        result = pd.DataFrame({"prediction": model.predict_labels(output)})
-    if model.task != "regression":
-        for k, name in enumerate(model.schema.class_names):
-            result[f"p_{name}"] = output[:, k]
+    result = streamed.prediction_frame(model, model.predict_output(features, engine, device))
     output_csv.parent.mkdir(parents=True, exist_ok=True)
     atomic.write_text(output_csv, result.to_csv(index=False))
     return len(result)

@@ -7,6 +7,7 @@ import pytest
 
 from mlpkit.config import MLPSpec, RunConfig, TrainConfig
 from mlpkit.data import Standardizer, load_dataset
+from mlpkit.data.batching import ArrayRows
 from mlpkit.data.schema import Schema
 from mlpkit.engines import make_stepper
 from mlpkit.errors import InvalidInputError
@@ -187,7 +188,7 @@ def test_data_loader_path_trains_exactly_like_the_device_path(moons):
     results = []
     for data_loader in (False, True):
         stepper = make_stepper("torch", spec, "classification", config, "cpu", data_loader)
-        state = fit(stepper, X, y, config, weights=weights)
+        state = fit(stepper, ArrayRows(X, y, weights), config)
         results.append((state.history.column("train_loss"), stepper.state_dict()))
     assert results[0][0] == results[1][0]
     for key, value in results[0][1].items():
@@ -232,7 +233,8 @@ def test_two_callbacks_of_one_class_keep_separate_checkpoint_entries(moons):
     config = TrainConfig(epochs=6, lr=0.01, seed=0)
     stepper = make_stepper("numpy", MLPSpec(2, 2, (8,)), "classification", config, "cpu")
     loose, strict, snap = EarlyStopping(50), EarlyStopping(50, min_delta=10.0), Snap()
-    fit(stepper, X, y, config, validation=(X_val, y_val), callbacks=[loose, strict, snap])
+    fit(stepper, ArrayRows(X, y), config, validation=(X_val, y_val),
+        callbacks=[loose, strict, snap])
     arrays, meta = snap.saved
     loose_wait = meta["callbacks"]["EarlyStopping"]["wait"]
     assert loose_wait < 6 and loose_wait == loose.wait

@@ -38,7 +38,7 @@ def infer_task(series) -> tuple[str, str]:
                           "to override")
 
 
-def _label_values(series) -> list:
+def label_values(series) -> list:
     """Target values as plain Python labels: whole floats become ints, mixed types strings."""
     import pandas as pd
 
@@ -50,20 +50,8 @@ def _label_values(series) -> list:
     return [str(v) for v in values]
 
 
-def load_csv(path: str | Path, target: str | None = None, test_path: str | Path | None = None,
-             test_size: float = 0.2, features: list[str] | None = None,
-             drop: list[str] | None = None, impute: str | None = "median",
-             task: str | None = None, encode_categorical: bool = True,
-             random_state: int | None = 0):
-    """A Dataset from a CSV file (and an optional separate test CSV with the same columns).
-
-    Every column's role is inferred from the training rows (``data/columns.py``) unless
-    ``features`` names the columns to use; ``drop`` leaves columns out. Missing feature values
-    are imputed (``impute``: median (default) or mean, with a missing indicator; ``drop``:
-    drop those rows; ``none``: refuse them). Rows without a target are dropped, with a note."""
-    from mlpkit.data.dataset import Dataset
-    from mlpkit.data.preprocessing import stratified_split
-
+def check_options(impute: str | None, task: str | None) -> str:
+    """``impute`` normalised (None -> 'none'), after both options are checked."""
     impute = "none" if impute is None else impute
     if impute not in IMPUTE_CHOICES:
         raise InvalidParameterError(
@@ -71,9 +59,12 @@ def load_csv(path: str | Path, target: str | None = None, test_path: str | Path 
     if task not in (None, "classification", "regression"):
         raise InvalidParameterError(
             f"task must be 'classification' or 'regression', got {task!r}.")
-    path = Path(path).expanduser()
-    frame = read_csv(path)
-    columns = [str(c) for c in frame.columns]
+    return impute
+
+
+def choose_columns(columns: list[str], target: str | None, features: list[str] | None,
+                   drop: list[str] | None, path: Path) -> tuple[str, list[str]]:
+    """(the target column, the feature columns to consider), every name checked."""
     target = columns[-1] if target is None else target
     if target not in columns:
         raise _unknown_column("Target", target, columns, path)
@@ -86,6 +77,35 @@ def load_csv(path: str | Path, target: str | None = None, test_path: str | Path 
     if not chosen:
         raise InvalidInputError(f"'{path}' has no feature columns besides the target {target!r}"
                                 f"{' after --drop' if left_out else ''}.")
+    return target, chosen
+
+
+def load_csv(path: str | Path, target: str | None = None, test_path: str | Path | None = None,
+             test_size: float = 0.2, features: list[str] | None = None,
+             drop: list[str] | None = None, impute: str | None = "median",
+             task: str | None = None, encode_categorical: bool = True,
+             random_state: int | None = 0, stream: bool = False, chunk_bytes: int | None = None):
+    """A Dataset from a CSV file (and an optional separate test CSV with the same columns).
+
+    Every column's role is inferred from the training rows (``data/columns.py``) unless
+    ``features`` names the columns to use; ``drop`` leaves columns out. Missing feature values
+    are imputed (``impute``: median (default) or mean, with a missing indicator; ``drop``:
+    drop those rows; ``none``: refuse them). Rows without a target are dropped, with a note.
+    ``stream=True`` reads the table a chunk at a time instead (``data/stream.py``): the same
+    options, a ``StreamedTable`` back."""
+    if stream:
+        from mlpkit.data.stream import open_stream
+
+        return open_stream(path, target, test_path, test_size, features, drop, impute, task,
+                           encode_categorical, random_state, chunk_bytes)
+    from mlpkit.data.dataset import Dataset
+    from mlpkit.data.preprocessing import stratified_split
+
+    impute = check_options(impute, task)
+    path = Path(path).expanduser()
+    frame = read_csv(path)
+    columns = [str(c) for c in frame.columns]
+    target, chosen = choose_columns(columns, target, features, drop, path)
 
     test_frame = None
     if test_path is not None:
@@ -123,7 +143,7 @@ def load_csv(path: str | Path, target: str | None = None, test_path: str | Path 
         raise InvalidInputError(
             f"Target column {target!r} in '{path}' holds text; it cannot be a regression target.")
 
-    labels = _label_values(frame[target])
+    labels = label_values(frame[target])
     if task == "classification":
         class_values = sorted(set(labels))
         if len(class_values) < 2:
@@ -150,8 +170,8 @@ def load_csv(path: str | Path, target: str | None = None, test_path: str | Path 
     encoder.notes = notes
     X_train = encoder.transform(train_frame, path)
     X_test = encoder.transform(test_frame, test_source)
-    y_train = _encode_target(train_frame[target], task, class_names, path, target)
-    y_test = _encode_target(test_frame[target], task, class_names, test_source, target)
+    y_train = encode_target(train_frame[target], task, class_names, path, target)
+    y_test = encode_target(test_frame[target], task, class_names, test_source, target)
     return Dataset(
         name=f"csv:{path.name}", X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test,
         feature_names=encoder.feature_names, class_names=class_names, task=task,
@@ -172,7 +192,7 @@ def _rows_with(frame, columns: list[str], path, why: str):
     return kept, note
 
 
-def _encode_target(series, task: str, class_names: list[str], path, target: str) -> np.ndarray:
+def encode_target(series, task: str, class_names: list[str], path, target: str) -> np.ndarray:
     """Class indices for classification (refusing labels never seen), float32 for regression."""
     if task == "regression":
         import pandas as pd
@@ -187,7 +207,7 @@ def _encode_target(series, task: str, class_names: list[str], path, target: str)
         y = values.to_numpy(dtype=np.float64)
         refuse_non_finite(y[:, None], [target], series.index, path)
         return y.astype(np.float32)
-    names = [str(v) for v in _label_values(series)]
+    names = [str(v) for v in label_values(series)]
     index_of = {name: i for i, name in enumerate(class_names)}
     unseen = sorted(set(names) - set(index_of))
     if unseen:

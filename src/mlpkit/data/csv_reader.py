@@ -1,4 +1,5 @@
-"""Reading a CSV file: pandas, after the checks pandas would fail on obscurely."""
+"""Reading a table whole: a CSV file (pandas, after the checks pandas would fail on obscurely)
+or a Parquet file or folder."""
 
 from __future__ import annotations
 
@@ -14,20 +15,47 @@ MAX_HEADER_BYTES = 1 << 20
 
 
 def read_csv(path: str | Path):
-    """Read a CSV with pandas after the checks pandas would fail on obscurely."""
+    """A whole table in memory: a CSV (pandas, after the checks pandas would fail on
+    obscurely) or a Parquet file or folder (pyarrow)."""
     import pandas as pd
 
+    from mlpkit.data.table_chunks import ChunkedTable, is_parquet
+
+    path = Path(path).expanduser()
+    if path.exists() and is_parquet(path):
+        table = ChunkedTable(path)        # checks the files and their columns
+        frame = pd.concat([table.read(chunk) for chunk in table.chunks], ignore_index=True)
+        return frame
+    header, separator, _ = header_of(path)
+    size = path.stat().st_size
+    if size > MAX_CSV_BYTES:
+        raise InvalidInputError(
+            f"CSV file '{path}' is {size / 2**30:.1f} GiB; mlpkit loads a CSV into memory and "
+            f"refuses files over {MAX_CSV_BYTES / 2**30:.0f} GiB. Train on it with --stream, or "
+            "sample it first.")
+    try:
+        frame = pd.read_csv(path, encoding="utf-8", sep=separator)
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        reason = str(exc).strip().splitlines()[0]
+        raise InvalidInputError(f"CSV file '{path}' is malformed: {reason}.") from None
+    if frame.empty:
+        raise InvalidInputError(f"CSV file '{path}' has a header but no data rows.")
+    if not frame.index.equals(pd.RangeIndex(len(frame))):   # extra fields became an index
+        raise InvalidInputError(
+            f"CSV file '{path}' has a row with more fields than its header names columns "
+            f"({_first_long_row(path, len(header), separator)}); fix that row or the header.")
+    return frame
+
+
+def header_of(path: str | Path) -> tuple[list[str], str, int]:
+    """(column names, separator, byte offset of the first data row) of a CSV file, after
+    checking that it exists, is text, and has a sane, unique header."""
     path = Path(path).expanduser()
     if not path.exists():
         raise InvalidInputError(f"CSV file '{path}' does not exist; check the path.")
     if path.is_dir():
         raise InvalidInputError(
             f"'{path}' is a folder, not a CSV file; pass the path of a .csv file.")
-    size = path.stat().st_size
-    if size > MAX_CSV_BYTES:
-        raise InvalidInputError(
-            f"CSV file '{path}' is {size / 2**30:.1f} GiB; mlpkit loads a CSV into memory and "
-            f"refuses files over {MAX_CSV_BYTES / 2**30:.0f} GiB. Sample or split it first.")
     with path.open("rb") as f:
         head = f.read(65536)
         f.seek(0)
@@ -60,18 +88,7 @@ def read_csv(path: str | Path):
             f"CSV file '{path}' has duplicated column names: {', '.join(map(repr, duplicated))}; "
             "make every header unique."
         )
-    try:
-        frame = pd.read_csv(path, encoding="utf-8", sep=separator)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        reason = str(exc).strip().splitlines()[0]
-        raise InvalidInputError(f"CSV file '{path}' is malformed: {reason}.") from None
-    if frame.empty:
-        raise InvalidInputError(f"CSV file '{path}' has a header but no data rows.")
-    if not frame.index.equals(pd.RangeIndex(len(frame))):   # extra fields became an index
-        raise InvalidInputError(
-            f"CSV file '{path}' has a row with more fields than its header names columns "
-            f"({_first_long_row(path, len(header), separator)}); fix that row or the header.")
-    return frame
+    return header, separator, len(first_line)
 
 
 def _first_long_row(path: Path, n_columns: int, separator: str) -> str:

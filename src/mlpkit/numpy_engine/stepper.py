@@ -91,7 +91,7 @@ class NumpyStepper(StepperBase, NumpyNetwork):
 
     @np.errstate(over="ignore", invalid="ignore")   # divergence is the NanGuard's to report
     def train_epoch(self, batches: Sequence[np.ndarray],
-                    should_stop: Callable[[], bool]) -> EpochResult:
+                    should_stop: Callable[[], bool], local: bool = False) -> EpochResult:
         self.model.train()
         total, correct, seen = 0.0, 0, 0
         for index in batches:         # index arrays, or ALL_ROWS: views, no copy
@@ -103,8 +103,8 @@ class NumpyStepper(StepperBase, NumpyNetwork):
             seen += len(out)
             if should_stop():
                 break
-        accuracy = correct / seen if self.task != "regression" else None
-        return EpochResult(total / seen, accuracy, seen == len(self._X))
+        accuracy = correct / max(seen, 1) if self.task != "regression" else None
+        return EpochResult(total / max(seen, 1), accuracy, seen == len(self._X), seen)
 
     @np.errstate(over="ignore", invalid="ignore")
     def full_batch_gradients(self) -> tuple[float, dict[str, np.ndarray]]:

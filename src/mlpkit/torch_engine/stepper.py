@@ -237,11 +237,11 @@ class TorchStepper(StepperBase, TorchNetwork):
             yield items[0], items[1], items[2] if len(items) == 3 else None
 
     def train_epoch(self, batches: Sequence[np.ndarray],
-                    should_stop: Callable[[], bool]) -> EpochResult:
+                    should_stop: Callable[[], bool], local: bool = False) -> EpochResult:
         model, optimizer, group = self.trained, self.optimizer, self.group
         set_mode(model, training=True)
-        totals = None
-        if group is not None:        # each rank: its slice of every global batch
+        totals = sizes = None
+        if group is not None and not local:      # each rank: its slice of every global batch
             batches = [batch_rows(b, len(self._X)) for b in batches]
             totals = [float(len(b)) if self._w_host is None else float(self._w_host[b].sum())
                       for b in batches]
@@ -253,12 +253,16 @@ class TorchStepper(StepperBase, TorchNetwork):
         with self._own_random_state():
             for k, (inputs, target, weight) in enumerate(source(batches)):
                 out = model(inputs)
-                if totals is None:
+                if group is None:
                     loss = self._loss(out, target, weight)
                     rows = len(target)
                 else:
-                    loss = self._shard_loss(out, target, weight, totals[k])
-                    rows = sizes[k]
+                    if local:       # this rank's own rows: the step's totals over all ranks
+                        mine = float(len(target)) if weight is None else weight.sum()
+                        step_total, rows = group.sum([mine, len(target)])
+                    else:
+                        step_total, rows = totals[k], sizes[k]
+                    loss = self._shard_loss(out, target, weight, step_total)
                 for p in self._parameters:       # zero_grad(set_to_none=True), without its
                     p.grad = None                # profiler hooks: tens of µs a step
                 loss.backward()
@@ -268,14 +272,16 @@ class TorchStepper(StepperBase, TorchNetwork):
                 if self.task != "regression":
                     count = self._correct(out, target)
                     correct = count if correct is None else correct.add_(count)
-                seen += rows
+                seen += int(rows)
                 if should_stop():
                     break
         correct = 0 if correct is None else correct
-        total, correct = (total.item(), int(correct)) if group is None else \
+        total = 0.0 if total is None else total
+        total, correct = (float(total), int(correct)) if group is None else \
             group.sum([total, correct])
-        accuracy = correct / seen if self.task != "regression" else None
-        return EpochResult(total / seen, accuracy, seen == len(self._X))
+        accuracy = correct / max(seen, 1) if self.task != "regression" else None
+        completed = k == len(batches) - 1 if batches else True
+        return EpochResult(total / max(seen, 1), accuracy, completed, seen)
 
     def full_batch_gradients(self) -> tuple[float, dict[str, np.ndarray]]:
         self.model.train()

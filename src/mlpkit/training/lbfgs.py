@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from mlpkit.config import TrainConfig
+from mlpkit.data.batching import ArrayRows
 from mlpkit.training.callbacks import Callback
 from mlpkit.training.loop import begin, end_epoch, finish
 from mlpkit.training.state import TrainingState
@@ -34,7 +35,8 @@ def fit_lbfgs(stepper: Stepper, X: np.ndarray, y: np.ndarray, config: TrainConfi
     from scipy.optimize import minimize
 
     rng = np.random.default_rng(config.seed)     # unused by L-BFGS; kept for the checkpoint
-    state, callbacks = begin(stepper, X, y, config, weights, callbacks, state, resume_from, rng)
+    state, callbacks = begin(stepper, ArrayRows(X, y, weights), config, callbacks, state,
+                             resume_from, rng)
     iterations = config.max_epochs - len(state.history)
     started = [time.perf_counter()]
 

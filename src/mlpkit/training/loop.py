@@ -8,16 +8,16 @@ per-sample weights) has been decided before, once, by the training session.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
 from mlpkit.config import TrainConfig
-from mlpkit.data.batching import epoch_batches
+from mlpkit.data.batching import Part
 from mlpkit.training.callbacks import Callback, NanGuard
 from mlpkit.training.history import History
 from mlpkit.training.state import TrainingState
-from mlpkit.training.stepper import Stepper
+from mlpkit.training.stepper import EpochResult, Stepper
 
 
 def callback_keys(callbacks: Sequence[Callback]) -> list[str]:
@@ -66,30 +66,30 @@ def restore(saved: tuple[dict[str, np.ndarray], dict], stepper: Stepper,
     state.restored = True
 
 
-def fit(stepper: Stepper, X: np.ndarray, y: np.ndarray, config: TrainConfig, *,
-        weights: np.ndarray | None = None,
+def fit(stepper: Stepper, rows, config: TrainConfig, *,
         validation: tuple[np.ndarray, np.ndarray] | None = None,
         callbacks: Sequence[Callback] = (), state: TrainingState | None = None,
         resume_from: tuple[dict[str, np.ndarray], dict] | None = None) -> TrainingState:
-    """Train ``stepper`` on (X, y) for at most ``config.max_epochs``; returns the final state.
+    """Train ``stepper`` on ``rows`` for at most ``config.max_epochs``; returns the final state.
 
-    ``weights`` are per-sample loss weights; ``validation`` is evaluated after every epoch.
-    ``resume_from`` is a ``snapshot`` of an earlier, interrupted fit with the same data and
-    config: training continues from its epoch as if it had never stopped."""
+    ``rows`` is an ``ArrayRows`` (arrays in memory, with their per-sample loss weights) or a
+    ``StreamRows`` (a table streamed a chunk at a time): each epoch is a sequence of parts.
+    ``validation`` is evaluated after every epoch. ``resume_from`` is a ``snapshot`` of an
+    earlier, interrupted fit with the same data and config: training continues from its epoch
+    as if it had never stopped."""
     rng = np.random.default_rng(config.seed)
-    state, callbacks = begin(stepper, X, y, config, weights, callbacks, state, resume_from, rng)
-    batch_size = config.batch_for(len(y))
+    state, callbacks = begin(stepper, rows, config, callbacks, state, resume_from, rng)
+    batch_size = config.batch_for(len(rows))
     try:
         for epoch in range(len(state.history) + 1, config.max_epochs + 1):
             started = time.perf_counter()
             lr = stepper.lr
-            batches = epoch_batches(len(y), batch_size, rng if config.shuffle else None)
-            result = stepper.train_epoch(
-                batches, should_stop=lambda: stepper.agree(state.interrupt_requested))
+            result = run_epoch(stepper, rows.epoch(rng if config.shuffle else None, batch_size),
+                               should_stop=lambda: stepper.agree(state.interrupt_requested))
             if not result.completed:
                 state.interrupted = True
                 break
-            stepper.samples_seen += len(y)
+            stepper.samples_seen += len(rows)
             end_epoch(state, callbacks, validation, started,
                       {"epoch": epoch, "train_loss": result.loss,
                        "train_accuracy": result.accuracy, "lr": lr})
@@ -101,13 +101,29 @@ def fit(stepper: Stepper, X: np.ndarray, y: np.ndarray, config: TrainConfig, *,
     return state
 
 
-def begin(stepper: Stepper, X: np.ndarray, y: np.ndarray, config: TrainConfig,
-          weights: np.ndarray | None, callbacks: Sequence[Callback],
+def run_epoch(stepper: Stepper, parts: Iterator[Part], should_stop) -> EpochResult:
+    """Every part of an epoch in turn; the parts' losses and accuracies combined by rows."""
+    loss = correct = 0.0
+    seen = 0
+    for part in parts:
+        if part.arrays is not None:
+            stepper.bind(*part.arrays)
+        result = stepper.train_epoch(part.batches, should_stop, local=part.local)
+        loss += result.loss * result.rows
+        correct += (result.accuracy or 0.0) * result.rows
+        seen += result.rows
+        if not result.completed:
+            return EpochResult(loss / max(seen, 1), None, False, seen)
+    accuracy = None if stepper.task == "regression" else correct / max(seen, 1)
+    return EpochResult(loss / max(seen, 1), accuracy, True, seen)
+
+
+def begin(stepper: Stepper, rows, config: TrainConfig, callbacks: Sequence[Callback],
           state: TrainingState | None, resume_from: tuple[dict, dict] | None,
           rng: np.random.Generator) -> tuple[TrainingState, list[Callback]]:
     """Bind the data, restore a snapshot if given, start every callback (a fresh ``reset``
     unless the fit continues from a checkpoint)."""
-    stepper.bind(X, y, weights)
+    rows.bind(stepper)
     state = state or TrainingState(stepper=stepper, history=History(), epochs=config.max_epochs)
     callbacks = [NanGuard(), *callbacks]
     if resume_from is not None:

@@ -18,8 +18,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from mlpkit.config import MLPSpec, RunConfig
+from mlpkit.data.batching import ArrayRows
 from mlpkit.data.preprocessing import Standardizer, stratified_split
 from mlpkit.data.schema import Schema
+from mlpkit.data.stream import StreamedTable
+from mlpkit.data.stream_rows import StreamRows
 from mlpkit.engines import default_engine, make_stepper, thread_limit
 from mlpkit.errors import InvalidInputError, InvalidParameterError
 from mlpkit.model import TrainedModel
@@ -48,10 +51,15 @@ class Split:
     weights: np.ndarray | None
     X_val: np.ndarray | None
     y_val: np.ndarray | None
+    stream: StreamRows | None = None      # a streamed table's training rows (X, y: None)
 
     @property
     def validation(self) -> tuple[np.ndarray, np.ndarray] | None:
         return None if self.X_val is None else (self.X_val, self.y_val)
+
+    def rows(self) -> ArrayRows | StreamRows:
+        """The training rows as the loop reads them."""
+        return self.stream or ArrayRows(self.X, self.y, self.weights)
 
 
 def holdout(y: np.ndarray, fraction: float, seed: int, stratify: bool,
@@ -62,24 +70,30 @@ def holdout(y: np.ndarray, fraction: float, seed: int, stratify: bool,
     return np.sort(train_rows), np.sort(val_rows)
 
 
+def class_weights(counts: np.ndarray, class_weight) -> np.ndarray:
+    """A weight per class from the class counts and ``class_weight`` ('balanced': n / (k *
+    count_c), as in scikit-learn; or a dict class -> weight)."""
+    n_classes = len(counts)
+    if class_weight == "balanced":
+        counts = counts.astype(np.float64)
+        return np.where(counts > 0, counts.sum() / (n_classes * np.maximum(counts, 1)), 0.0)
+    per_class = np.ones(n_classes)
+    for cls, weight in class_weight.items():
+        if not 0 <= int(cls) < n_classes:
+            raise InvalidInputError(
+                f"class_weight names class {cls!r}, but there are {n_classes} classes "
+                f"(0 to {n_classes - 1}).")
+        per_class[int(cls)] = weight
+    return per_class
+
+
 def sample_weights(y: np.ndarray, sample_weight: np.ndarray | None, class_weight,
                    n_classes: int) -> np.ndarray | None:
     """Per-sample weights from ``sample_weight`` times ``class_weight`` (None: unweighted)."""
     weights = None if sample_weight is None else np.asarray(sample_weight, np.float64)
     if class_weight is None:
         return weights
-    if class_weight == "balanced":   # n / (k * count_c), as in scikit-learn
-        counts = np.bincount(y, minlength=n_classes).astype(np.float64)
-        per_class = np.where(counts > 0, len(y) / (n_classes * np.maximum(counts, 1)), 0.0)
-    else:
-        per_class = np.ones(n_classes)
-        for cls, weight in class_weight.items():
-            if not 0 <= int(cls) < n_classes:
-                raise InvalidInputError(
-                    f"class_weight names class {cls!r}, but there are {n_classes} classes "
-                    f"(0 to {n_classes - 1}).")
-            per_class[int(cls)] = weight
-    by_class = per_class[y]
+    by_class = class_weights(np.bincount(y, minlength=n_classes), class_weight)[y]
     return by_class if weights is None else by_class * weights
 
 
@@ -177,6 +191,44 @@ class Session:
                                  self.schema.n_outputs)
         return Split(X, y, weights, X_val, y_val)
 
+    def prepare_stream(self, stream: StreamedTable) -> Split:
+        """``prepare`` for a table streamed a chunk at a time: a second pass over it fits the
+        scalers and collects the validation rows (``data/stream.py``); the training rows stay
+        on disk and are read again every epoch."""
+        train = self.config.train
+        if train.full_batch_solver or train.batch_size is None:
+            raise InvalidParameterError(
+                "--stream trains on minibatches; use --optimizer sgd or adam (not lbfgs) and a "
+                "--batch-size N (not full).")
+        world = 1 if self.group is None else self.group.world
+        statistics = stream.statistics(train.val_fraction, train.seed, self.config.scale)
+        batch = train.batch_for(sum(statistics.train_rows))
+        if batch < world:
+            raise InvalidParameterError(
+                f"--batch-size {batch} is smaller than the {world} processes; each needs rows.")
+        if self.scaler is None:
+            self.scaler, self.target_scaler = statistics.scaler, statistics.target_scaler
+        per_class = class_weights(statistics.class_counts, train.class_weight) \
+            if self.classification and train.class_weight is not None else None
+
+        def prepare(frame, where: str):
+            X, y = stream.encode(frame, where)
+            X, y = self._scaled(X, y)
+            return X, y, None if per_class is None else per_class[y].astype(self.dtype)
+
+        X_val = y_val = None
+        if statistics.X_val is not None:
+            X_val, y_val = self._scaled(statistics.X_val, statistics.y_val)
+        rows = StreamRows(stream, statistics, prepare, train.seed,
+                          0 if self.group is None else self.group.rank, world)
+        return Split(None, None, None, X_val, y_val, rows)
+
+    def _scaled(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Features (and a regression target) as the network sees them; X is scaled in place."""
+        X = np.asarray(X, self.dtype) if self.scaler is None else \
+            self.scaler.transform(X, copy=False, dtype=self.dtype)
+        return X, y if self.target_scaler is None else self._scaled_target(y)
+
     def _scaled_target(self, y: np.ndarray) -> np.ndarray:
         scaled = self.target_scaler.transform(_columns(y), dtype=self.dtype)
         return scaled[:, 0] if np.ndim(y) == 1 else scaled
@@ -207,12 +259,15 @@ class Session:
         signals = stop_after_batch_on_signals(state, escalate=self.group is None) \
             if handle_signals else nullcontext()
         started = time.perf_counter()
-        run = fit_lbfgs if train.full_batch_solver else fit
         failures = nullcontext() if self.group is None else collective()
         with signals, failures, thread_limit(self.config.engine, self.threads()):
-            run(self.stepper, split.X, split.y, train, weights=split.weights,
-                validation=split.validation, callbacks=chain, state=state,
-                resume_from=resume_from)
+            if train.full_batch_solver:
+                fit_lbfgs(self.stepper, split.X, split.y, train, weights=split.weights,
+                          validation=split.validation, callbacks=chain, state=state,
+                          resume_from=resume_from)
+            else:
+                fit(self.stepper, split.rows(), train, validation=split.validation,
+                    callbacks=chain, state=state, resume_from=resume_from)
         self.seconds += time.perf_counter() - started
         return state
 

@@ -20,6 +20,7 @@ class EpochResult(NamedTuple):
     loss: float                 # mean training loss over the batches run (weighted if weights)
     accuracy: float | None      # running training accuracy; None for regression
     completed: bool             # False when should_stop() ended the epoch early
+    rows: int = 0               # rows trained on (under DDP: on every rank together)
 
 
 class Network(Protocol):
@@ -43,9 +44,10 @@ class Stepper(Network, Protocol):
         """Receive the training arrays once (the torch stepper moves them to its device)."""
 
     def train_epoch(self, batches: Sequence[np.ndarray | slice],
-                    should_stop: Callable[[], bool]) -> EpochResult:
+                    should_stop: Callable[[], bool], local: bool = False) -> EpochResult:
         """One optimizer step per index array (or ``ALL_ROWS``: every row, in place); the loss
-        is read back once, at the end."""
+        is read back once, at the end. ``local`` (DDP): the batches are this rank's own rows,
+        not global batches to slice."""
 
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
         """(loss, accuracy) in evaluation mode; accuracy None for regression."""
