@@ -69,7 +69,7 @@ def add_data_arguments(p: argparse.ArgumentParser):
     g.add_argument("--drop", nargs="+", metavar="COL", help="leave these CSV columns out")
     g.add_argument("--task", choices=["classification", "regression"],
                    help="override the task inferred from the CSV target")
-    g.add_argument("--stream", action="store_true",
+    g.add_argument("--stream", action="store_true", default=None,
                    help="read the CSV or Parquet file (or folder) a chunk at a time: any size, "
                         "bounded memory (two passes first: encoding, scaling)")
     g.add_argument("--data-option", action="append", type=key_value, metavar="KEY=VALUE",

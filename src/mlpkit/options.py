@@ -263,7 +263,7 @@ COMMAND_LINE_ONLY = {
     "config", "out", "resume", "quiet",                   # where a run is read from / written
     "nproc",                      # how many processes train it (the same result, any number)
     "dataset", "data_dir", "csv", "target", "test_csv", "impute", "task", "features", "drop",
-    "data_option",
+    "stream", "data_option",
 }
 
 

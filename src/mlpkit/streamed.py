@@ -34,8 +34,7 @@ def scored(model: TrainedModel, frames: Iterator[tuple[Any, str]], target: str,
         X = model.features(frame, where)
         y = model.class_indices(frame[target], where) if classification else \
             numeric_target(frame[target], target, where)
-        output = model.predict_output(X, engine, device)
-        metrics.add(y, output if classification else model.to_target_units(output))
+        metrics.add(y, model.predict_output(X, engine, device))     # in the target's units
     if not metrics.n:
         raise InvalidInputError("No row with a target value to score.")
     return metrics.result()

@@ -34,6 +34,8 @@ from mlpkit.training.metrics import classification_metrics, regression_metrics
 from mlpkit.training.session import Session, Split
 from mlpkit.training.state import TrainingState
 
+STREAM_FILES = "stream_files.json"     # a streamed run's data files: names, sizes, times
+
 
 @dataclass
 class TrainOutcome:
@@ -56,9 +58,9 @@ def _start(run: RunConfig, group: Group | None) -> tuple[Dataset, Session, Split
     session = Session(run, data.schema(), group=group)
     if run.animate and (data.n_features != 2 or data.task != "classification" or streamed):
         raise InvalidInputError(
-            f"--animate draws the decision boundary of 2-D classification data in memory; "
-            f"{data.name!r} has {data.n_features} features ({data.task}). Drop --animate or "
-            "use a 2-D set such as moons, circles, blobs, xor or spirals.")
+            f"--animate draws the decision boundary of 2-D classification data; {data.name!r} "
+            f"has {data.n_features} features ({data.task}{', streamed' if streamed else ''}). "
+            "Drop --animate or use a 2-D set such as moons, circles, blobs, xor or spirals.")
     if streamed:
         return data, session, session.prepare_stream(data)
     split = session.prepare(data.X_train, data.y_train, copy=False)   # the arrays are ours
@@ -84,6 +86,9 @@ def train(run: RunConfig, out: str | Path | None = None, root: str | Path = "run
         try:
             if session.main:
                 write_config(folder, session.config.to_toml_dict())
+                if split.stream is not None:       # what --resume checks it streams again
+                    atomic.write_text(folder / STREAM_FILES,
+                                      json.dumps(data.table.fingerprint(), indent=1))
             return _execute(session, folder, data, split, progress, None)
         except BaseException:
             if session.main and not (folder / CHECKPOINT).exists():   # nothing worth keeping
@@ -109,9 +114,21 @@ def resume(folder: str | Path, epochs: int | None = None,
     group = join(run.device)
     with membership(group):
         data, session, split = _start(run, group)
+        if split.stream is not None:
+            _check_same_files(folder, data)
         if session.main:
             write_config(folder, session.config.to_toml_dict())
         return _execute(session, folder, data, split, progress, saved)
+
+
+def _check_same_files(folder: Path, data: StreamedTable) -> None:
+    """A streamed run resumes only on the files it started on (same names, sizes, times):
+    its checkpoint's position in the stream means nothing in other data."""
+    recorded = folder / STREAM_FILES
+    if recorded.is_file() and json.loads(recorded.read_text()) != data.table.fingerprint():
+        raise InvalidInputError(
+            f"The data of run '{folder}' changed since it started ('{data.table.path}' has "
+            "other files, sizes or times); resume needs the same data, or start a new run.")
 
 
 def _execute(session: Session, folder: Path, data: Dataset, split: Split,

@@ -53,13 +53,41 @@ def copy_run(dest: str = "run"):
 
 
 TRAIN = ["train", "--dataset", "blobs", "--epochs", "1", "--quiet"]
+LONG_ROWS = [f"{i * 37 % 101 / 10},{i % 7},{'yes' if i % 2 else 'no'}\n" for i in range(3000)]
+
+
+def long_csv(line: int, row: str, name: str = "data.csv"):
+    """3000 good rows with ``row`` at file line ``line`` (the header is line 1)."""
+    rows = list(LONG_ROWS)
+    rows[line - 2] = row
+    return csv("a,b,label\n" + "".join(rows), name)
+
+
+STREAM = ["train", "--csv", "data.csv", "--stream", "--data-option", "chunk_bytes=2000",
+          "--epochs", "1", "--quiet"]
 CASES = [
+    # ---- streamed tables: the bad row far into the file, named by file and line
+    ("stream-malformed-row", long_csv(2501, "1,2,yes,4\n"), STREAM,
+     "mlpkit: error: Data file 'data.csv' is malformed at line 2501: Error tokenizing data. C "
+     "error: Expected 3 fields in line 2501, saw 4."),
+    ("stream-text-in-a-numeric-column", long_csv(2800, "oops,2,yes\n"), STREAM,
+     "mlpkit: error: Column 'a' in 'data.csv' must be numeric, but holds 'oops' (line 2800)."),
+    ("stream-without-a-file", None, ["train", "--dataset", "blobs", "--stream"],
+     "mlpkit: error: --stream reads your own file: pass --csv FILE (a CSV or Parquet file, or a "
+     "folder of Parquet files)."),
+    ("stream-lbfgs", csv(GOOD_CSV), [*STREAM, "--optimizer", "lbfgs"],
+     "mlpkit: error: --stream trains on minibatches; use --optimizer sgd or adam (not lbfgs) and "
+     "a --batch-size N (not full)."),
+    ("convert-output-exists", many(csv(GOOD_CSV), csv("keep", "out.parquet")),
+     ["convert", "data.csv", "out.parquet"],
+     "mlpkit: error: 'out.parquet' already exists; choose another name or pass --overwrite."),
     # ---- command-line arguments
     ("unknown-option", None, ["train", "--frobnicate"],
      "mlpkit: error: unrecognized arguments: --frobnicate; see 'mlpkit --help'."),
     ("unknown-command", None, ["fly"],
      "mlpkit: error: argument COMMAND: invalid choice: 'fly' (choose from 'train', 'report', "
-     "'compare', 'evaluate', 'predict', 'export', 'progression', 'datasets'); see 'mlpkit "
+     "'compare', 'evaluate', 'predict', 'convert', 'export', 'progression', "
+     "'datasets'); see 'mlpkit "
      "--help'."),
     ("hidden-negative", None, [*TRAIN, "--hidden", "-5"],
      "mlpkit: error: each hidden layer size must be a positive integer, got -5."),
@@ -200,7 +228,7 @@ CASES = [
     ("csv-2-gigabytes", lambda r: open(r / "big.csv", "wb").truncate(2 * 2**30),
      ["train", "--csv", "big.csv"],
      "mlpkit: error: CSV file 'big.csv' is 2.0 GiB; mlpkit loads a CSV into memory and refuses "
-     "files over 1 GiB. Sample or split it first."),
+     "files over 1 GiB. Train on it with --stream, or sample it first."),
     # ---- data folders
     ("mnist-folder-missing", None, ["train", "--dataset", "mnist", "--data-dir", "nowhere"],
      "mlpkit: error: Data folder 'nowhere' does not exist; pass the folder that holds the four "

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from safetensors.numpy import load_file
 
@@ -218,3 +219,25 @@ def test_bad_input_on_two_processes_is_one_line_and_touches_nothing(tmp_path):
         f"mlpkit: error: Output folder '{taken}' already exists and is not empty; choose another "
         "--out (mlpkit never overwrites a run)."]
     assert [p.name for p in taken.iterdir()] == ["notes.txt"]
+
+
+def test_a_streamed_parquet_folder_trains_on_two_processes_each_reading_its_share(tmp_path):
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    X = rng.normal(size=(3000, 4))
+    for k in range(3):        # uneven files and row groups: the ranks' rows differ every epoch
+        part = pd.DataFrame(X[k * 1000:(k + 1) * 1000], columns=list("abcd"))
+        part["y"] = np.where(part.a + part.b > 0, "up", "down")
+        part.to_parquet(folder / f"part-{k}.parquet", row_group_size=300 + 70 * k)
+    args = ("train", "--csv", str(folder), "--target", "y", "--stream", "--engine", "torch",
+            "--epochs", "4", "--quiet")
+    two, one = tmp_path / "two", tmp_path / "one"
+    result = mlpkit(*args, "--nproc", "2", "--out", str(two))
+    assert result.returncode == 0, result.stderr
+    assert mlpkit(*args, "--out", str(one)).returncode == 0
+    metrics = json.loads((two / "metrics.json").read_text())
+    alone = json.loads((one / "metrics.json").read_text())
+    assert metrics["run"]["processes"] == 2 and len(history(two)) == 4
+    assert metrics["test"]["n_samples"] == alone["test"]["n_samples"]
+    assert metrics["test"]["accuracy"] > alone["test"]["accuracy"] - 0.03

@@ -26,13 +26,13 @@ def read_csv(path: str | Path):
         table = ChunkedTable(path)        # checks the files and their columns
         frame = pd.concat([table.read(chunk) for chunk in table.chunks], ignore_index=True)
         return frame
-    header, separator, _ = header_of(path)
-    size = path.stat().st_size
+    size = path.stat().st_size if path.is_file() else 0
     if size > MAX_CSV_BYTES:
         raise InvalidInputError(
             f"CSV file '{path}' is {size / 2**30:.1f} GiB; mlpkit loads a CSV into memory and "
             f"refuses files over {MAX_CSV_BYTES / 2**30:.0f} GiB. Train on it with --stream, or "
             "sample it first.")
+    header, separator, _ = header_of(path)
     try:
         frame = pd.read_csv(path, encoding="utf-8", sep=separator)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:

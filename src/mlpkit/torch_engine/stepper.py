@@ -207,6 +207,9 @@ class TorchStepper(StepperBase, TorchNetwork):
     def agree(self, flag: bool) -> bool:
         return flag if self.group is None else self.group.agree(flag)
 
+    def sum_over_ranks(self, values: list[float]) -> list[float]:
+        return values if self.group is None else self.group.sum(values)
+
     def _batches_on_device(self, batches: Sequence[np.ndarray | slice]):
         """The fast path: slices of one on-device permutation of on-device arrays (a full batch:
         the arrays themselves)."""
@@ -272,13 +275,15 @@ class TorchStepper(StepperBase, TorchNetwork):
                 if self.task != "regression":
                     count = self._correct(out, target)
                     correct = count if correct is None else correct.add_(count)
-                seen += int(rows)
+                seen += len(target) if local else int(rows)
                 if should_stop():
                     break
         correct = 0 if correct is None else correct
         total = 0.0 if total is None else total
-        total, correct = (float(total), int(correct)) if group is None else \
-            group.sum([total, correct])
+        if group is None or local:      # local: the loop sums the epoch's parts over the ranks
+            total, correct = float(total), int(correct)
+        else:
+            total, correct = group.sum([total, correct])
         accuracy = correct / max(seen, 1) if self.task != "regression" else None
         completed = k == len(batches) - 1 if batches else True
         return EpochResult(total / max(seen, 1), accuracy, completed, seen)

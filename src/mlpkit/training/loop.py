@@ -102,9 +102,10 @@ def fit(stepper: Stepper, rows, config: TrainConfig, *,
 
 
 def run_epoch(stepper: Stepper, parts: Iterator[Part], should_stop) -> EpochResult:
-    """Every part of an epoch in turn; the parts' losses and accuracies combined by rows."""
-    loss = correct = 0.0
-    seen = 0
+    """Every part of an epoch in turn; the parts' losses and accuracies combined by rows (over
+    every rank when the parts were each rank's own rows: their counts differ by rank)."""
+    loss = correct = seen = 0.0
+    completed, local = True, False
     for part in parts:
         if part.arrays is not None:
             stepper.bind(*part.arrays)
@@ -112,10 +113,14 @@ def run_epoch(stepper: Stepper, parts: Iterator[Part], should_stop) -> EpochResu
         loss += result.loss * result.rows
         correct += (result.accuracy or 0.0) * result.rows
         seen += result.rows
+        local = local or part.local
         if not result.completed:
-            return EpochResult(loss / max(seen, 1), None, False, seen)
+            completed = False
+            break
+    if local:
+        loss, correct, seen = stepper.sum_over_ranks([loss, correct, seen])
     accuracy = None if stepper.task == "regression" else correct / max(seen, 1)
-    return EpochResult(loss / max(seen, 1), accuracy, True, seen)
+    return EpochResult(loss / max(seen, 1), accuracy, completed, int(seen))
 
 
 def begin(stepper: Stepper, rows, config: TrainConfig, callbacks: Sequence[Callback],

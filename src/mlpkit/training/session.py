@@ -21,7 +21,7 @@ from mlpkit.config import MLPSpec, RunConfig
 from mlpkit.data.batching import ArrayRows
 from mlpkit.data.preprocessing import Standardizer, stratified_split
 from mlpkit.data.schema import Schema
-from mlpkit.data.stream import StreamedTable
+from mlpkit.data.stream import Statistics, StreamedTable
 from mlpkit.data.stream_rows import StreamRows
 from mlpkit.engines import default_engine, make_stepper, thread_limit
 from mlpkit.errors import InvalidInputError, InvalidParameterError
@@ -201,7 +201,10 @@ class Session:
                 "--stream trains on minibatches; use --optimizer sgd or adam (not lbfgs) and a "
                 "--batch-size N (not full).")
         world = 1 if self.group is None else self.group.world
-        statistics = stream.statistics(train.val_fraction, train.seed, self.config.scale)
+        def second_pass() -> Statistics:
+            return stream.statistics(train.val_fraction, train.seed, self.config.scale)
+
+        statistics = second_pass() if self.group is None else self.group.from_main(second_pass)
         batch = train.batch_for(sum(statistics.train_rows))
         if batch < world:
             raise InvalidParameterError(

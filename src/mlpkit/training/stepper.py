@@ -67,6 +67,9 @@ class Stepper(Network, Protocol):
     def agree(self, flag: bool) -> bool:
         """``flag`` if it holds on any process of a distributed run (one process: itself)."""
 
+    def sum_over_ranks(self, values: list[float]) -> list[float]:
+        """Element-wise sums over the processes of a distributed run (one process: values)."""
+
 
 def chunks(X: np.ndarray) -> Iterator[np.ndarray]:
     """Rows of X, EVAL_CHUNK at a time."""
@@ -109,6 +112,9 @@ class StepperBase:
 
     def agree(self, flag: bool) -> bool:
         return flag
+
+    def sum_over_ranks(self, values: list[float]) -> list[float]:
+        return values
 
     # ---- the parameters as one float64 vector, for SciPy's L-BFGS
     def parameter_vector(self) -> np.ndarray:
