@@ -184,6 +184,16 @@ def test_streamed_training_is_repeatable_and_resumes_exactly(tmp_path, data_csv)
 
 
 @pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_an_epoch_of_many_small_buffers_completes_on_both_engines(tmp_path, data_csv, engine,
+                                                                   monkeypatch):
+    monkeypatch.setattr("mlpkit.data.stream_rows.BUFFER_BYTES", 4096)   # ~4 batches a buffer
+    run = tmp_path / "run"
+    assert main(["train", "--csv", str(data_csv), "--target", "y", "--stream", *CHUNK,
+                 "--engine", engine, "--epochs", "2", "--quiet", "--out", str(run)]) == 0
+    assert len(history(run)) == 2 and (run / "metrics.json").is_file()
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
 def test_streamed_and_in_memory_doors_predict_the_same(tmp_path, data_csv, engine):
     run = tmp_path / "run"
     assert main(["train", "--csv", str(data_csv), "--target", "y", "--stream", *CHUNK,

@@ -94,7 +94,8 @@ class NumpyStepper(StepperBase, NumpyNetwork):
                     should_stop: Callable[[], bool], local: bool = False) -> EpochResult:
         self.model.train()
         total, correct, seen = 0.0, 0, 0
-        for index in batches:         # index arrays, or ALL_ROWS: views, no copy
+        completed = True
+        for k, index in enumerate(batches):     # index arrays, or ALL_ROWS: views, no copy
             loss, out = self._backward(index)
             self.optimizer.step()
             total += loss * len(out)
@@ -102,9 +103,10 @@ class NumpyStepper(StepperBase, NumpyNetwork):
                 correct += self._correct(out, self._y[index])
             seen += len(out)
             if should_stop():
+                completed = k == len(batches) - 1
                 break
         accuracy = correct / max(seen, 1) if self.task != "regression" else None
-        return EpochResult(total / max(seen, 1), accuracy, seen == len(self._X), seen)
+        return EpochResult(total / max(seen, 1), accuracy, completed, seen)
 
     @np.errstate(over="ignore", invalid="ignore")
     def full_batch_gradients(self) -> tuple[float, dict[str, np.ndarray]]:
