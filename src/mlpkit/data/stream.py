@@ -38,7 +38,7 @@ from mlpkit.data.table_chunks import CHUNK_BYTES, ChunkedTable
 from mlpkit.errors import InvalidInputError
 
 SAMPLE_ROWS = 20_000            # the seeded sample medians are taken from
-VALIDATION_BYTES = 64 << 20     # validation rows kept in memory, at most (features, float32)
+VALIDATION_BYTES = 16 << 20     # validation rows kept in memory, at most (features, float32)
 TEST_SALT, VALIDATION_SALT = 0x7E57, 0x5A1   # two independent hashes of a row's number
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from mlpkit.data.batching import Part
 from mlpkit.data.stream import Statistics, StreamedTable
 
-BUFFER_BYTES = 64 << 20       # the shuffle buffer: rows x features x 4 bytes, about this much
+BUFFER_BYTES = 16 << 20       # the shuffle buffer: rows x features x 4 bytes, about this much
 EMPTY = np.zeros(0, np.int64)
 
 Prepare = Callable[[object, str], tuple[np.ndarray, np.ndarray, np.ndarray | None]]
