@@ -25,6 +25,7 @@ from mlpkit.cli_arguments import (
     key_value,
     run_config,
 )
+from mlpkit.cli_inspect import add_inspect_commands
 from mlpkit.errors import DataWarning, MlpkitError
 
 
@@ -129,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     progression.add_argument("--out", help="folder to create (default runs/progression-<data>-NNN)")
     progression.set_defaults(handler=run_progression_command)
 
+    add_inspect_commands(commands)
     datasets = commands.add_parser("datasets", help="list the built-in data sets with their shapes",
                                    description="List the built-in data sets with their shapes.")
     datasets.set_defaults(handler=run_datasets)
@@ -207,7 +209,19 @@ def run_train(args: argparse.Namespace) -> int:
           f"({info['device']}); {summary}")
     if state.stop_reason:
         print(f"stopped: {state.stop_reason}")
+    _print_warnings(outcome.folder)
     return 0
+
+
+def _print_warnings(folder) -> None:
+    """The doctor's warnings, after a run (``mlpkit doctor RUN`` shows them all)."""
+    from mlpkit.doctor import diagnose
+
+    warnings_found = [f for f in diagnose(folder) if f.severity == "warning"]
+    for finding in warnings_found:
+        print(f"warning: [{finding.id}] {finding.message}\n  try: {finding.advice}")
+    if warnings_found:
+        print(f"(details: mlpkit doctor {folder})")
 
 
 def _print_columns(data: dict[str, Any]) -> None:

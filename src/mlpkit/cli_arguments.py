@@ -44,6 +44,9 @@ def add_option_arguments(groups: dict[str, Any]) -> None:
             group.add_argument(option.flag, dest=option.name, default=None,
                                action="store_false" if negative else "store_true",
                                help=f"do not {option.help}" if negative else option.help)
+            if negative:        # the default, to say over a --config that turned it off
+                group.add_argument("--" + option.flag[5:], dest=option.name, default=None,
+                                   action="store_true", help=f"{option.help} (the default)")
             continue
         default = option.default
         shown = " ".join(map(str, default)) if isinstance(default, tuple) else default

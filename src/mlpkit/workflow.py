@@ -10,7 +10,6 @@ removes the folder; an interrupted run keeps its last checkpoint.
 from __future__ import annotations
 
 import json
-import math
 import shutil
 import warnings
 from dataclasses import dataclass, replace
@@ -27,8 +26,9 @@ from mlpkit.data.table_chunks import CHUNK_BYTES
 from mlpkit.errors import DataWarning, InvalidInputError
 from mlpkit.io import atomic
 from mlpkit.io.checkpoints import CHECKPOINT, load_training_checkpoint, save_training_checkpoint
-from mlpkit.io.runs import create_run_folder, read_config, write_config
+from mlpkit.io.runs import create_run_folder, json_safe, read_config, write_config
 from mlpkit.model import TrainedModel
+from mlpkit.training.diagnostics import DIAGNOSTICS
 from mlpkit.training.distributed import Group, join, membership
 from mlpkit.training.metrics import classification_metrics, regression_metrics
 from mlpkit.training.session import Session, Split
@@ -134,12 +134,16 @@ def _check_same_files(folder: Path, data: StreamedTable) -> None:
 def _execute(session: Session, folder: Path, data: Dataset, split: Split,
              progress: bool | None, resume_from) -> TrainOutcome:
     """Train, then (the writing process only) checkpoint, metrics, plots and report."""
+    main, processes = session.main, 1 if session.group is None else session.group.world
+    statistics = session.layer_statistics(split) if main else None
+
     def save_checkpoint(state: TrainingState) -> None:
         save_training_checkpoint(folder, *state.snapshot())   # one file: the resume point
         session.model().save(folder)
         atomic.write_text(folder / "history.csv", state.history.to_csv_text())
+        if statistics is not None:
+            atomic.write_text(folder / DIAGNOSTICS, json.dumps(statistics.summary()))
 
-    main, processes = session.main, 1 if session.group is None else session.group.world
     animation = None
     if session.config.animate and main:
         from mlpkit.viz.animate import DecisionBoundaryAnimation
@@ -147,7 +151,7 @@ def _execute(session: Session, folder: Path, data: Dataset, split: Split,
         animation = DecisionBoundaryAnimation(data.X_test, data.y_test,
                                               session.config.train.max_epochs,
                                               to_inputs=_scaling(session.scaler))
-    state = session.fit(split, [animation] if animation else [],
+    state = session.fit(split, [c for c in (animation, statistics) if c is not None],
                         progress=progress if main else False, handle_signals=True,
                         checkpoint=save_checkpoint if main else None, resume_from=resume_from)
     if state.interrupted or not main:
@@ -171,7 +175,7 @@ def _execute(session: Session, folder: Path, data: Dataset, split: Split,
                       "device": str(getattr(session.stepper, "device", "cpu")),
                       "threads": session.threads(), "processes": processes,
                       "parameters": session.spec.n_parameters()}
-    atomic.write_text(folder / "metrics.json", json.dumps(_finite(metrics), indent=2))
+    atomic.write_text(folder / "metrics.json", json.dumps(json_safe(metrics), indent=2))
     _figures_and_report(folder, state, model, data, split, session.scaler, metrics, animation)
     return TrainOutcome(folder, state, metrics, processes)
 
@@ -208,15 +212,6 @@ def _data_summary(data: Dataset | StreamedTable, split: Split,
             parts["train"] = split.stream.statistics.class_counts.tolist()
         summary["class_counts"] = {name: c for name, c in parts.items() if c is not None}
     return summary
-
-
-def _finite(value):
-    """JSON has no NaN: non-finite numbers become null."""
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def _figures_and_report(folder: Path, state: TrainingState, model: TrainedModel, data: Dataset,

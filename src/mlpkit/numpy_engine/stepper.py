@@ -9,7 +9,7 @@ import numpy as np
 
 from mlpkit.config import MLPSpec, TrainConfig, loss_for
 from mlpkit.numpy_engine.activations import Softmax
-from mlpkit.numpy_engine.layers import Dropout
+from mlpkit.numpy_engine.layers import Dropout, Linear
 from mlpkit.numpy_engine.losses import get_loss, row_argmax
 from mlpkit.numpy_engine.models import build_mlp
 from mlpkit.numpy_engine.optim import get_optimizer
@@ -113,6 +113,21 @@ class NumpyStepper(StepperBase, NumpyNetwork):
         self.model.train()
         loss, _ = self._backward(slice(None))
         return loss, {name: p.grad for name, p in self.model.named_parameters()}
+
+    @np.errstate(over="ignore", invalid="ignore")
+    def probe(self, X: np.ndarray, y: np.ndarray) -> tuple[dict[str, np.ndarray], list]:
+        """(loss gradient per parameter, each hidden activation's outputs) on rows X, in
+        evaluation mode: what diagnostics measure; no random draw, no training state moves."""
+        self.model.eval()
+        activations, out = [], X
+        for layer in self.model.layers:
+            out = layer(out)
+            if not isinstance(layer, Linear | Dropout):
+                activations.append(out)
+        self.model.zero_grad()
+        self.loss(out, self._target_array(y))
+        self.model.backward(self.loss.backward())
+        return {name: p.grad.copy() for name, p in self.model.named_parameters()}, activations
 
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
         out = self._outputs(X)

@@ -297,6 +297,19 @@ class TorchStepper(StepperBase, TorchNetwork):
         return loss.item(), {name: p.grad.detach().cpu().numpy()
                              for name, p in self.model.named_parameters()}
 
+    def probe(self, X: np.ndarray, y: np.ndarray) -> tuple[dict[str, np.ndarray], list]:
+        """(loss gradient per parameter, each hidden activation's outputs) on rows X, in
+        evaluation mode; ``autograd.grad`` leaves ``.grad`` (and DDP's hooks) alone."""
+        set_mode(self.model, training=False)
+        activations, out = [], self._tensor(X)
+        for layer in self.model:
+            out = layer(out)
+            if not isinstance(layer, nn.Linear | nn.Dropout):
+                activations.append(out.detach().cpu().numpy())
+        grads = torch.autograd.grad(self._mean_loss(out, self._target(y)), self._parameters)
+        names = [name for name, _ in self.model.named_parameters()]
+        return {n: g.detach().cpu().numpy() for n, g in zip(names, grads)}, activations
+
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
         if self.group is not None:
             return self._evaluate_shards(X, y)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from mlpkit.config import MLPSpec, RunConfig
+from mlpkit.config import MLPSpec, RunConfig, loss_for
 from mlpkit.data.batching import ArrayRows
 from mlpkit.data.preprocessing import Standardizer, stratified_split
 from mlpkit.data.schema import Schema
@@ -34,6 +34,7 @@ from mlpkit.training.callbacks import (
     LearningRateSchedule,
     ProgressBar,
 )
+from mlpkit.training.diagnostics import LayerStatistics, baseline_loss
 from mlpkit.training.distributed import Group, collective
 from mlpkit.training.history import History
 from mlpkit.training.interrupt import stop_after_batch_on_signals
@@ -273,6 +274,19 @@ class Session:
                     callbacks=chain, state=state, resume_from=resume_from)
         self.seconds += time.perf_counter() - started
         return state
+
+    def layer_statistics(self, split: Split) -> LayerStatistics | None:
+        """The per-layer statistics callback, probing ``split``'s training rows (a streamed
+        table's: its validation rows, the ones in memory); None without rows to probe."""
+        X, y, weights = (split.X, split.y, split.weights) if split.X is not None else \
+            (split.X_val, split.y_val, None)
+        if X is None or not len(X):
+            return None
+        task = self.schema.task
+        baseline = baseline_loss(task, loss_for(task, self.config.train.loss), y, weights,
+                                 self.schema.n_outputs)
+        return LayerStatistics(X, y, self.spec.activation, self.schema.feature_names, baseline,
+                               self.config.train.seed)
 
     def threads(self) -> int | None:
         """The config's threads; on the CPU under DDP, the cores shared among the local ranks

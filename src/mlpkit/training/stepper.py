@@ -52,6 +52,10 @@ class Stepper(Network, Protocol):
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
         """(loss, accuracy) in evaluation mode; accuracy None for regression."""
 
+    def probe(self, X: np.ndarray, y: np.ndarray) -> tuple[dict[str, np.ndarray], list]:
+        """(loss gradient per state-dict entry, each hidden activation layer's outputs) on rows
+        X in evaluation mode, changing nothing: what ``training/diagnostics.py`` measures."""
+
     def training_state(self) -> tuple[dict[str, np.ndarray], dict]:
         """(arrays, plain values): weights, optimizer buffers, random generators."""
 

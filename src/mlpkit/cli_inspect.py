@@ -1,0 +1,123 @@
+"""The commands that look inside: ``doctor`` (a run's diagnosis), ``gradcheck`` and ``explain``
+(the NumPy engine's backpropagation, checked and written out). Parsing and printing only."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from mlpkit.errors import InvalidInputError
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
+
+
+def add_inspect_commands(commands) -> None:
+    doctor = commands.add_parser(
+        "doctor", help="diagnose a training run in plain words",
+        description="Read a run folder's history and per-layer statistics and list what went "
+                    "wrong (divergence, learning rate, dead or saturated units, vanishing or "
+                    "exploding gradients, unscaled inputs, over- or underfitting, a neglected "
+                    "rare class), each with its evidence and the command that fixes it.")
+    doctor.add_argument("run", help="run folder made by 'mlpkit train'")
+    doctor.add_argument("--json", action="store_true",
+                        help='print {"findings": [{"id", "severity", "message", "evidence", '
+                             '"advice"}]}')
+    doctor.set_defaults(handler=run_doctor)
+
+    gradcheck = commands.add_parser(
+        "gradcheck", help="check the NumPy engine's gradients against finite differences and "
+                          "PyTorch autograd",
+        description="Build a small network, backpropagate by hand (the NumPy engine) and "
+                    "compare every parameter's gradient with central finite differences and "
+                    "with PyTorch autograd on the same weights. Exit 1 if any relative error "
+                    "exceeds the tolerance.")
+    _network_arguments(gradcheck, hidden=[5, 4], activation="tanh")
+    gradcheck.add_argument("--loss", default="cross_entropy",
+                           choices=["cross_entropy", "mse", "softmax_mse", "bce_with_logits"])
+    gradcheck.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    gradcheck.add_argument("--inputs", type=int, default=3, help="input features (3)")
+    gradcheck.add_argument("--outputs", type=int, default=3, help="outputs / classes (3)")
+    gradcheck.add_argument("--rows", type=int, default=8, help="random rows (8)")
+    gradcheck.add_argument("--tolerance", type=float,
+                           help="largest relative error accepted (1e-5 for float64, 1e-3 for "
+                                "float32)")
+    gradcheck.set_defaults(handler=run_gradcheck)
+
+    explain = commands.add_parser(
+        "explain", help="one training step of a tiny network, every number written out",
+        description="Run one SGD step of a small network (2-3-2 on the four XOR points by "
+                    "default) and write out every forward value, the loss, every backward "
+                    "quantity with its shape and chain-rule formula, and the update.")
+    _network_arguments(explain, hidden=[3], activation="sigmoid")
+    explain.add_argument("--loss", default="cross_entropy", choices=["cross_entropy", "mse"])
+    explain.add_argument("--lr", type=float, default=0.5, help="the step's learning rate (0.5)")
+    explain.add_argument("--inputs", type=int, default=2, help="input features (2)")
+    explain.add_argument("--classes", type=int, default=2, help="classes (2)")
+    explain.add_argument("--rows", type=int, default=4,
+                         help="rows (4: the XOR points; other shapes: seeded random rows)")
+    explain.add_argument("-o", "--output", help="also write the step as an HTML page")
+    explain.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    explain.set_defaults(handler=run_explain)
+
+
+def _network_arguments(parser: argparse.ArgumentParser, hidden: list[int],
+                       activation: str) -> None:
+    parser.add_argument("--hidden", type=int, nargs="+", default=hidden, metavar="N",
+                        help=f"hidden layer sizes (default: {' '.join(map(str, hidden))})")
+    parser.add_argument("--activation", default=activation, choices=ACTIVATIONS)
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def _check_sizes(**sizes: int) -> None:
+    for name, value in sizes.items():
+        values = value if isinstance(value, list) else [value]
+        if any(v < 1 or v > 64 for v in values):
+            raise InvalidInputError(f"--{name} must be between 1 and 64 (a network small "
+                                    f"enough to check or read), got {value}.")
+
+
+def run_doctor(args: argparse.Namespace) -> int:
+    from mlpkit.doctor import as_json, diagnose
+
+    findings = diagnose(args.run)
+    if args.json:
+        print(json.dumps(as_json(findings), indent=2))
+        return 0
+    if not findings:
+        print(f"{args.run}: no findings; training looks healthy.")
+    for finding in findings:
+        print(f"{finding.severity}: [{finding.id}] {finding.message}\n  try: {finding.advice}")
+    return 0
+
+
+def run_gradcheck(args: argparse.Namespace) -> int:
+    from mlpkit.gradient_table import TOLERANCE, format_table, gradient_table
+
+    _check_sizes(hidden=args.hidden, inputs=args.inputs, outputs=args.outputs, rows=args.rows)
+    tolerance = args.tolerance or TOLERANCE[args.dtype]
+    rows = gradient_table(tuple(args.hidden), args.activation, args.loss, args.dtype,
+                          args.inputs, args.outputs, args.rows, args.seed)
+    print(f"{args.inputs}-{'-'.join(map(str, args.hidden))}-{args.outputs} {args.activation}, "
+          f"{args.loss}, {args.dtype}, {args.rows} rows; tolerance {tolerance:g}")
+    print(format_table(rows, tolerance))
+    worst = max(max(r.vs_differences, r.vs_autograd) for r in rows)
+    print(f"largest relative error {worst:.2e}: "
+          + ("every gradient agrees" if worst <= tolerance else "GRADIENTS DISAGREE"))
+    return 0 if worst <= tolerance else 1
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    from mlpkit.explain import as_text, explain_step, write_html
+
+    _check_sizes(hidden=args.hidden, inputs=args.inputs, classes=args.classes, rows=args.rows)
+    if args.classes < 2:
+        raise InvalidInputError("--classes must be at least 2 (a softmax over classes).")
+    steps = explain_step(tuple(args.hidden), args.activation, args.loss, args.lr, args.inputs,
+                         args.classes, args.rows, args.seed)
+    title = (f"One SGD step of a {args.inputs}-{'-'.join(map(str, args.hidden))}-"
+             f"{args.classes} {args.activation} network ({args.loss}, lr {args.lr:g})")
+    print(title)
+    print(as_text(steps))
+    if args.output:
+        print(f"wrote {write_html(steps, args.output, title, args.overwrite)}")
+    return 0

@@ -1,0 +1,121 @@
+"""Per-layer statistics while training: what ``mlpkit doctor`` reads to say what went wrong.
+
+After every epoch, on a fixed sample of training rows (``PROBE_ROWS``, evaluation mode), the
+engine's ``probe`` gives the loss gradient of every parameter and the outputs of every hidden
+activation. From them, per layer: the gradient norm, the weight norm, the relative change of the
+weights over the epoch (the update-to-weight ratio, per epoch), the share of ReLU units never
+active on the sample (dead) and the share of sigmoid / tanh outputs within ``SATURATION_MARGIN``
+of their bounds. Once, at the start: the inputs' scale as the network sees them, and the loss
+of the best constant guess (the baseline an underfitting network barely beats). The cost is one
+forward and backward pass over 512 rows a epoch (benchmarks/diagnostics_overhead.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from mlpkit.io.runs import json_safe
+from mlpkit.training.callbacks import Callback
+from mlpkit.training.state import TrainingState
+
+PROBE_ROWS = 512
+SATURATION_MARGIN = 0.01
+BOUNDS = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}     # saturating activations' limits
+DIAGNOSTICS = "diagnostics.json"
+
+
+def _norm(array: np.ndarray) -> float:
+    return float(np.linalg.norm(np.asarray(array, np.float64)))
+
+
+def input_scale(X: np.ndarray, feature_names: Sequence[str]) -> dict:
+    """Each feature's root mean square as the network sees it (1 after standardising): the
+    largest ones named, with the largest and the smallest of the varying ones."""
+    X = np.asarray(X, np.float64)
+    rms = np.sqrt(np.mean(np.square(X), axis=0))
+    varying = np.flatnonzero(X.std(axis=0) > 0)
+    order = np.argsort(-rms)[:3]
+    return {"max_rms": float(rms.max(initial=0.0)),
+            "min_rms": float(rms[varying].min()) if len(varying) else 0.0,
+            "largest": [[str(feature_names[i]), float(rms[i])] for i in order]}
+
+
+def baseline_loss(task: str, loss: str, y: np.ndarray, weights: np.ndarray | None,
+                  n_outputs: int) -> float | None:
+    """The training loss of the best constant output: the class (or label) frequencies'
+    entropy, or the target's variance (mean squared error); None where not defined."""
+    w = np.ones(len(y)) if weights is None else np.asarray(weights, np.float64)
+    if task == "classification":
+        p = np.bincount(y, weights=w, minlength=n_outputs) / w.sum()
+        if loss == "mse":               # softmax vs one-hot, averaged over the classes
+            return float((1.0 - np.sum(p * p)) / n_outputs)
+        p = p[p > 0]
+        return float(-np.sum(p * np.log(p)))
+    y = np.asarray(y, np.float64).reshape(len(y), -1)
+    mean = np.average(y, axis=0, weights=w)
+    if task == "multilabel":
+        p = np.clip(mean, 1e-12, 1 - 1e-12)
+        return float(-np.sum(p * np.log(p) + (1 - p) * np.log(1 - p)))
+    return float(np.mean(np.average(np.square(y - mean), axis=0, weights=w)))
+
+
+class LayerStatistics(Callback):
+    """Records the statistics above every epoch; ``summary()`` is diagnostics.json."""
+
+    key = "LayerStatistics"
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, activation: str,
+                 feature_names: Sequence[str], baseline: float | None, seed: int = 0) -> None:
+        rows = np.sort(np.random.default_rng(seed).permutation(len(X))[:PROBE_ROWS])
+        self.X, self.y = X[rows], y[rows]
+        self.activation, self.feature_names, self.baseline = activation, feature_names, baseline
+        self.reset()
+
+    def reset(self) -> None:
+        self.epochs: list[dict] = []
+        self.inputs = input_scale(self.X, self.feature_names)
+
+    def state_dict(self) -> tuple[dict[str, np.ndarray], dict]:
+        return {}, {"epochs": self.epochs}
+
+    def load_state_dict(self, arrays: dict[str, np.ndarray], values: dict) -> None:
+        self.epochs = list(values["epochs"])
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        self._previous = state.stepper.state_dict()
+
+    def on_epoch_end(self, state: TrainingState, record: dict) -> None:
+        weights = state.stepper.state_dict()
+        with np.errstate(over="ignore", invalid="ignore"):
+            grads, activations = state.stepper.probe(self.X, self.y)
+        names = [name[:-len(".weight")] for name in weights if name.endswith(".weight")]
+        layers = []
+        for number, name in enumerate(names, start=1):
+            w = weights[f"{name}.weight"]
+            layer = {"layer": number, "grad_norm": _norm(grads[f"{name}.weight"]),
+                     "weight_norm": _norm(w),
+                     "update_ratio": _norm(w - self._previous[f"{name}.weight"]) /
+                     max(_norm(self._previous[f"{name}.weight"]), 1e-12)}
+            if number <= len(activations):          # a hidden layer: its activation's health
+                layer.update(self._activation_health(activations[number - 1]))
+            layers.append(layer)
+        self._previous = weights
+        self.epochs.append({"epoch": record["epoch"], "layers": layers})
+
+    def _activation_health(self, out: np.ndarray) -> dict:
+        if self.activation == "relu":
+            return {"dead": float(np.mean(~(out > 0).any(axis=0)))}
+        if self.activation in BOUNDS:
+            low, high = BOUNDS[self.activation]
+            near = (out <= low + SATURATION_MARGIN) | (out >= high - SATURATION_MARGIN)
+            return {"saturated": float(np.mean(near))}
+        return {}
+
+    def summary(self) -> dict:
+        """What diagnostics.json holds (non-finite numbers as null)."""
+        return json_safe({"probe_rows": len(self.X), "activation": self.activation,
+                        "inputs": self.inputs, "baseline_loss": self.baseline,
+                        "epochs": self.epochs})
+
