@@ -81,6 +81,17 @@ CASES = [
     ("convert-output-exists", many(csv(GOOD_CSV), csv("keep", "out.parquet")),
      ["convert", "data.csv", "out.parquet"],
      "mlpkit: error: 'out.parquet' already exists; choose another name or pass --overwrite."),
+    ("doctor-not-a-run", csv(GOOD_CSV), ["doctor", "."],
+     "mlpkit: error: '.' is not a run folder made by mlpkit train (no history.csv or "
+     "config.toml); pass one, e.g. runs/moons-001."),
+    ("gradcheck-hidden-zero", None, ["gradcheck", "--hidden", "0"],
+     "mlpkit: error: --hidden must be between 1 and 64 (a network small enough to check or "
+     "read), got [0]."),
+    ("explain-output-exists", csv("keep", "explain.html"), ["explain", "-o", "explain.html"],
+     "mlpkit: error: Output file 'explain.html' already exists; choose another -o or pass "
+     "--overwrite."),
+    ("explain-one-class", None, ["explain", "--classes", "1"],
+     "mlpkit: error: --classes must be at least 2 (a softmax over classes)."),
     # ---- command-line arguments
     ("unknown-option", None, ["train", "--frobnicate"],
      "mlpkit: error: unrecognized arguments: --frobnicate; see 'mlpkit --help'."),

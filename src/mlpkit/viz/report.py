@@ -16,6 +16,7 @@ from typing import Any
 
 from mlpkit.errors import InvalidInputError
 from mlpkit.io import atomic
+from mlpkit.training.diagnostics import DIAGNOSTICS
 from mlpkit.training.history import History
 
 STYLE = """
@@ -81,10 +82,65 @@ def _ensure_plots(folder: Path, run: dict[str, Any]) -> None:
     plots.mkdir(exist_ok=True)
     if run["history"] and not (plots / "curves.png").exists():
         plot_history(run["history"], plots / "curves.png")
+    _layer_plots(folder, plots)
     test = run["metrics"].get("test", {})
     if "confusion_matrix" in test and not (plots / "confusion_matrix.png").exists():
         plot_confusion_matrix(test["confusion_matrix"], run["model"]["class_names"],
                               plots / "confusion_matrix.png")
+
+
+def _layer_plots(folder: Path, plots: Path) -> None:
+    """Per-layer gradient norms and activation health from diagnostics.json (redrawn when
+    the statistics are newer than the pictures: a resumed run added epochs)."""
+    from mlpkit.viz.plots import plot_series
+
+    source = folder / DIAGNOSTICS
+    target = plots / "gradient_norms.png"
+    if not source.is_file() or (target.exists() and
+                                target.stat().st_mtime >= source.stat().st_mtime):
+        return
+    epochs = json.loads(source.read_text())["epochs"]
+    if not epochs:
+        return
+
+    def series(key: str) -> dict[str, list[float]]:
+        found: dict[str, list[float]] = {}
+        for epoch in epochs:
+            for layer in epoch["layers"]:
+                if key in layer:
+                    value = layer[key]
+                    found.setdefault(f"layer {layer['layer']}", []).append(
+                        float("nan") if value is None else value)
+        return found
+
+    plot_series(series("grad_norm"), target, "gradient norm (probe rows)",
+                title="gradient norm per layer", log=True)
+    health = series("dead") or series("saturated")
+    if health:
+        plot_series(health, plots / "activation_health.png",
+                    "share of dead ReLUs" if series("dead") else "share saturated (±0.01)",
+                    title="hidden activations")
+
+
+def _diagnosis(folder: Path) -> str:
+    """The doctor's findings and the per-layer pictures."""
+    from mlpkit.doctor import diagnose
+
+    if not (folder / DIAGNOSTICS).is_file() or not (folder / "config.toml").is_file():
+        return ""
+    findings = diagnose(folder)
+    rows = [[_esc(f.severity), _esc(f.id), _esc(f.message), f"<code>{_esc(f.advice)}</code>"]
+            for f in findings]
+    listed = _table(["severity", "finding", "evidence", "try"], rows, cls="findings") \
+        if rows else "<p>No findings: training looks healthy.</p>"
+    figures = [(name, caption) for name, caption in (
+        ("gradient_norms.png", "gradient norm per layer and epoch, on a fixed sample of "
+                               "training rows"),
+        ("activation_health.png", "dead ReLUs / saturated units per hidden layer"))
+        if (folder / "plots" / name).exists()]
+    return ("<h2>Diagnosis</h2><p>From <code>mlpkit doctor</code>: what the per-layer "
+            "statistics and the curves say.</p>" + listed + "<div class='figures'>" +
+            "".join(_image(folder / "plots" / n, c) for n, c in figures) + "</div>")
 
 
 def build_report(folder: str | Path) -> Path:
@@ -156,6 +212,7 @@ def build_report(folder: str | Path) -> Path:
         if (folder / "plots" / name).exists()]
     sections.append("<h2>Figures</h2><div class='figures'>" +
                     "".join(_image(folder / "plots" / n, c) for n, c in figures) + "</div>")
+    sections.append(_diagnosis(folder))
     versions = model.get("versions", {})
     sections.append(_run_again(folder, run))
     sections.append("<h2>Environment</h2>" +
