@@ -43,12 +43,17 @@ def test_every_option_has_another_value_here_and_differs_from_its_default():
 
 
 def test_the_command_line_has_exactly_the_tables_flags():
-    dests = {a.dest: a for a in train_parser()._actions if a.dest != "help"}
+    dests: dict[str, list] = {}
+    for action in train_parser()._actions:
+        if action.dest != "help":
+            dests.setdefault(action.dest, []).append(action)
     flagged = {o.name: o for o in OPTIONS if o.flag is not None}
     assert set(dests) == set(flagged) | COMMAND_LINE_ONLY
     for name, option in flagged.items():
-        assert option.flag in dests[name].option_strings
-        assert dests[name].default is None          # not given -> config.toml or the default
+        assert option.flag in dests[name][0].option_strings
+        assert all(a.default is None for a in dests[name])  # not given -> config.toml, default
+        if option.flag.startswith("--no-"):           # its positive twin, to undo a --config
+            assert ["--" + option.flag[5:]] == dests[name][1].option_strings
 
 
 def test_the_estimators_have_exactly_the_tables_parameters_with_its_defaults():

@@ -31,9 +31,11 @@ def blobs_run(tmp_path_factory):
 def test_run_folder_is_complete(blobs_run):
     names = {p.name for p in blobs_run.iterdir()}
     assert names == {".mlpkit-run", "config.toml", "model.safetensors", "model.json", "history.csv",
-                     "metrics.json", "checkpoint.safetensors", "plots", "report.html"}
+                     "metrics.json", "checkpoint.safetensors", "plots", "report.html",
+                     "diagnostics.json"}
     assert {p.name for p in (blobs_run / "plots").iterdir()} == {
-        "curves.png", "decision_regions.png", "dataset.png", "confusion_matrix.png"}
+        "curves.png", "decision_regions.png", "dataset.png", "confusion_matrix.png",
+        "gradient_norms.png", "activation_health.png"}
     metrics = json.loads((blobs_run / "metrics.json").read_text())
     assert set(metrics) == {"train", "val", "test", "data", "run"}
     assert metrics["data"]["class_counts"]["test"] == [50, 50, 50, 50]

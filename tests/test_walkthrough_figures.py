@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from mlpkit.config import RunConfig, TrainConfig
+from mlpkit.doctor import diagnose
 from mlpkit.workflow import train
 
 MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
@@ -20,6 +21,7 @@ def test_blobs_walkthrough_2_10_4_sigmoid_full_batch_learns_with_logits(tmp_path
     outcome = train(run, out=tmp_path / "blobs", progress=False)
     history = outcome.state.history
     assert history[-1]["train_loss"] < 0.35 < history[0]["train_loss"]
+    assert diagnose(outcome.folder) == []
     assert outcome.metrics["test"]["accuracy"] >= 0.90
 
 
@@ -34,6 +36,7 @@ def test_mnist_walkthrough_784_100_10_sigmoid_sgd_reaches_90_5_percent(tmp_path,
                                       val_fraction=0.0))
     outcome = train(run, out=tmp_path / engine, progress=False)
     assert outcome.metrics["test"]["accuracy"] >= 0.905
+    assert [f.id for f in diagnose(outcome.folder) if f.severity == "warning"] == []
 
 
 @needs_mnist
@@ -45,3 +48,4 @@ def test_good_mnist_recipe_reaches_98_percent(tmp_path):
                                       schedule="cosine", val_fraction=0.0))
     outcome = train(run, out=tmp_path / "recipe", progress=False)
     assert outcome.metrics["test"]["accuracy"] >= 0.98
+    assert [f.id for f in diagnose(outcome.folder) if f.severity == "warning"] == []

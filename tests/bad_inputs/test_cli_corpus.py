@@ -97,8 +97,8 @@ CASES = [
      "mlpkit: error: unrecognized arguments: --frobnicate; see 'mlpkit --help'."),
     ("unknown-command", None, ["fly"],
      "mlpkit: error: argument COMMAND: invalid choice: 'fly' (choose from 'train', 'report', "
-     "'compare', 'evaluate', 'predict', 'convert', 'export', 'progression', "
-     "'datasets'); see 'mlpkit "
+     "'compare', 'evaluate', 'predict', 'convert', 'export', 'progression', 'doctor', "
+     "'gradcheck', 'explain', 'datasets'); see 'mlpkit "
      "--help'."),
     ("hidden-negative", None, [*TRAIN, "--hidden", "-5"],
      "mlpkit: error: each hidden layer size must be a positive integer, got -5."),

@@ -100,5 +100,5 @@ def test_report_is_rebuilt_byte_for_byte_and_lists_its_figures(tmp_path):
     assert main(["report", str(out)]) == 0
     assert (out / "report.html").read_bytes() == first
     text = first.decode()
-    assert text.count("<img src=\"data:image/png;base64,") == 4
+    assert text.count("<img src=\"data:image/png;base64,") == 6     # + per-layer diagnosis
     assert "mlpkit train --config" in text and "<script" not in text

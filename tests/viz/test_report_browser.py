@@ -62,7 +62,7 @@ def table(driver, css: str) -> list[list[str]]:
 def test_report_renders_every_figure_and_the_metrics_of_metrics_json(browser, runs):
     folder = runs / "a"
     images = open_page(browser, folder / "report.html", "report.png")
-    assert len(images) == 5                            # curves, confusion, data, regions, GIF
+    assert len(images) == 7          # curves, confusion, data, regions, GIF, layer statistics
     assert all(complete and width > 0 for complete, width in images)
     metrics = json.loads((folder / "metrics.json").read_text())
     rows = table(browser, "table.metrics")
