@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -95,7 +96,8 @@ class Run:
 
     def again(self, *flags: str) -> str:
         """The command that trains this run again with ``flags`` changed."""
-        return " ".join(["mlpkit train --config", str(self.folder / "config.toml"), *flags])
+        return " ".join(["mlpkit train --config", shlex.quote(str(self.folder / "config.toml")),
+                         *flags])
 
 
 def _number(value: Any) -> float:
