@@ -110,13 +110,19 @@ def _numbers(value: np.ndarray) -> str:
                            max_line_width=100)
 
 
-def as_text(steps: list[Quantity]) -> str:
-    lines, stage = [], None
+def _walk(steps: list[Quantity]):
+    """(the stage's name where a stage begins, else None; the quantity; its shape in words)."""
+    stage = None
     for q in steps:
-        if q.stage != stage:
-            stage = q.stage
-            lines.append(f"\n== {stage}")
-        shape = "scalar" if q.value.ndim == 0 else "×".join(map(str, q.value.shape))
+        begins, stage = (q.stage if q.stage != stage else None), q.stage
+        yield begins, q, "scalar" if q.value.ndim == 0 else "×".join(map(str, q.value.shape))
+
+
+def as_text(steps: list[Quantity]) -> str:
+    lines = []
+    for begins, q, shape in _walk(steps):
+        if begins:
+            lines.append(f"\n== {begins}")
         lines.append(f"{q.name} = {q.formula}   [{shape}]")
         lines.extend("    " + line for line in _numbers(q.value).splitlines())
     return "\n".join(lines).strip() + "\n"
@@ -135,12 +141,10 @@ def write_html(steps: list[Quantity], path: str | Path, title: str,
     if path.exists() and not overwrite:
         raise InvalidInputError(f"Output file '{path}' already exists; choose another -o or "
                                 "pass --overwrite.")
-    sections, stage = [], None
-    for q in steps:
-        if q.stage != stage:
-            stage = q.stage
-            sections.append(f"<h2>{html.escape(stage)}</h2>")
-        shape = "scalar" if q.value.ndim == 0 else " × ".join(map(str, q.value.shape))
+    sections = []
+    for begins, q, shape in _walk(steps):
+        if begins:
+            sections.append(f"<h2>{html.escape(begins)}</h2>")
         sections.append(f"<h3><code>{html.escape(q.name)}</code> = {html.escape(q.formula)} "
                         f"<small>[{shape}]</small></h3>{_matrix(q.value)}")
     page = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>"
