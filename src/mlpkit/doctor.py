@@ -36,8 +36,7 @@ DEAD_SHARE = 0.5           # half a layer's ReLUs never fire on the probe rows
 SATURATED_SHARE = 0.5      # half a layer's sigmoid / tanh outputs within 0.01 of a bound
 VANISHED = 1e-3            # first layer's gradient under 1/1000 of the last layer's
 EXPLODED = 100.0           # a layer's gradient norm 100x its weight norm
-UNSCALED_RMS = 10.0        # an input feature of typical size above 10 ...
-UNSCALED_SPREAD = 1e3      # ... or features whose sizes differ 1000-fold
+UNSCALED = 10.0            # an input feature of typical size (median |x|) above 10
 OVERFIT_RISE = 1.2         # validation loss (last 3 epochs) 20 % above its best, 3+ epochs
 OVERFIT_GAP = 1.5          # later, and 1.5x the training loss, which still falls
 UNDERFIT = 0.7             # training loss still 70 % of the constant guess's
@@ -85,8 +84,7 @@ class Run:
     def unscaled(self) -> bool:
         """Features far from unit size (the likely root of large losses and gradients)."""
         inputs = self.stats.get("inputs")
-        return bool(inputs) and (inputs["max_rms"] > UNSCALED_RMS or inputs["min_rms"] > 0 and
-                                 inputs["max_rms"] / inputs["min_rms"] > UNSCALED_SPREAD)
+        return bool(inputs) and inputs["max_typical"] > UNSCALED
 
     def smaller_steps(self) -> str:
         """The fix for steps too large: scale the features first if they are not."""
@@ -272,12 +270,11 @@ def unscaled_inputs(run: Run) -> Finding | None:
     if not run.unscaled:
         return None
     inputs = run.stats["inputs"]
-    spread = inputs["max_rms"] / inputs["min_rms"] if inputs["min_rms"] else math.inf
     named = ", ".join(f"{name} (~{size:.3g})" for name, size in inputs["largest"])
     return Finding("unscaled-inputs", "warning",
-                   f"The network sees unscaled features: typical sizes up to "
-                   f"{inputs['max_rms']:.3g} ({named}), {spread:.3g}-fold apart.",
-                   {**inputs, "spread": spread, "scaled": run.config.scale},
+                   f"The network sees unscaled features: typical sizes (median |x|) up to "
+                   f"{inputs['max_typical']:.3g} ({named}); standardised features are about 1.",
+                   {**inputs, "scaled": run.config.scale},
                    run.again("--scale"))
 
 

@@ -83,12 +83,14 @@ def test_the_baseline_is_the_log_loss_of_the_class_frequencies():
     assert baseline_loss("regression", "mse", values, None, 1) == pytest.approx(values.var())
 
 
-def test_input_scale_names_the_largest_features():
-    X = np.column_stack([np.ones(10) * 3.0, np.arange(10) * 100.0, np.zeros(10)])
+def test_input_scale_is_the_median_size_and_names_the_largest_features():
+    rare = np.zeros(512)
+    rare[7] = 200.0                                   # a standardised pixel that is rarely on
+    X = np.column_stack([np.ones(512) * 3.0, np.arange(512) * -10.0, rare])
     scale = input_scale(X, ["a", "b", "c"])
-    assert scale["largest"][0][0] == "b"
-    assert scale["max_rms"] == pytest.approx(np.sqrt(np.mean((np.arange(10) * 100.0) ** 2)))
-    assert scale["min_rms"] == pytest.approx(scale["max_rms"])     # 'a' and 'c' do not vary
+    assert [name for name, _ in scale["largest"]] == ["b", "a", "c"]
+    assert scale["max_typical"] == pytest.approx(np.median(np.arange(512) * 10.0))
+    assert scale["largest"][2][1] == 0.0
 
 
 def test_a_resumed_run_keeps_every_epochs_statistics(tmp_path, capsys):
