@@ -26,6 +26,7 @@ from mlpkit.cli_arguments import (
     run_config,
 )
 from mlpkit.cli_inspect import add_inspect_commands
+from mlpkit.cli_sweep import add_sweep_command
 from mlpkit.errors import DataWarning, MlpkitError
 
 
@@ -130,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     progression.add_argument("--out", help="folder to create (default runs/progression-<data>-NNN)")
     progression.set_defaults(handler=run_progression_command)
 
+    add_sweep_command(commands)
     add_inspect_commands(commands)
     datasets = commands.add_parser("datasets", help="list the built-in data sets with their shapes",
                                    description="List the built-in data sets with their shapes.")

@@ -46,15 +46,19 @@ class TrainOutcome:
     main: bool = True                   # False on the ranks of a distributed run that do not write
 
 
-def _start(run: RunConfig, group: Group | None) -> tuple[Dataset, Session, Split]:
+def start(run: RunConfig, group: Group | None = None, data: Dataset | None = None,
+          ) -> tuple[Dataset, Session, Split]:
     """Load the data, build the session and prepare the split: every check, no folder yet.
     Under torchrun every rank does the same (same data, same split, same scaler); a streamed
-    table's passes run on rank 0 alone and their results go to every rank."""
+    table's passes run on rank 0 alone and their results go to every rank. ``data``: already
+    loaded (a sweep's trials share it), left as it is."""
     def load():
         return load_dataset(run.dataset, **run.dataset_options)
 
     streamed = bool(run.dataset_options.get("stream"))
-    data = group.from_main(load) if streamed and group is not None else load()
+    shared = data is not None
+    if not shared:
+        data = group.from_main(load) if streamed and group is not None else load()
     session = Session(run, data.schema(), group=group)
     if run.animate and (data.n_features != 2 or data.task != "classification" or streamed):
         raise InvalidInputError(
@@ -63,10 +67,11 @@ def _start(run: RunConfig, group: Group | None) -> tuple[Dataset, Session, Split
             "Drop --animate or use a 2-D set such as moons, circles, blobs, xor or spirals.")
     if streamed:
         return data, session, session.prepare_stream(data)
-    split = session.prepare(data.X_train, data.y_train, copy=False)   # the arrays are ours
+    split = session.prepare(data.X_train, data.y_train, copy=shared)   # ours unless shared
     # The split holds the training rows now: let the loaded matrix go (on MNIST, 188 MB),
     # then build the engine (torch's libraries) and check it, still before any folder exists.
-    data = replace(data, X_train=data.X_train[:0].copy(), y_train=data.y_train[:0].copy())
+    if not shared:
+        data = replace(data, X_train=data.X_train[:0].copy(), y_train=data.y_train[:0].copy())
     session.build_engine()
     return data, session, split
 
@@ -77,7 +82,7 @@ def train(run: RunConfig, out: str | Path | None = None, root: str | Path = "run
     torchrun every rank trains its share and rank 0 alone creates and writes the folder."""
     group = join(run.device)
     with membership(group):
-        data, session, split = _start(run, group)
+        data, session, split = start(run, group)
 
         def make_folder() -> Path:
             return create_run_folder(out, root, data.name)
@@ -113,7 +118,7 @@ def resume(folder: str | Path, epochs: int | None = None,
             f"pass --epochs N with N > {done} to train it further.")
     group = join(run.device)
     with membership(group):
-        data, session, split = _start(run, group)
+        data, session, split = start(run, group)
         if split.stream is not None:
             _check_same_files(folder, data)
         if session.main:
@@ -158,13 +163,9 @@ def _execute(session: Session, folder: Path, data: Dataset, split: Split,
         return TrainOutcome(folder, state, None, processes, main)
     save_checkpoint(state)     # final weights (the best ones, after early stopping)
     model = session.model()
-    def scored(X: np.ndarray, y: np.ndarray) -> dict[str, Any]:   # a scaled split's metrics
-        return _metrics(model, model.to_target_units(session.stepper.predict_output(X)),
-                        model.to_target_units(y))
-
-    metrics = {} if split.stream else {"train": scored(split.X, split.y)}
+    metrics = {} if split.stream else {"train": split_metrics(session, model, split.X, split.y)}
     if split.X_val is not None:
-        metrics["val"] = scored(split.X_val, split.y_val)
+        metrics["val"] = split_metrics(session, model, split.X_val, split.y_val)
     metrics["test"] = streamed.scored(model, data.test_frames(), data.target) if split.stream \
         else _metrics(model, model.predict_output(data.X_test), data.y_test)
     metrics["data"] = _data_summary(data, split, metrics)
@@ -178,6 +179,13 @@ def _execute(session: Session, folder: Path, data: Dataset, split: Split,
     atomic.write_text(folder / "metrics.json", json.dumps(json_safe(metrics), indent=2))
     _figures_and_report(folder, state, model, data, split, session.scaler, metrics, animation)
     return TrainOutcome(folder, state, metrics, processes)
+
+
+def split_metrics(session: Session, model: TrainedModel, X: np.ndarray,
+                  y: np.ndarray) -> dict[str, Any]:
+    """The metrics of rows of a split (scaled as the network sees them), in the data's units."""
+    return _metrics(model, model.to_target_units(session.stepper.predict_output(X)),
+                    model.to_target_units(y))
 
 
 def _scaling(scaler: Standardizer | None):

@@ -32,23 +32,23 @@ SCORES = ("loss", "accuracy", "precision_macro", "recall_macro", "f1_macro", "r2
           "mse")
 
 
-def _esc(value: Any) -> str:
+def esc(value: Any) -> str:
     return html.escape(str(value))
 
 
 def _number(value: Any) -> str:
-    return f"{value:.4f}" if isinstance(value, float) else _esc("-" if value is None else value)
+    return f"{value:.4f}" if isinstance(value, float) else esc("-" if value is None else value)
 
 
-def _image(path: Path, caption: str) -> str:
+def embedded_image(path: Path, caption: str) -> str:
     mime = "image/gif" if path.suffix == ".gif" else "image/png"
     data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return (f'<figure><img src="data:{mime};base64,{data}" alt="{_esc(caption)}">'
-            f"<figcaption>{_esc(caption)}</figcaption></figure>")
+    return (f'<figure><img src="data:{mime};base64,{data}" alt="{esc(caption)}">'
+            f"<figcaption>{esc(caption)}</figcaption></figure>")
 
 
-def _table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
-    head = "".join(f'<th class="{"name" if i == 0 else ""}">{_esc(h)}</th>'
+def html_table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
+    head = "".join(f'<th class="{"name" if i == 0 else ""}">{esc(h)}</th>'
                    for i, h in enumerate(header))
     body = "".join("<tr>" + "".join(f'<td class="{"name" if i == 0 else ""}">{cell}</td>'
                                     for i, cell in enumerate(row)) + "</tr>" for row in rows)
@@ -129,9 +129,9 @@ def _diagnosis(folder: Path) -> str:
     if not (folder / DIAGNOSTICS).is_file() or not (folder / "config.toml").is_file():
         return ""
     findings = diagnose(folder)
-    rows = [[_esc(f.severity), _esc(f.id), _esc(f.message), f"<code>{_esc(f.advice)}</code>"]
+    rows = [[esc(f.severity), esc(f.id), esc(f.message), f"<code>{esc(f.advice)}</code>"]
             for f in findings]
-    listed = _table(["severity", "finding", "evidence", "try"], rows, cls="findings") \
+    listed = html_table(["severity", "finding", "evidence", "try"], rows, cls="findings") \
         if rows else "<p>No findings: training looks healthy.</p>"
     figures = [(name, caption) for name, caption in (
         ("gradient_norms.png", "gradient norm per layer and epoch, on a fixed sample of "
@@ -140,7 +140,7 @@ def _diagnosis(folder: Path) -> str:
         if (folder / "plots" / name).exists()]
     return ("<h2>Diagnosis</h2><p>From <code>mlpkit doctor</code>: what the per-layer "
             "statistics and the curves say.</p>" + listed + "<div class='figures'>" +
-            "".join(_image(folder / "plots" / n, c) for n, c in figures) + "</div>")
+            "".join(embedded_image(folder / "plots" / n, c) for n, c in figures) + "</div>")
 
 
 def build_report(folder: str | Path) -> Path:
@@ -156,52 +156,52 @@ def build_report(folder: str | Path) -> Path:
                 else f"no test metrics yet: mlpkit evaluate {folder} --csv FILE")
     weights = folder / "model.safetensors"
     summary = [
-        ["dataset", _esc(data.get("name", "?"))], ["task", _esc(model["task"])],
-        ["network", _esc(" → ".join(str(s) for s in [model["spec"]["n_inputs"],
+        ["dataset", esc(data.get("name", "?"))], ["task", esc(model["task"])],
+        ["network", esc(" → ".join(str(s) for s in [model["spec"]["n_inputs"],
                                                       *model["spec"]["hidden"],
                                                       model["spec"]["n_outputs"]]))
-         + f" ({_esc(model['spec']['activation'])})"],
+         + f" ({esc(model['spec']['activation'])})"],
         ["parameters", _number(info.get("parameters"))],
         ["model size", f"{weights.stat().st_size / 1024:.1f} KiB" if weights.exists() else "-"],
         ["epochs", _number(info.get("epochs"))], ["best epoch", _number(info.get("best_epoch"))],
-        ["stopped", _esc(info.get("stop_reason") or "after the last epoch")],
+        ["stopped", esc(info.get("stop_reason") or "after the last epoch")],
         ["training time", f"{info.get('seconds', 0):.2f} s"],
-        ["engine / device / threads", _esc(f"{info.get('engine')} / {info.get('device')} / "
+        ["engine / device / threads", esc(f"{info.get('engine')} / {info.get('device')} / "
                                            f"{info.get('threads') or 'default'}")],
     ]
     splits = [s for s in ("train", "val", "test") if s in metrics]
     scores = [k for k in SCORES if any(k in metrics[s] for s in splits)]
-    score_rows = [[_esc(k)] + [_number(metrics[s].get(k)) for s in splits] for k in scores]
+    score_rows = [[esc(k)] + [_number(metrics[s].get(k)) for s in splits] for k in scores]
     sections = [
-        f"<h1>mlpkit run {_esc(folder.name)}</h1><p><strong>{_esc(headline)}</strong> — "
-        f"{_esc(data.get('description', ''))}</p>",
-        "<h2>Summary</h2>" + _table(["", "value"], summary),
-        "<h2>Metrics</h2>" + _table(["metric", *splits], score_rows, cls="metrics"),
+        f"<h1>mlpkit run {esc(folder.name)}</h1><p><strong>{esc(headline)}</strong> — "
+        f"{esc(data.get('description', ''))}</p>",
+        "<h2>Summary</h2>" + html_table(["", "value"], summary),
+        "<h2>Metrics</h2>" + html_table(["metric", *splits], score_rows, cls="metrics"),
     ]
     if "per_class" in test:
-        per_class = [[_esc(name), _number(v["precision"]), _number(v["recall"]),
+        per_class = [[esc(name), _number(v["precision"]), _number(v["recall"]),
                       _number(v["f1"]), _number(v["support"])]
                      for name, v in test["per_class"].items()]
         sections.append("<h3>Per class (test)</h3>" +
-                        _table(["class", "precision", "recall", "f1", "support"], per_class,
+                        html_table(["class", "precision", "recall", "f1", "support"], per_class,
                                cls="per-class"))
     if data.get("class_counts"):
         counts = data["class_counts"]
-        rows = [[_esc(name)] + [_number(counts[s][i]) for s in counts]
+        rows = [[esc(name)] + [_number(counts[s][i]) for s in counts]
                 for i, name in enumerate(model["class_names"])]
         sections.append("<h2>Data</h2>" + f"<p>{_number(data.get('n_features'))} features; "
                         + ", ".join(f"{s}: {sum(c)} rows" for s, c in counts.items()) + "</p>"
-                        + _table(["class", *counts], rows, cls="balance"))
+                        + html_table(["class", *counts], rows, cls="balance"))
     columns = (model.get("preprocessing") or {}).get("encoder") or {}
     if columns.get("columns"):
-        rows = [[_esc(c["name"]), _esc("left out" if c.get("role") == "dropped" else
-                                       c.get("role") or "-"), _esc(c.get("note") or "")]
+        rows = [[esc(c["name"]), esc("left out" if c.get("role") == "dropped" else
+                                       c.get("role") or "-"), esc(c.get("note") or "")]
                 for c in columns["columns"]]
         sections.append("<h2>Columns</h2><p>How each column of the table was read (inferred "
                         "from the training rows; override with --features / --drop / "
-                        "--impute).</p>" + _table(["column", "role", "what was done"], rows,
+                        "--impute).</p>" + html_table(["column", "role", "what was done"], rows,
                                                    cls="columns")
-                        + "".join(f"<p>{_esc(note)}</p>" for note in columns.get("notes", [])))
+                        + "".join(f"<p>{esc(note)}</p>" for note in columns.get("notes", [])))
     figures = [(name, caption) for name, caption in (
         ("curves.png", "loss per epoch, on the standardised target (the metrics above are in "
                        "the target's units)" if (model.get("preprocessing") or {}).get(
@@ -211,15 +211,15 @@ def build_report(folder: str | Path) -> Path:
         ("animation.gif", "the decision boundary during training"))
         if (folder / "plots" / name).exists()]
     sections.append("<h2>Figures</h2><div class='figures'>" +
-                    "".join(_image(folder / "plots" / n, c) for n, c in figures) + "</div>")
+                    "".join(embedded_image(folder / "plots" / n, c) for n, c in figures) + "</div>")
     sections.append(_diagnosis(folder))
     versions = model.get("versions", {})
     sections.append(_run_again(folder, run))
     sections.append("<h2>Environment</h2>" +
-                    _table(["package", "version"], [[_esc(k), _esc(v)]
+                    html_table(["package", "version"], [[esc(k), esc(v)]
                                                     for k, v in versions.items()]))
     page = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-            f"<title>mlpkit run {_esc(folder.name)}</title><style>{STYLE}</style></head>"
+            f"<title>mlpkit run {esc(folder.name)}</title><style>{STYLE}</style></head>"
             f"<body>{''.join(sections)}</body></html>")
     out = folder / "report.html"
     atomic.write_text(out, page)
@@ -230,13 +230,13 @@ def _run_again(folder: Path, run: dict[str, Any]) -> str:
     """The command that trains the run again, or for a model saved from Python its options."""
     if run["config"] is not None:
         return ("<h2>Run it again</h2><pre>mlpkit train --config "
-                f"{_esc(folder)}/config.toml</pre><pre>{_esc(run['config'])}</pre>")
+                f"{esc(folder)}/config.toml</pre><pre>{esc(run['config'])}</pre>")
     options = run["model"].get("options") or {}
-    rows = [[_esc(k), _esc(v)] for k, v in options.items() if v is not None]
+    rows = [[esc(k), esc(v)] for k, v in options.items() if v is not None]
     return ("<h2>Use it again</h2><pre>import mlpkit\nmodel = mlpkit.load("
-            f"{_esc(repr(str(folder)))})   # predicts raw rows as mlpkit predict does</pre>"
+            f"{esc(repr(str(folder)))})   # predicts raw rows as mlpkit predict does</pre>"
             "<p>Saved from Python, trained with these options:</p>"
-            + _table(["option", "value"], rows, cls="options"))
+            + html_table(["option", "value"], rows, cls="options"))
 
 
 def build_comparison(folders: list[str | Path], out: str | Path) -> Path:
@@ -251,20 +251,20 @@ def build_comparison(folders: list[str | Path], out: str | Path) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         figure = Path(tmp) / "curves.png"
         plot_history_overlay({name: run["history"] for name, run in runs.items()}, figure)
-        curves = _image(figure, "validation (dashed) and training loss and accuracy")
+        curves = embedded_image(figure, "validation (dashed) and training loss and accuracy")
     header = ["run", "test accuracy", "test loss", "epochs", "seconds", "parameters", "engine",
               "hidden", "activation"]
     rows = []
     for name, run in runs.items():
         test, info, spec = run["metrics"].get("test", {}), run["metrics"].get("run", {}), \
             run["model"]["spec"]
-        rows.append([_esc(name), _number(test.get("accuracy")), _number(test.get("loss")),
+        rows.append([esc(name), _number(test.get("accuracy")), _number(test.get("loss")),
                      _number(info.get("epochs")), _number(info.get("seconds")),
-                     _number(info.get("parameters")), _esc(info.get("engine")),
-                     _esc(spec["hidden"]), _esc(spec["activation"])])
+                     _number(info.get("parameters")), esc(info.get("engine")),
+                     esc(spec["hidden"]), esc(spec["activation"])])
     page = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>mlpkit "
             f"comparison</title><style>{STYLE}</style></head><body><h1>mlpkit: "
-            f"{len(runs)} runs compared</h1>{_table(header, rows, cls='metrics')}"
+            f"{len(runs)} runs compared</h1>{html_table(header, rows, cls='metrics')}"
             f"<h2>Curves</h2>{curves}</body></html>")
     out = Path(out)
     atomic.write_text(out, page)
