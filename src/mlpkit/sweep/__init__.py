@@ -75,6 +75,12 @@ def run_sweep(sweep: Sweep, command: str, progress: bool | None = None) -> Sweep
         raise
     (sweep.out / MARK).touch()
     before = len(study.get_trials(deepcopy=False))
+    if not before:                  # the first trial: what `mlpkit train` would do
+        from mlpkit.sweep.trial import training_rows
+
+        study.enqueue_trial(sweep.space.starting_point(sweep.base,
+                                                       training_rows(data, sweep.base)),
+                            skip_if_exists=True)
     if sweep.trials is not None and counted(study) >= sweep.trials:
         print(f"The study already holds {counted(study)} trials (--trials {sweep.trials}); "
               "pass a larger --trials, or --timeout, to continue it.")

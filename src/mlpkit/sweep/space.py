@@ -140,17 +140,20 @@ class SearchSpace:
                          {"low": p.low, "high": p.high, "log": p.log})
                 for p in self.parameters.values()}
 
-    def suggest(self, trial, n_train_rows: int | None) -> dict[str, Any]:
+    def suggest(self, trial, n_train_rows: int | None, optimizer: str = "adam",
+                ) -> dict[str, Any]:
         """Draw one trial's options (names of the option table) from an Optuna trial.
         Conditional parameters: ``width_i`` for the ``depth`` layers drawn, ``momentum``
-        only for an optimizer that uses it, ``nesterov`` only for sgd."""
+        only for an optimizer that uses it, ``nesterov`` only for sgd (``optimizer``: the
+        one used when the space does not draw it)."""
         values: dict[str, Any] = {}
         for name, parameter in self.parameters.items():
             if name in SHAPE:
                 continue
-            if name == "momentum" and values.get("optimizer", "sgd") not in MOMENTUM_OPTIMIZERS:
+            chosen = values.get("optimizer", optimizer)
+            if name == "momentum" and chosen not in MOMENTUM_OPTIMIZERS:
                 continue
-            if name == "nesterov" and values.get("optimizer", "sgd") != "sgd":
+            if name == "nesterov" and chosen != "sgd":
                 continue
             values[name] = _draw(trial, name, parameter, n_train_rows)
         if values.get("nesterov") and not values.get("momentum"):
@@ -165,6 +168,33 @@ class SearchSpace:
         if values.get("schedule") == "constant":
             values["schedule"] = None
         return values
+
+
+    def starting_point(self, base, n_train_rows: int | None) -> dict[str, Any]:
+        """The base run's own options (mlpkit's defaults, less what is fixed) as the space's
+        parameters, those that lie inside it: the first trial, so a sweep starts from what
+        ``mlpkit train`` would do and can only be chosen over it on validation rows."""
+        values = base.option_values()
+        batch = base.train.batch_for(n_train_rows) if n_train_rows else values["batch_size"]
+        start: dict[str, Any] = {"depth": len(base.hidden),
+                                 "batch_size": "full" if batch is None else batch,
+                                 "schedule": values["schedule"] or "constant"}
+        start |= {f"width_{i + 1}": width for i, width in enumerate(base.hidden)}
+        start |= {name: values[name] for name in self.parameters
+                  if name not in start and name in values}
+        if base.train.optimizer not in MOMENTUM_OPTIMIZERS:
+            start.pop("momentum", None)
+        return {name: value for name, value in start.items()
+                if self._contains(name.split("_")[0] if name.startswith("width_") else name,
+                                  value)}
+
+    def _contains(self, name: str, value: Any) -> bool:
+        parameter = self.parameters.get(name)
+        if parameter is None:
+            return False
+        if parameter.choices is not None:
+            return value in parameter.choices
+        return isinstance(value, (int, float)) and parameter.low <= value <= parameter.high
 
 
 def _draw(trial, name: str, parameter: Parameter, n_train_rows: int | None) -> Any:
@@ -216,9 +246,6 @@ def _parameter(name: str, spec: Any, where: str) -> Parameter:
         _check_value(name, value, where)
     if not isinstance(log, bool):
         raise InvalidInputError(f"Space file {where}: [{name}] log must be true or false.")
-    if name in INTEGER and (low != int(low) or high != int(high)):
-        raise InvalidInputError(f"Space file {where}: [{name}] takes whole numbers, got "
-                                f"{low}..{high}.")
     if low > high:
         raise InvalidInputError(f"Space file {where}: [{name}] is an empty range (low {low} > "
                                 f"high {high}); swap them.")

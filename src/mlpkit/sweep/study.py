@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -78,7 +79,7 @@ class Sweep:
 def _quiet_optuna() -> None:
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)     # the sweep says it in one line
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
 
@@ -89,18 +90,28 @@ def open_study(sweep: Sweep):
     _quiet_optuna()
     url = sweep.storage_url
     engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
-    try:
-        storage = optuna.storages.RDBStorage(url, engine_kwargs=engine,
-                                             heartbeat_interval=HEARTBEAT_SECONDS,
-                                             grace_period=GRACE_SECONDS)
-        study = optuna.create_study(
-            storage=storage, study_name=sweep.study_name, direction="minimize",
-            load_if_exists=True,
-            pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=3))
-    except (ImportError, ValueError) as exc:
-        raise InvalidInputError(f"Cannot open the study storage {url!r} ({exc}); check "
-                                "--storage (e.g. sqlite:///path/study.db or "
-                                "postgresql://user@host/db).") from None
+    from sqlalchemy.exc import DBAPIError
+
+    for attempt in range(5):        # workers starting together race to create the tables
+        try:
+            storage = optuna.storages.RDBStorage(url, engine_kwargs=engine,
+                                                 heartbeat_interval=HEARTBEAT_SECONDS,
+                                                 grace_period=GRACE_SECONDS)
+            study = optuna.create_study(
+                storage=storage, study_name=sweep.study_name, direction="minimize",
+                load_if_exists=True,
+                pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=5))
+            break
+        except DBAPIError as exc:        # e.g. both create the tables at once
+            if attempt == 4:
+                raise InvalidInputError(f"Cannot open the study storage {url!r} "
+                                        f"({str(exc).splitlines()[0]}); check --storage.") \
+                    from None
+            time.sleep(0.5 + random.random())
+        except (ImportError, ValueError) as exc:
+            raise InvalidInputError(f"Cannot open the study storage {url!r} ({exc}); check "
+                                    "--storage (e.g. sqlite:///path/study.db or "
+                                    "postgresql://user@host/db).") from None
     settings, recorded = sweep.settings(), study.user_attrs.get("settings")
     if recorded is None:
         study.set_user_attr("settings", settings)
@@ -205,8 +216,9 @@ def work(sweep: Sweep, deadline: float | None, stop: StopRequest, data=None) -> 
             raise
 
     def said(study, frozen) -> None:
-        print(describe(frozen), flush=True)
-        if frozen.state != optuna.trial.TrialState.FAIL:
+        failed = frozen.state == optuna.trial.TrialState.FAIL
+        print(describe(frozen, failures[-1] if failed and failures else ""), flush=True)
+        if not failed:
             failures.clear()
 
     while not stop.requested and (deadline is None or time.time() < deadline):
@@ -219,7 +231,7 @@ def work(sweep: Sweep, deadline: float | None, stop: StopRequest, data=None) -> 
                               f"{failures[-1]}")
 
 
-def describe(frozen) -> str:
+def describe(frozen, failure: str = "") -> str:
     """One line per finished trial, as the sweep prints it."""
     attrs, state = frozen.user_attrs, frozen.state.name.lower()
     params = " ".join(f"{k}={_short(v)}" for k, v in frozen.params.items())
@@ -230,7 +242,7 @@ def describe(frozen) -> str:
     elif state == "pruned":
         head = attrs.get("stopped", "pruned")
     else:
-        head = "failed"
+        head = f"failed: {failure}" if failure else "failed"
     return f"trial {frozen.number:3d}: {head}  [{params}]"
 
 

@@ -74,9 +74,11 @@ def run_trial(trial, base: RunConfig, space: SearchSpace, data: Dataset, out: Pa
     run's config.toml is kept as the user attribute ``config`` (any machine can rerun it)."""
     import optuna
 
-    run = base.with_options(space.suggest(trial, training_rows(data, base)))
-    trial.set_user_attr("config", run.to_toml_dict())
+    run = base.with_options(space.suggest(trial, training_rows(data, base),
+                                          base.train.optimizer))
     _, session, split = workflow.start(run, None, data)
+    config = session.config.to_toml_dict()        # the engine resolved, as best/ writes it
+    trial.set_user_attr("config", config)
     report = PruningReport(trial, deadline)
     state = session.fit(split, [report], progress=False)
     model = session.model()
@@ -86,7 +88,7 @@ def run_trial(trial, base: RunConfig, space: SearchSpace, data: Dataset, out: Pa
                        "stop_reason": state.stop_reason, "seconds": session.seconds}}
     folder = out / TRIALS / f"{trial.number:04d}"
     folder.mkdir(parents=True, exist_ok=True)
-    write_config(folder, run.to_toml_dict())
+    write_config(folder, config)
     atomic.write_text(folder / "history.csv", state.history.to_csv_text())
     atomic.write_text(folder / "metrics.json", json.dumps(json_safe(metrics), indent=2))
     val, task = metrics["val"], session.schema.task
