@@ -157,6 +157,14 @@ def test_sweep_writes_best_run_trials_and_a_self_contained_page(iris_sweep):
         assert "test" not in json.loads((folder / "metrics.json").read_text())
 
 
+def test_the_first_trial_is_what_mlpkit_train_does(iris_sweep, tmp_path):
+    assert main(["train", *SMALL, "--out", str(tmp_path / "plain")]) == 0
+    plain = json.loads((tmp_path / "plain" / "metrics.json").read_text())
+    first = json.loads((iris_sweep / "trials" / "0000" / "metrics.json").read_text())
+    assert first["val"]["loss"] == plain["val"]["loss"]
+    assert first["run"]["epochs"] == plain["run"]["epochs"]
+
+
 def test_best_is_the_lowest_validation_error_and_its_config_reruns_it(iris_sweep, tmp_path):
     table = [r for r in rows(iris_sweep) if r["state"] == "complete"]
     key = [(-float(r["val_accuracy"]), float(r["val_loss"]), int(r["trial"])) for r in table]

@@ -48,10 +48,9 @@ class TrainOutcome:
 
 def start(run: RunConfig, group: Group | None = None, data: Dataset | None = None,
           ) -> tuple[Dataset, Session, Split]:
-    """Load the data, build the session and prepare the split: every check, no folder yet.
-    Under torchrun every rank does the same (same data, same split, same scaler); a streamed
-    table's passes run on rank 0 alone and their results go to every rank. ``data``: already
-    loaded (a sweep's trials share it), left as it is."""
+    """Load the data (unless given: a sweep's trials share it, untouched), build the session
+    and prepare the split: every check, no folder yet. Under torchrun every rank does the same
+    (same data, split, scaler); a streamed table's passes run on rank 0, shared with all."""
     def load():
         return load_dataset(run.dataset, **run.dataset_options)
 

@@ -92,12 +92,42 @@ CASES = [
      "--overwrite."),
     ("explain-one-class", None, ["explain", "--classes", "1"],
      "mlpkit: error: --classes must be at least 2 (a softmax over classes)."),
+    ("sweep-malformed-space", csv("[lr\nlow = 1", "space.toml"),
+     ["sweep", "--dataset", "iris", "--space", "space.toml"],
+     "mlpkit: error: Space file 'space.toml' is not valid TOML (Expected ']' at the end of a "
+     "table declaration (at line 1, column 4)); fix it (docs/sweep.md shows the format)."),
+    ("sweep-unknown-parameter", csv("[dropuot]\nlow = 0.0\nhigh = 0.5", "space.toml"),
+     ["sweep", "--dataset", "iris", "--space", "space.toml"],
+     "mlpkit: error: Space file 'space.toml': Unknown parameter 'dropuot'. Did you mean "
+     "'dropout'? Known: depth, width, activation, init, dropout, scale, optimizer, lr, "
+     "momentum, nesterov, weight_decay, alpha, schedule, power_t, batch_size, epochs, shuffle, "
+     "patience, tol, beta_1, beta_2, epsilon, max_fun."),
+    ("sweep-empty-range", csv("[lr]\nlow = 0.1\nhigh = 0.001\nlog = true", "space.toml"),
+     ["sweep", "--dataset", "iris", "--space", "space.toml"],
+     "mlpkit: error: Space file 'space.toml': [lr] is an empty range (low 0.1 > high 0.001); "
+     "swap them."),
+    ("sweep-empty-choices", csv("[activation]\nchoices = []", "space.toml"),
+     ["sweep", "--dataset", "iris", "--space", "space.toml"],
+     "mlpkit: error: Space file 'space.toml': [activation] choices is empty; list at least one "
+     "value."),
+    ("sweep-timeout-zero", None, ["sweep", "--dataset", "iris", "--timeout", "0"],
+     "mlpkit: error: --timeout must be more than 0 seconds, got 0."),
+    ("sweep-no-validation", None, ["sweep", "--dataset", "iris", "--val-fraction", "0"],
+     "mlpkit: error: A sweep scores its trials on validation rows; --val-fraction must be more "
+     "than 0 (default 0.2)."),
+    ("sweep-fixed-and-searched", csv("[lr]\nlow = 0.001\nhigh = 0.1", "space.toml"),
+     ["sweep", "--dataset", "iris", "--space", "space.toml", "--lr", "0.01"],
+     "mlpkit: error: lr is both searched ('space.toml') and fixed on the command line; drop "
+     "one."),
+    ("sweep-out-is-a-file", csv("keep", "results"),
+     ["sweep", "--dataset", "iris", "--out", "results"],
+     "mlpkit: error: 'results' is a file; choose another --out."),
     # ---- command-line arguments
     ("unknown-option", None, ["train", "--frobnicate"],
      "mlpkit: error: unrecognized arguments: --frobnicate; see 'mlpkit --help'."),
     ("unknown-command", None, ["fly"],
      "mlpkit: error: argument COMMAND: invalid choice: 'fly' (choose from 'train', 'report', "
-     "'compare', 'evaluate', 'predict', 'convert', 'export', 'progression', 'doctor', "
+     "'compare', 'evaluate', 'predict', 'convert', 'export', 'progression', 'sweep', 'doctor', "
      "'gradcheck', 'explain', 'datasets'); see 'mlpkit "
      "--help'."),
     ("hidden-negative", None, [*TRAIN, "--hidden", "-5"],

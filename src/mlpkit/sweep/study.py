@@ -22,7 +22,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -254,7 +254,7 @@ def run_workers(sweep: Sweep, deadline: float | None, stop: StopRequest) -> list
     """``--jobs J`` worker processes (each in its own session: a Ctrl-C reaches them through
     this process, once), each limited to its share of the cores. Returns their exit codes."""
     threads = sweep.base.threads or max(1, (os.cpu_count() or 1) // sweep.jobs)
-    worker = Sweep(**{**sweep.__dict__, "base": sweep.base.with_options({"threads": threads})})
+    worker = replace(sweep, base=sweep.base.with_options({"threads": threads}))
     env = os.environ | {name: str(threads) for name in (
         "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     arguments = [sys.executable, "-m", "mlpkit.sweep.worker", worker.to_json(),
