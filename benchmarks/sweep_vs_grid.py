@@ -33,8 +33,9 @@ GRIDS = {      # sized to about 10 minutes on the 2-core build machine (times: R
                "mlp__alpha": [1e-5, 1e-4, 1e-3, 1e-2, 1e-1],
                "mlp__learning_rate_init": [1e-3, 3e-3, 1e-2],
                "mlp__batch_size": [32, 64, 200]},
-    "fashion-mnist": {"mlp__hidden_layer_sizes": [(100,), (256,)],
-                      "mlp__alpha": [1e-4, 1e-2]},
+    "fashion-mnist": {"mlp__hidden_layer_sizes": [(100,), (256,), (512,), (256, 128)],
+                      "mlp__alpha": [1e-4, 1e-3, 1e-2],
+                      "mlp__learning_rate_init": [1e-3, 2e-3]},
 }
 
 

@@ -63,6 +63,17 @@ def test_space_file_round_trips_and_fixed_options_leave_it():
     assert not {"depth", "width"} & set(space.without({"hidden"}).parameters)
 
 
+def test_the_starting_point_is_the_base_run_inside_the_space():
+    base = RunConfig().with_options({"hidden": (64, 32), "optimizer": "sgd", "momentum": 0.9})
+    start = SearchSpace.default().starting_point(base, n_train_rows=1000)
+    assert start == {"depth": 2, "width_1": 64, "width_2": 32, "batch_size": 32,
+                     "schedule": "constant", "activation": "relu", "optimizer": "sgd",
+                     "momentum": 0.9, "lr": 1e-3, "dropout": 0.0, "weight_decay": 1e-4}
+    narrow = SearchSpace.from_toml("[lr]\nlow = 0.01\nhigh = 0.1\n[depth]\nlow = 1\nhigh = 1",
+                                   "narrow")
+    assert narrow.starting_point(RunConfig(), 1000) == {"depth": 1}     # lr 1e-3 lies outside
+
+
 @pytest.mark.parametrize("text, words", [
     ("[lr\nlow = 1", "is not valid TOML"),
     ("[learning_rate_init]\nlow = 0.1\nhigh = 1.0", "Unknown parameter 'learning_rate_init'"),
@@ -152,6 +163,8 @@ def test_sweep_writes_best_run_trials_and_a_self_contained_page(iris_sweep):
     assert "Trials, best first" in page and "data:image/png;base64," in page
     assert "Score against each parameter" in page and "Best trial" in page
     assert "http://" not in page and "https://" not in page and "<script" not in page
+    widths = [r[k] for r in table for k in r if k.startswith("width_") and r[k]]
+    assert widths and all(w.isdigit() for w in widths)       # whole numbers, as drawn
     for number in (r["trial"] for r in table):          # every trial's own folder
         folder = iris_sweep / "trials" / f"{int(number):04d}"
         assert "test" not in json.loads((folder / "metrics.json").read_text())
@@ -215,6 +228,18 @@ def test_same_seed_same_trials_and_a_continued_study_matches_a_straight_one(tmp_
     assert main(["sweep", *SMALL, "--trials", "6", "--seed", "1", "--out",
                  str(tmp_path / "other")]) == 0
     assert without_seconds(rows(tmp_path / "other")) != without_seconds(rows(tmp_path / "straight"))
+
+
+def test_a_timed_sweep_finishes_and_the_same_command_continues_it(tmp_path, capsys):
+    command = ["sweep", *SMALL, "--timeout", "6", "--out", str(tmp_path / "timed")]
+    started = time.perf_counter()
+    assert main(command) == 0
+    assert time.perf_counter() - started < 6 + 30         # the deadline, then best/ and pages
+    first = len(rows(tmp_path / "timed"))
+    assert first >= 2 and (tmp_path / "timed" / "best" / "report.html").is_file()
+    assert main(command) == 0
+    assert len(rows(tmp_path / "timed")) > first
+    assert f"({len(rows(tmp_path / 'timed')) - first} new)" in capsys.readouterr().out
 
 
 def test_a_study_refuses_a_command_with_other_settings(tmp_path, capsys):

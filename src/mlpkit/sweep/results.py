@@ -65,10 +65,11 @@ def write_trials_csv(study, out: Path) -> Path:
     import pandas as pd
 
     path = out / TRIALS_CSV
-    frame = pd.DataFrame(table(study))
+    trials = table(study)
+    frame = pd.DataFrame(trials)
     for name in frame.columns:      # whole numbers stay whole where a trial has none
-        values = frame[name].dropna()
-        if len(values) and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        values = [r[name] for r in trials if r.get(name) is not None]
+        if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
             frame[name] = frame[name].astype("Int64")
     atomic.write_text(path, frame.to_csv(index=False))
     return path
