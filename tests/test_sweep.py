@@ -22,7 +22,7 @@ from mlpkit.sweep.results import finished
 from mlpkit.sweep.space import DEFAULT_SPACE_TOML, SearchSpace
 from mlpkit.sweep.trial import PruningReport, run_trial
 
-SMALL = ["--dataset", "iris", "--quiet"]
+SMALL = ["--dataset", "iris", "--quiet", "--epochs", "30"]     # quick trials
 
 
 def rows(folder: Path) -> list[dict]:
@@ -272,6 +272,19 @@ def test_regression_sweeps_score_rmse_and_fixed_options_hold(tmp_path):
     assert metrics["val"]["rmse"] == pytest.approx(done[0], rel=1e-12)
     assert "r2" in metrics["test"]
     assert RunConfig.from_toml_dict(read_config(out / "best")).train.optimizer == "adam"
+
+
+def test_a_table_streamed_from_disk_sweeps_too(tmp_path):
+    from sklearn.datasets import load_wine
+
+    frame = load_wine(as_frame=True).frame
+    frame["target"] = frame["target"].map({0: "a", 1: "b", 2: "c"})
+    frame.to_csv(tmp_path / "wine.csv", index=False)
+    out = tmp_path / "s"
+    assert main(["sweep", "--csv", str(tmp_path / "wine.csv"), "--target", "target", "--stream",
+                 "--batch-size", "32", "--trials", "2", "--quiet", "--out", str(out)]) == 0
+    assert len(rows(out)) == 2 and (out / "best" / "model.safetensors").is_file()
+    assert json.loads((out / "best" / "metrics.json").read_text())["test"]["n_samples"] > 0
 
 
 # ---- processes: --jobs, --storage, Ctrl-C

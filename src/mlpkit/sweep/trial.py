@@ -82,10 +82,11 @@ def run_trial(trial, base: RunConfig, space: SearchSpace, data: Dataset, out: Pa
     report = PruningReport(trial, deadline)
     state = session.fit(split, [report], progress=False)
     model = session.model()
-    metrics = {"train": workflow.split_metrics(session, model, split.X, split.y),
-               "val": workflow.split_metrics(session, model, split.X_val, split.y_val),
-               "run": {"epochs": len(state.history), "best_epoch": state.best_epoch,
-                       "stop_reason": state.stop_reason, "seconds": session.seconds}}
+    metrics = {} if split.X is None else {      # a streamed table's rows stay on disk
+        "train": workflow.split_metrics(session, model, split.X, split.y)}
+    metrics |= {"val": workflow.split_metrics(session, model, split.X_val, split.y_val),
+                "run": {"epochs": len(state.history), "best_epoch": state.best_epoch,
+                        "stop_reason": state.stop_reason, "seconds": session.seconds}}
     folder = out / TRIALS / f"{trial.number:04d}"
     folder.mkdir(parents=True, exist_ok=True)
     write_config(folder, config)
