@@ -16,7 +16,7 @@ from typing import Any
 
 from mlpkit.errors import InvalidInputError, InvalidParameterError
 from mlpkit.sweep.space import SearchSpace
-from mlpkit.sweep.study import STUDY_DB, Sweep, counted, open_study, run_workers, stop_requests
+from mlpkit.sweep.study import Sweep, counted, open_study, run_workers, stop_requests
 
 DEFAULT_TRIALS = 50           # when neither --trials nor --timeout is given
 MARK = ".mlpkit-sweep"        # a sweep folder, which a later command may continue
@@ -102,4 +102,4 @@ def run_sweep(sweep: Sweep, command: str, progress: bool | None = None) -> Sweep
                         results.same_score(best_trial, metrics), report, stop.requested)
 
 
-__all__ = ["STUDY_DB", "SearchSpace", "Sweep", "SweepOutcome", "run_sweep"]
+__all__ = ["SearchSpace", "Sweep", "SweepOutcome", "run_sweep"]

@@ -53,12 +53,8 @@ def table(study) -> list[dict[str, Any]]:
             row["val_rmse"] = trial.value
         row |= {"val_loss": attrs.get("val_loss"), "epochs": attrs.get("epochs"),
                 "seconds": attrs.get("seconds"), "stopped": attrs.get("stopped", "")}
-        rows.append(row | {name: _shown(value) for name, value in trial.params.items()})
+        rows.append(row | trial.params)
     return rows
-
-
-def _shown(value: Any) -> Any:
-    return "none" if value is None else value
 
 
 def write_trials_csv(study, out: Path) -> Path:

@@ -7,7 +7,6 @@ each parameter. The plots are also kept in ``DIR/plots/``.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import numpy as np
 
 from mlpkit.io import atomic
 from mlpkit.training.history import History
-from mlpkit.viz.plots import _pyplot, _save, plot_history
+from mlpkit.viz.plots import plot_history, plot_importances, plot_scores
 from mlpkit.viz.report import STYLE, embedded_image, esc, html_table
 
 SWEEP_HTML = "sweep.html"
@@ -34,47 +33,6 @@ def importances(study) -> dict[str, float]:
             return optuna.importance.get_param_importances(study)
     except (ValueError, RuntimeError):
         return {}
-
-
-def plot_importances(values: dict[str, float], path: Path) -> None:
-    plt = _pyplot()
-    names = list(values)[::-1]
-    fig, ax = plt.subplots(figsize=(6, 0.35 * len(names) + 1.2))
-    ax.barh(names, [values[n] for n in names], color="#4c72b0")
-    ax.set_xlabel("importance (share of the score's variation)")
-    _save(fig, path)
-
-
-def plot_scores(rows: list[dict[str, Any]], score: str, params: list[str], path: Path) -> None:
-    """The score of every finished trial against each parameter; categories by position."""
-    plt = _pyplot()
-    columns = min(3, len(params))
-    lines = math.ceil(len(params) / columns)
-    fig, axes = plt.subplots(lines, columns, figsize=(4.2 * columns, 3.2 * lines), squeeze=False)
-    done = [r for r in rows if r["state"] == "complete" and r.get(score) is not None]
-    best = done[0]["trial"] if done else None
-    for ax, name in zip(axes.ravel(), params):
-        pairs = [(r[name], r[score], r["trial"] == best) for r in done if name in r]
-        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                      for v, _, _ in pairs)
-        if numeric:
-            x = [v for v, _, _ in pairs]
-            if x and min(x) > 0 and max(x) / min(x) > 50:
-                ax.set_xscale("log")
-        else:
-            labels = sorted({str(v) for v, _, _ in pairs})
-            x = [labels.index(str(v)) for v, _, _ in pairs]
-            ax.set_xticks(range(len(labels)), labels, rotation=20)
-        ax.scatter(x, [s for _, s, _ in pairs], s=18, alpha=0.7)
-        marked = [(xi, s) for xi, (_, s, is_best) in zip(x, pairs) if is_best]
-        if marked:
-            ax.scatter(*zip(*marked), s=80, facecolors="none", edgecolors="red", label="best")
-        ax.set_xlabel(name)
-        ax.set_ylabel(score.replace("_", " "))
-        ax.grid(alpha=0.3)
-    for ax in axes.ravel()[len(params):]:
-        ax.axis("off")
-    _save(fig, path)
 
 
 def build_sweep_report(out: Path, study, rows: list[dict[str, Any]], best: Path | None,
