@@ -3,6 +3,7 @@ after epoch 3. Each rank writes the epochs it trained to OUT/rank<r>.json. Start
 ``distributed.launch`` from test_distributed.py."""
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -37,3 +38,4 @@ def main(out: Path) -> None:
 
 if __name__ == "__main__":
     main(Path(sys.argv[1]))
+    os._exit(0)          # as `python -m mlpkit` does on a rank: no finalisation (gloo threads)
