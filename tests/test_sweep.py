@@ -299,7 +299,8 @@ def _study_trials(url: str) -> list:
 
 def test_two_workers_fill_one_study_on_a_shared_sqlite_file(tmp_path):
     url = f"sqlite:///{tmp_path / 'shared.db'}"
-    workers = [_mlpkit("sweep", *SMALL, "--trials", "8", "--storage", url, "--out",
+    slower = ["--dataset", "iris", "--quiet", "--epochs", "200"]    # both get trials to do
+    workers = [_mlpkit("sweep", *slower, "--trials", "8", "--storage", url, "--out",
                        str(tmp_path / name)) for name in ("a", "b")]
     outputs = [w.communicate(timeout=300) for w in workers]
     assert [w.returncode for w in workers] == [0, 0], outputs
@@ -308,7 +309,10 @@ def test_two_workers_fill_one_study_on_a_shared_sqlite_file(tmp_path):
     assert len({t.number for t in trials}) == len(trials)
     assert all(t.state.name in ("COMPLETE", "PRUNED") for t in trials)
     assert all("trial " in out for out, _ in outputs)      # both did trials
-    assert len({tuple(sorted(t.params.items())) for t in trials}) == len(trials)   # no twins
+    # no twin draws (two commands starting a fresh study at once may both enqueue the
+    # defaults as the first trial: that one may repeat)
+    drawn = [t for t in trials if "fixed_params" not in t.system_attrs]
+    assert len({tuple(sorted(t.params.items())) for t in drawn}) == len(drawn)
     # each worker's best/ is the study's best when it finished; the last one's is the best
     best = [RunConfig.from_toml_dict(read_config(tmp_path / n / "best")) for n in ("a", "b")]
     study = optuna.load_study(study_name="mlpkit-sweep", storage=url)
