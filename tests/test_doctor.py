@@ -49,7 +49,8 @@ def test_twelve_sigmoid_layers_have_vanishing_gradients(tmp_path, capsys):
                             "--epochs", "8")
     assert "vanishing-gradients" in ids(folder)
     assert "[vanishing-gradients]" in printed
-    evidence = doctor_json(folder, capsys)["findings"][0]["evidence"]
+    found = {f["id"]: f for f in doctor_json(folder, capsys)["findings"]}
+    evidence = found["vanishing-gradients"]["evidence"]
     assert max(evidence["first_to_last_gradient_ratio"]) < 1e-6
 
 

@@ -177,6 +177,24 @@ def test_prediction_touches_no_global_random_state(tmp_path):
     assert after[2:] == numpy_state[2:]
 
 
+def test_threads_bind_torch_for_the_fit_only_and_restore_the_callers_number():
+    import torch
+
+    before = torch.get_num_threads()
+    X = load_dataset("moons").X_train
+    y = load_dataset("moons").y_train
+    seen = []
+
+    from mlpkit.training.callbacks import Callback
+
+    class Spy(Callback):
+        def on_epoch_end(self, state, record):
+            seen.append(torch.get_num_threads())
+
+    mlpkit.MLPClassifier(engine="torch", threads=1, max_iter=2, callbacks=[Spy()]).fit(X, y)
+    assert seen == [1, 1] and torch.get_num_threads() == before
+
+
 def test_training_with_dropout_leaves_the_callers_torch_stream_alone():
     import torch
 

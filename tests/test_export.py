@@ -58,7 +58,6 @@ def messy(n=400, seed=0):
 
 
 def check(tmp_path, model: TrainedModel, onnx_file, rows):
-    expected = model.predict_output(model.features(rows))
     for batch in (rows.iloc[:1] if hasattr(rows, "iloc") else rows[:1],
                   rows.sample(1000, replace=True, random_state=0) if hasattr(rows, "iloc")
                   else rows[np.random.default_rng(0).integers(0, len(rows), 1000)]):
@@ -69,7 +68,6 @@ def check(tmp_path, model: TrainedModel, onnx_file, rows):
             assert [str(v) for v in got["label"]] == [str(v) for v in model.predict_labels(want)]
         else:
             np.testing.assert_allclose(got["prediction"], want, rtol=1e-5)
-    return expected
 
 
 @pytest.mark.parametrize("target, engine", [("label", "numpy"), ("value", "torch")])
@@ -129,3 +127,35 @@ def test_export_refuses_to_overwrite_and_names_a_missing_extra(tmp_path, capsys,
         "mlpkit: error: ONNX export needs the onnx package; install it with: pip install "
         "'mlpkit[export]'")
     assert not (tmp_path / "n.onnx").exists()
+
+
+def test_multilabel_models_export_a_sigmoid_per_label_and_an_indicator_matrix(tmp_path):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 4))
+    Y = np.column_stack([X[:, 0] > 0, X[:, 1] + X[:, 2] > 0, X[:, 3] < 0.5]).astype(int)
+    classifier = mlpkit.MLPClassifier(hidden_layer_sizes=(16,), max_iter=30,
+                                      random_state=0).fit(X, Y)
+    classifier.export_onnx(tmp_path / "m.onnx")
+    got = run_outside_mlpkit(tmp_path, tmp_path / "m.onnx", {"X": X.astype(np.float32)})
+    assert got["probabilities"].shape == (300, 3)
+    assert np.abs(got["probabilities"] - classifier.predict_proba(X)).max() <= 1e-5
+    np.testing.assert_array_equal(got["label"], classifier.predict(X))
+
+
+def test_multi_output_regressors_export_one_column_per_target_in_its_units(tmp_path):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 3))
+    Y = np.column_stack([50 + 10 * X[:, 0], -3 + 0.1 * X[:, 1] * X[:, 2]])
+    regressor = mlpkit.MLPRegressor(hidden_layer_sizes=(16,), max_iter=30,
+                                    random_state=0).fit(X, Y)
+    regressor.export_onnx(tmp_path / "r2.onnx")
+    got = run_outside_mlpkit(tmp_path, tmp_path / "r2.onnx", {"X": X.astype(np.float32)})
+    assert got["prediction"].shape == (300, 2)
+    np.testing.assert_allclose(got["prediction"], regressor.predict(X), rtol=1e-5, atol=1e-5)
+
+
+def test_every_activation_of_the_option_table_has_an_onnx_operator():
+    from mlpkit.export import ACTIVATIONS
+    from mlpkit.options import ACTIVATIONS as TABLE
+
+    assert set(ACTIVATIONS) == set(TABLE)

@@ -14,7 +14,7 @@ import pytest
 from scipy import sparse
 from scipy.optimize import approx_fprime
 from sklearn.datasets import load_breast_cancer, make_blobs, make_multilabel_classification
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.model_selection import GridSearchCV
 
 from mlpkit import MLPClassifier, MLPRegressor
@@ -135,6 +135,22 @@ def test_a_hundred_partial_fits_are_a_hundred_epochs_of_fit(engine):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("schedule", ["cosine", "step"])
+def test_partial_fit_plans_a_schedule_over_max_iter_calls_and_keeps_learning(schedule):
+    X, y = blobs(240)
+    params = dict(hidden_layer_sizes=(8,), batch_size=50, shuffle=False, random_state=0,
+                  solver="adam", learning_rate=schedule, learning_rate_init=0.01, max_iter=30)
+    online = MLPClassifier(**params)
+    for _ in range(10):
+        online.partial_fit(X, y, classes=[0, 1, 2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = MLPClassifier(n_iter_no_change=1000, **params).fit(X, y)
+    # ten calls of a thirty-call plan are the first ten epochs of a thirty-epoch fit
+    np.testing.assert_allclose(online.loss_curve_, fitted.loss_curve_[:10], rtol=1e-6)
+    assert online.loss_curve_[-1] < online.loss_curve_[1] - 1e-3
+
+
 def test_invscaling_and_adaptive_follow_scikit_learns_rules():
     X, y = blobs()
     with warnings.catch_warnings():
@@ -245,7 +261,7 @@ def test_multi_output_regression_round_trips_through_the_model_files(tmp_path):
     assert list(written.columns) == ["prediction_0", "prediction_1"]
     np.testing.assert_allclose(written.to_numpy(), model.predict(X), rtol=1e-12)
     single = MLPRegressor(max_iter=5, random_state=0)
-    with pytest.warns(Warning):                 # a (n, 1) y is raveled, with a warning
+    with pytest.warns(DataConversionWarning):   # a (n, 1) y is raveled, with a warning
         single.fit(X, Y[:, :1])
     assert single.predict(X).shape == (300,)
 

@@ -56,6 +56,22 @@ def test_evaluate_reproduces_the_test_metrics(blobs_run, capsys):
     assert evaluated["confusion_matrix"] == saved["confusion_matrix"]
 
 
+def test_text_evaluate_prints_each_metric_once_as_json_has_it(tmp_path, capsys):
+    run = tmp_path / "diabetes"
+    assert cli("train", "--dataset", "diabetes", "--epochs", "5", "--out", str(run),
+               "--quiet") == 0
+    capsys.readouterr()
+    assert cli("evaluate", str(run), "--json") == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert cli("evaluate", str(run)) == 0
+    lines = capsys.readouterr().out.splitlines()
+    names = [line.split()[0] for line in lines]
+    assert len(names) == len(set(names)) and {"r2", "rmse", "n_samples"} <= set(names)
+    for line in lines:
+        name, value = line.split()
+        assert float(value) == pytest.approx(metrics[name], abs=5e-5)
+
+
 def test_evaluate_on_another_dataset_with_the_same_features(blobs_run, capsys):
     assert cli("evaluate", str(blobs_run), "--dataset", "blobs", "--data-option",
                "random_state=7") == 0

@@ -247,8 +247,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         print(json.dumps(metrics, indent=2))
         return 0
     for key in ("accuracy", "precision_macro", "recall_macro", "f1_macro", "loss", "r2", "mae",
-                "rmse", "mse", "rows_without_target",
-                "r2", "n_samples"):
+                "rmse", "mse", "rows_without_target", "n_samples"):
         if key in metrics:
             value = metrics[key]
             print(f"{key:16s} {value:.4f}" if isinstance(value, float) else f"{key:16s} {value}")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 
 from mlpkit.config import MLPSpec, TrainConfig
@@ -19,8 +22,22 @@ def default_engine(device: str, distributed: bool = False) -> str:
     return "torch" if distributed or device.startswith(("cuda", "mps")) else "numpy"
 
 
+@contextmanager
+def _torch_threads(threads: int) -> Iterator[None]:
+    """PyTorch's intra-op threads set for the block, the caller's number restored after."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def thread_limit(engine: str, threads: int | None):
-    """A context that sets the CPU threads for training, the rule measured in
+    """A context that sets the CPU threads for training, and restores the caller's after: the
+    rule measured in
     benchmarks/RESULTS.md: the numpy engine gets 1 BLAS thread unless told otherwise (a second
     OpenBLAS thread spins between small matrix products and slows the loop down); the torch
     engine keeps PyTorch's default (all cores: a second thread gained 1.3x) unless told."""
@@ -34,11 +51,7 @@ def thread_limit(engine: str, threads: int | None):
         from threadpoolctl import threadpool_limits
 
         return threadpool_limits(limits=threads or 1, user_api="blas")
-    if threads is not None:
-        import torch
-
-        torch.set_num_threads(threads)
-    return nullcontext()
+    return nullcontext() if threads is None else _torch_threads(threads)
 
 
 def make_network(engine: str, spec: MLPSpec, task: str, device: str = "auto",

@@ -105,7 +105,7 @@ class _MLPBase(LearnedAttributes, BaseEstimator):
                                     "(or outputs) as in the previous call to fit.")
 
     def _train(self, X: np.ndarray, y: np.ndarray, sample_weight, epochs: int | None = None,
-               batch_seed: int | None = None) -> None:
+               batch_seed: int | None = None, planned_epochs: int | None = None) -> None:
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, len(y))
         session = self.session_
@@ -115,7 +115,7 @@ class _MLPBase(LearnedAttributes, BaseEstimator):
             callbacks.append(PrintIterations())
         done = len(session.history)
         state = session.fit(split, callbacks, progress=False, epochs=epochs,
-                            batch_seed=batch_seed)
+                            batch_seed=batch_seed, planned_epochs=planned_epochs)
         self.model_ = session.model()
         self._learned(state, split, done)
         if epochs is None:
@@ -132,8 +132,9 @@ class _MLPBase(LearnedAttributes, BaseEstimator):
         session.config = replace(session.config, train=train)
         self._curve_before = []
         done = len(session.history)
-        self._train(X, y, sample_weight, epochs=done + 1,
-                    batch_seed=session.config.train.seed + done)
+        self._train(X, y, sample_weight, epochs=done + 1,       # a schedule plans over
+                    batch_seed=session.config.train.seed + done,   # max_iter calls
+                    planned_epochs=max(session.config.train.max_epochs, done + 1))
 
     # ---- prediction: raw rows through the model, as every door
     def _features(self, X) -> np.ndarray:

@@ -14,7 +14,9 @@ Inputs (any batch size ``N``), as the model's ``model.json`` records its columns
   missing. Dates stay outside the graph because ONNX has no date parsing: its string
   operators cannot read a calendar.
 Outputs: ``probabilities`` ``[N, C]`` and ``label`` ``[N]`` for a classifier (the labels the
-data had), ``prediction`` ``[N]`` in the target's own units for a regressor.
+data had); for a multi-label classifier ``probabilities`` ``[N, L]`` (one sigmoid per label)
+and ``label`` ``[N, L]``, int64 1 where the probability exceeds 0.5; ``prediction`` ``[N]``
+in the target's own units for a regressor, ``[N, T]`` for T targets.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from mlpkit.io import atomic
 from mlpkit.model import TrainedModel
 
 OPSET, ML_OPSET = 17, 3
-ACTIVATIONS = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh"}
+ACTIVATIONS = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "identity": None}
 
 
 class MissingExtraError(MlpkitError):
@@ -124,7 +126,7 @@ def _network(graph: _Graph, model: TrainedModel, x: str) -> str:
             weight = graph.constant(model.state_dict[f"{index}.weight"].astype(np.float32), "W")
             bias = graph.constant(model.state_dict[f"{index}.bias"].astype(np.float32), "b")
             x = graph.op("Gemm", [x, weight, bias], transB=1)
-        elif kind == "activation" and args[0] in ACTIVATIONS:
+        elif kind == "activation" and ACTIVATIONS[args[0]] is not None:
             x = graph.op(ACTIVATIONS[args[0]], [x])
     return x
 
@@ -153,16 +155,26 @@ def to_onnx(model: TrainedModel):
                                                  ["N", len(labels)]),
                    helper.make_tensor_value_info("label", helper.np_dtype_to_tensor_dtype(
                        np.dtype(object) if labels.dtype == object else labels.dtype), ["N"])]
+    elif model.task == "multilabel":          # one sigmoid per label, as predict_output
+        graph.op("Sigmoid", [out], output="probabilities")
+        indicator = graph.op("Greater", [out, graph.constant(np.zeros(1, np.float32), "zero")])
+        graph.op("Cast", [indicator], to=tensor.INT64, output="label")
+        n_labels = len(model.labels)
+        outputs = [helper.make_tensor_value_info("probabilities", tensor.FLOAT, ["N", n_labels]),
+                   helper.make_tensor_value_info("label", tensor.INT64, ["N", n_labels])]
     else:
-        value = graph.op("Flatten", [out], axis=0)
-        value = graph.op("Reshape", [value, graph.constant(np.array([-1], np.int64))])
+        n_targets = model.spec.n_outputs
+        value = out
         if model.target_scaler is not None:
             value = graph.op("Mul", [value, graph.constant(
                 model.target_scaler.scale.astype(np.float32), "target_scale")])
             value = graph.op("Add", [value, graph.constant(
                 model.target_scaler.mean.astype(np.float32), "target_mean")])
+        if n_targets == 1:                    # one target: a value per row, as predict_output
+            value = graph.op("Reshape", [value, graph.constant(np.array([-1], np.int64))])
         graph.op("Identity", [value], output="prediction")
-        outputs = [helper.make_tensor_value_info("prediction", tensor.FLOAT, ["N"])]
+        outputs = [helper.make_tensor_value_info(
+            "prediction", tensor.FLOAT, ["N"] if n_targets == 1 else ["N", n_targets])]
     doc = describe_inputs(model)
     onnx_graph = helper.make_graph(graph.nodes, "mlpkit", inputs, outputs,
                                    initializer=graph.constants, doc_string=doc)

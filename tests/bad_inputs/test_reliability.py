@@ -28,13 +28,17 @@ def one_line(code, err, expected_code=2):
 
 
 # ---- resource bombs
-def test_a_network_too_big_for_the_machine_is_refused_before_allocation(tmp_path, run_cli):
+def test_a_network_too_big_for_the_machine_is_refused_before_allocation(tmp_path, run_cli,
+                                                                       monkeypatch):
+    from mlpkit.training import budget
+
+    monkeypatch.setattr(budget, "machine_bytes", lambda: 64 * 2**30)   # any host: a 64 GiB one
     code, err = run_cli(["train", "--dataset", "blobs", "--hidden", "100000", "100000", "--out",
                          str(tmp_path / "run"), "--quiet"])
     message = one_line(code, err)
     assert message.startswith("mlpkit: error: Training the 2-100000-100000-4 network "
                               "(10,000,800,004 parameters) needs about 186.4 GiB of memory; this "
-                              "machine has ")
+                              "machine has 64.0 GiB. ")
     assert message.endswith("GiB. Use smaller --hidden layers (each weight matrix is the product "
                             "of two widths).")
     assert not (tmp_path / "run").exists()

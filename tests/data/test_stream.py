@@ -132,6 +132,24 @@ def test_the_first_pass_learns_what_the_in_memory_encoder_learns(data_csv):
     assert streamed.class_values == ["no", "yes"]
 
 
+def test_a_streamed_columns_note_tells_of_gaps_that_start_after_the_first_chunk(tmp_path):
+    frame = table()
+    late = np.arange(len(frame)) > len(frame) // 2
+    frame.loc[late & (np.arange(len(frame)) % 7 == 0), "day"] = None
+    frame.loc[late & (np.arange(len(frame)) % 11 == 0), "color"] = None
+    frame.loc[:len(frame) // 2, "x"] = frame["x"][:len(frame) // 2 + 1].fillna(50.0)
+    path = tmp_path / "late_gaps.csv"
+    frame.to_csv(path, index=False)
+    streamed = open_stream(path, "y", chunk_bytes=10_000)
+    columns = {c.name: c for c in streamed.encoder.columns}
+    for name in ("day", "color", "x"):
+        assert columns[name].indicator or "(missing)" in columns[name].categories
+    assert "missing filled with the median date" in columns["day"].note
+    assert "plus an indicator" in columns["x"].note
+    assert "missing as a category of their own" in columns["color"].note
+    assert columns["color"].note.startswith(f"{len(columns['color'].categories)} values")
+
+
 def test_an_epoch_visits_every_training_row_once_and_never_a_held_out_one(data_csv):
     streamed = open_stream(data_csv, "y", chunk_bytes=10_000)
     statistics = streamed.statistics(0.2, seed=3, scale=True)

@@ -35,10 +35,10 @@ def infer(series, name: str, impute: str, named: bool, encode_categorical: bool,
                                     "of --features.")
         return ColumnEncoding(name, "dropped", note="it has no values")
     if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
-        return _numeric(series, present, name, gaps, impute, named)
+        return _numeric(present, name, gaps, impute, named)
     numbers = pd.to_numeric(present, errors="coerce")
     if numbers.notna().all():         # text only in rows outside training: numbers here
-        return _numeric(series, numbers, name, gaps, impute, named)
+        return _numeric(numbers, name, gaps, impute, named)
     _refuse_mostly_numeric_text(series, name, path)
     fmt = dates.find_format(present, name, str(path))
     if fmt is not None:
@@ -61,14 +61,34 @@ def infer(series, name: str, impute: str, named: bool, encode_categorical: bool,
             f"Feature column {name!r} in '{path}' holds text with {len(categories)} distinct "
             f"values, too many to one-hot encode (at most {MAX_NAMED_CATEGORIES}); leave it out "
             f"with --drop {quote(name)}.")
-    note = f"{len(categories)} value{'s' if len(categories) > 1 else ''}, one-hot"
     if gaps and impute in ("mean", "median"):
         categories.append(MISSING)
+    return ColumnEncoding(name, "category", categories=categories,
+                          note=category_note(len(categories), gaps, impute))
+
+
+# The notes in words, written once for the in-memory and the streamed encoder alike.
+def category_note(n_categories: int, gaps: int, impute: str) -> str:
+    note = f"{n_categories} value{'s' if n_categories > 1 else ''}, one-hot"
+    if gaps and impute in ("mean", "median"):
         note += f"; {gaps} missing as a category of their own"
-    return ColumnEncoding(name, "category", categories=categories, note=note)
+    return note
 
 
-def _numeric(series, present, name: str, gaps: int, impute: str,
+def numeric_note(gaps: int, impute: str, fill: float | None) -> str:
+    if gaps and fill is not None:
+        return f"a number; {gaps} missing filled with the {impute} {fill:.4g}, plus an indicator"
+    return "a number"
+
+
+def date_note(fmt: str, parts: list[str], gaps: int, fill: str | None) -> str:
+    note = f"as {fmt}: year, and " + ", ".join(parts[1:]) + " as cycles"
+    if gaps and fill is not None:
+        note += f"; {gaps} missing filled with the median date {fill[:10]}, plus an indicator"
+    return note
+
+
+def _numeric(present, name: str, gaps: int, impute: str,
              named: bool) -> ColumnEncoding:
     values = present.to_numpy(dtype=np.float64)
     with np.errstate(invalid="ignore"):        # infinities are refused later, by line
@@ -80,26 +100,21 @@ def _numeric(series, present, name: str, gaps: int, impute: str,
                               "every row, like a row counter); keep it with "
                               f"--features {quote(name)} ...")
     fill = None
-    note = "a number"
     if impute in ("mean", "median"):           # kept even without gaps: new rows may have some
         fill = float(np.mean(values) if impute == "mean" else np.median(values))
-        if gaps:
-            note += f"; {gaps} missing filled with the {impute} {fill:.4g}, plus an indicator"
     return ColumnEncoding(name, "numeric", fill=fill, indicator=bool(gaps and fill is not None),
-                          note=note)
+                          note=numeric_note(gaps, impute, fill))
 
 
 def _date(series, name: str, fmt: str, gaps: int, impute: str) -> ColumnEncoding:
     times = dates.parse(series, fmt)
     parts = dates.parts_present(times.dropna())
     fill = None
-    note = f"as {fmt}: year, and " + ", ".join(parts[1:]) + " as cycles"
     if impute in ("mean", "median"):
         fill = str(times.dropna().sort_values().iloc[len(times.dropna()) // 2].isoformat())
-        if gaps:
-            note += f"; {gaps} missing filled with the median date {fill[:10]}, plus an indicator"
     return ColumnEncoding(name, "date", fill=fill, indicator=bool(gaps and fill is not None),
-                          date_format=fmt, date_parts=parts, note=note)
+                          date_format=fmt, date_parts=parts,
+                          note=date_note(fmt, parts, gaps, fill))
 
 
 def _refuse_mostly_numeric_text(series, name: str, path: Path) -> None:

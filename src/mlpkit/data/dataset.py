@@ -9,7 +9,7 @@ import numpy as np
 
 from mlpkit.data.schema import Schema
 
-Task = Literal["classification", "regression"]
+Task = Literal["classification", "regression", "multilabel"]
 
 
 @dataclass
@@ -48,9 +48,3 @@ class Dataset:
     @property
     def n_classes(self) -> int:
         return len(self.class_names)
-
-    def summary(self) -> str:
-        """One line: name, shapes, classes."""
-        kind = f"{self.n_classes} classes" if self.task == "classification" else "regression"
-        return (f"{self.name}: train {self.X_train.shape[0]} x {self.n_features}, "
-                f"test {self.X_test.shape[0]} x {self.n_features}, {kind}")

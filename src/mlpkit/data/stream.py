@@ -23,7 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from mlpkit.data.columns import MAX_CATEGORIES, MAX_NAMED_CATEGORIES
+from mlpkit.data.columns import (
+    MAX_CATEGORIES,
+    MAX_NAMED_CATEGORIES,
+    category_note,
+    date_note,
+    numeric_note,
+)
 from mlpkit.data.csv_dataset import (
     check_options,
     choose_columns,
@@ -130,11 +136,6 @@ class StreamedTable:
         return Schema(self.task, list(self.feature_names), list(self.class_names),
                       self.class_values, [c.name for c in self.encoder.columns], self.encoder,
                       self.target)
-
-    def summary(self) -> str:
-        kind = f"{self.n_classes} classes" if self.task == "classification" else "regression"
-        return (f"{self.name}: {self.table.n_rows} rows in {len(self.table.chunks)} chunks, "
-                f"{self.n_features} features, {kind} (streamed)")
 
     # ---- rows of a chunk
     def usable(self, frame):
@@ -330,8 +331,7 @@ def _settle_encoder(encoder: TabularEncoder, sample, gaps: dict[str, int],
         missing = gaps[col.name]
         if col.role == "category":
             col.categories += [MISSING] if fill and missing else []
-            col.note = f"{len(col.categories)} values, one-hot" + (
-                f"; {missing} missing as a category of their own" if fill and missing else "")
+            col.note = category_note(len(col.categories), missing, impute)
             continue
         if not fill:
             continue
@@ -340,12 +340,12 @@ def _settle_encoder(encoder: TabularEncoder, sample, gaps: dict[str, int],
             total, count = sums[col.name]
             col.fill = (total / count if impute == "mean" else
                         float(np.median(pd_numbers(present)))) if count else 0.0
-            col.note = "a number" + (f"; {missing} missing filled with the {impute} "
-                                     f"{col.fill:.4g}, plus an indicator" if missing else "")
+            col.note = numeric_note(missing, impute, col.fill)
         elif col.role == "date":
             times = dates.parse(present, col.date_format).dropna().sort_values()
             if len(times):
                 col.fill = str(times.iloc[len(times) // 2].isoformat())
+            col.note = date_note(col.date_format, col.date_parts, missing, col.fill)
         col.indicator = missing > 0
 
 

@@ -1,6 +1,7 @@
-"""Atomic file writes: a temporary file in the same folder, fsync, then rename.
+"""Atomic file writes: a temporary file in the same folder, fsync, rename, fsync the folder.
 
-A reader (or a crash) therefore sees either the old file or the new one, never half of one.
+A reader (or a crash) therefore sees either the old file or the new one, never half of one,
+and once a write returns, the new file survives a power cut.
 """
 
 from __future__ import annotations
@@ -18,19 +19,26 @@ def _umask() -> int:
     return mask
 
 
-def write_bytes(path: str | Path, data: bytes) -> None:
-    path = Path(path)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def _fsync(path: str | Path) -> None:
+    """Flush a file's (or a folder's: its entries) data to the disk."""
+    handle = os.open(path, os.O_RDONLY)
     try:
-        with os.fdopen(handle, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(temp, 0o666 & ~_umask())     # mkstemp's 0600 -> what open() would have made
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def _publish(temp: str | Path, path: Path) -> None:
+    """The written temporary file, made durable, becomes ``path``; the rename made durable."""
+    _fsync(temp)
+    os.chmod(temp, 0o666 & ~_umask())     # mkstemp's 0600 -> what open() would have made
+    os.replace(temp, path)
+    _fsync(path.parent)
+
+
+def write_bytes(path: str | Path, data: bytes) -> None:
+    with writing(path) as temp:
+        temp.write_bytes(data)
 
 
 def write_text(path: str | Path, text: str) -> None:
@@ -46,8 +54,7 @@ def writing(path: str | Path) -> Iterator[Path]:
     os.close(handle)
     try:
         yield Path(temp)
-        os.chmod(temp, 0o666 & ~_umask())
-        os.replace(temp, path)
+        _publish(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise

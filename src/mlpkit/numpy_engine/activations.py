@@ -68,7 +68,7 @@ class ReLU(_Elementwise):
 
 
 class Identity(_Elementwise):
-    """Passes values through; the output of a regression network."""
+    """Passes values through: a linear hidden layer (``activation="identity"``)."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         return x

@@ -25,8 +25,9 @@ class Optimizer:
         check_non_negative(weight_decay, "weight_decay")
         self.param_groups = [{"lr": lr}]     # as torch.optim, so schedules treat both alike
         self.weight_decay = weight_decay
-        self.state: list[dict] = [{} for _ in self.params]
+        self.state: list[dict] = [{} for _ in self.params]   # the buffers a resume needs
         self._decayed: dict[int, np.ndarray] = {}     # per parameter: g + wd p, reused
+        self._scratch: dict[int, np.ndarray] = {}     # per parameter: the step, reused
 
     @property
     def lr(self) -> float:
@@ -35,6 +36,13 @@ class Optimizer:
     @lr.setter
     def lr(self, value: float) -> None:
         self.param_groups[0]["lr"] = value
+
+    def state_dict(self) -> dict[int, dict]:
+        """Each parameter's buffers by its index, as ``torch.optim``'s ``state``."""
+        return {i: dict(state) for i, state in enumerate(self.state)}
+
+    def load_state_dict(self, state: dict[int, dict]) -> None:
+        self.state = [dict(state.get(i, {})) for i in range(len(self.params))]
 
     def zero_grad(self) -> None:
         for p in self.params:
@@ -61,12 +69,12 @@ class Optimizer:
         buffer += p.grad                 # wd p + g: the same number as g + wd p
         return buffer
 
-    @staticmethod
-    def _descend(p: Parameter, state: dict, scale: float, direction: np.ndarray) -> None:
-        """p -= scale * direction, through a buffer kept in ``state`` (no allocation per step)."""
-        scratch = state.get("scratch")
+    def _descend(self, p: Parameter, scale: float, direction: np.ndarray) -> None:
+        """p -= scale * direction, through a buffer kept per parameter (no allocation per
+        step)."""
+        scratch = self._scratch.get(id(p))
         if scratch is None or scratch.dtype != p.data.dtype:
-            scratch = state["scratch"] = np.empty_like(p.data)
+            scratch = self._scratch[id(p)] = np.empty_like(p.data)
         np.multiply(direction, scale, out=scratch)
         p.data -= scratch
 
@@ -93,7 +101,7 @@ class SGD(Optimizer):
                 velocity *= self.momentum
                 velocity += g
             g = g + self.momentum * velocity if self.nesterov else velocity
-        self._descend(p, state, self.lr, g)
+        self._descend(p, self.lr, g)
 
 
 class RMSprop(Optimizer):

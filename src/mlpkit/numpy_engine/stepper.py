@@ -139,9 +139,7 @@ class NumpyStepper(StepperBase, NumpyNetwork):
     def training_state(self) -> tuple[dict[str, np.ndarray], dict]:
         """Weights, optimizer buffers and dropout generators: what an exact resume needs."""
         optimizer = self.optimizer
-        optimizer_state = {} if optimizer is None else \
-            {i: {k: v for k, v in state.items() if k != "scratch"}
-             for i, state in enumerate(optimizer.state)}
+        optimizer_state = {} if optimizer is None else optimizer.state_dict()
         arrays, scalars = self.pack(self.state_dict(), optimizer_state)
         generators = [layer.rng.bit_generator.state for layer in self.model.layers
                       if isinstance(layer, Dropout)]
@@ -151,8 +149,7 @@ class NumpyStepper(StepperBase, NumpyNetwork):
         weights, optimizer_state = self.unpack(arrays, meta["scalars"])
         self.load_state_dict(weights)
         if self.optimizer is not None:
-            self.optimizer.state = [optimizer_state.get(i, {})
-                                    for i in range(len(self.optimizer.params))]
+            self.optimizer.load_state_dict(optimizer_state)
             self.lr = meta["lr"]
         dropouts = [layer for layer in self.model.layers if isinstance(layer, Dropout)]
         for layer, state in zip(dropouts, meta["dropout_rngs"]):

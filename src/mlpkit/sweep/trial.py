@@ -51,11 +51,6 @@ class PruningReport(Callback):
             state.stop_training, state.stop_reason = True, self.stopped
 
 
-def score_name(task: str) -> str:
-    """What a trial is scored by: validation accuracy, or validation RMSE for regression."""
-    return "val_accuracy" if task == "classification" else "val_rmse"
-
-
 def objective_value(task: str, val: dict[str, Any]) -> float:
     """The number Optuna minimises: the validation error rate, or the validation RMSE."""
     return 1.0 - val["accuracy"] if task == "classification" else val["rmse"]

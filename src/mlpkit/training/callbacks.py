@@ -119,8 +119,9 @@ class NanGuard(Callback):
 
 
 class LearningRateSchedule(Callback):
-    """step: x0.1 every third of the run; cosine: to 0 over the run; plateau: x0.1 after 3
-    epochs without improvement of the monitored loss; invscaling (scikit-learn's):
+    """step: x0.1 every third of the run; cosine: to 0 over the run (its planned length,
+    ``state.epochs``; a ``partial_fit`` sequence plans over ``max_iter`` calls); plateau: x0.1
+    after 3 epochs without improvement of the monitored loss; invscaling (scikit-learn's):
     lr / (t + 1)^power_t after each epoch, t the rows trained on so far."""
 
     def __init__(self, kind: str, base_lr: float, power_t: float = 0.5) -> None:
@@ -137,7 +138,8 @@ class LearningRateSchedule(Callback):
         self.best, self.wait = values["best"], values["wait"]
 
     def on_epoch_end(self, state: TrainingState, record: dict) -> None:
-        done, total = record["epoch"], state.epochs
+        total = state.epochs
+        done = min(record["epoch"], total)
         stepper = state.stepper
         if self.kind == "step":
             stepper.lr = self.base_lr * 0.1 ** (done // max(1, total // 3))

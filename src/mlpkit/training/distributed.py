@@ -229,8 +229,6 @@ def launch(nproc: int, command: Sequence[str]) -> int:
     except SignalException as exc:
         return 128 + int(exc.sigval)
     except ChildFailedError as exc:
-        import signal
-
         failures = sorted(exc.failures.items(), key=lambda item: item[1].timestamp)
         codes = [f.exitcode for _, f in failures if f.exitcode > 0]   # the rank said why
         killed = [(r, f) for r, f in failures if f.exitcode < 0 and

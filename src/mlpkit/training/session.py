@@ -241,11 +241,14 @@ class Session:
             progress: bool | None = False, handle_signals: bool = False,
             checkpoint: Callable[[TrainingState], None] | None = None,
             resume_from: tuple[dict, dict] | None = None, epochs: int | None = None,
-            batch_seed: int | None = None) -> TrainingState:
+            batch_seed: int | None = None,
+            planned_epochs: int | None = None) -> TrainingState:
         """Train on ``split`` with the options' callbacks, then ``callbacks``, then the
         checkpoint and progress bar. ``epochs`` and ``batch_seed`` override the config's (to
-        continue a model one epoch at a time); ``handle_signals``: Ctrl-C / SIGTERM stop after
-        the batch (the command line's behaviour)."""
+        continue a model one epoch at a time); ``planned_epochs``: the length of the whole
+        sequence such calls make, which the step and cosine schedules plan over (by default
+        the run's own); ``handle_signals``: Ctrl-C / SIGTERM stop after the batch (the command
+        line's behaviour)."""
         train = replace(self.config.train, epochs=epochs or self.config.train.epochs,
                         seed=self.config.train.seed if batch_seed is None else batch_seed)
         chain: list[Callback] = []
@@ -259,7 +262,7 @@ class Session:
             chain.append(Checkpoint(checkpoint, self.config.checkpoint_every))
         chain.append(ProgressBar(disable=None if progress is None else not progress))
         state = TrainingState(stepper=self.stepper, history=self.history,
-                              epochs=train.max_epochs)
+                              epochs=planned_epochs or train.max_epochs)
         signals = stop_after_batch_on_signals(state, escalate=self.group is None) \
             if handle_signals else nullcontext()
         started = time.perf_counter()
