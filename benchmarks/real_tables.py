@@ -139,7 +139,7 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for name in names:
         train, test, target, dropped = TABLES[name]()
-        from mlpkit.data.csv_dataset import infer_task
+        from mlpkit.data.tables.in_memory import infer_task
 
         classification = infer_task(train[target])[0] == "classification"
         with tempfile.TemporaryDirectory() as tmp:

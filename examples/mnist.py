@@ -7,7 +7,7 @@ pixels in [0, 1]; test accuracy after each epoch (the walk-through reports 91.3 
 import argparse
 
 from mlpkit.config import RunConfig, TrainConfig
-from mlpkit.workflow import train
+from mlpkit.runs.train import train
 
 
 def main() -> None:

@@ -7,8 +7,7 @@ nn.Sequential). The same as `mlpkit progression`.
 
 import argparse
 
-from mlpkit.classic.progression import table
-from mlpkit.workflow import progression
+from mlpkit.classic.progression import progression, table
 
 
 def main() -> None:

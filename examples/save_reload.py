@@ -13,7 +13,7 @@ import mlpkit
 from mlpkit.config import RunConfig, TrainConfig
 from mlpkit.data import load_dataset
 from mlpkit.model import TrainedModel
-from mlpkit.workflow import train
+from mlpkit.runs.train import train
 
 
 def main() -> None:

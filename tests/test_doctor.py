@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mlpkit.cli import main
-from mlpkit.doctor import diagnose
+from mlpkit.diagnostics.doctor import diagnose
 
 DEMO = ["--dataset", "moons", "--hidden", "16", "16", "--epochs", "60", "--lr", "0.01"]
 TWELVE_SIGMOIDS = ["--hidden", *["16"] * 12, "--activation", "sigmoid"]

@@ -16,6 +16,13 @@ from mlpkit.errors import InvalidInputError
 
 pytest.importorskip("torch")
 
+# The checks scikit-learn itself skips for these estimators, and why; any other skip fails.
+NOT_APPLICABLE = {
+    "check_array_api_input",       # needs the array-api-compat package; mlpkit computes in NumPy
+    "check_classifiers_multilabel_output_format_decision_function",   # no decision_function,
+}                                                                     # as scikit-learn's MLP
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")
 @pytest.mark.parametrize("solver", ["lbfgs", "adam"])
 @pytest.mark.parametrize("engine", ["numpy", "torch"])
@@ -28,9 +35,9 @@ def test_check_estimator_passes_with_no_accepted_failure(cls, engine, solver):
     results = check_estimator(cls(engine=engine, solver=solver, max_iter=60, threads=threads),
                               on_fail=None)
     failed = [r["check_name"] for r in results if r["status"] == "failed"]
-    skipped = [r["check_name"] for r in results if r["status"] == "skipped"]
+    skipped = {r["check_name"] for r in results if r["status"] == "skipped"}
     assert failed == []
-    assert skipped == [], f"checks skipped: {skipped}"
+    assert skipped <= NOT_APPLICABLE, f"checks skipped: {skipped - NOT_APPLICABLE}"
     assert len(results) > 50
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from mlpkit.cli import main
-from mlpkit.explain import explain_step
-from mlpkit.gradient_table import LOSSES
+from mlpkit.diagnostics.explain import explain_step
+from mlpkit.diagnostics.gradient_table import LOSSES
 from mlpkit.numpy_engine.activations import Tanh
 
 torch = pytest.importorskip("torch")

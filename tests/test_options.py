@@ -7,8 +7,8 @@ import pytest
 
 from mlpkit.cli import build_parser
 from mlpkit.config import RunConfig
-from mlpkit.estimator_params import run_config
 from mlpkit.estimators import MLPClassifier, MLPRegressor
+from mlpkit.estimators.params import run_config
 from mlpkit.options import BY_NAME, COMMAND_LINE_ONLY, ESTIMATOR_ONLY, OPTIONS, SAME
 
 # A value other than the default for every option: adding an option means adding it here.
@@ -100,7 +100,7 @@ def test_one_value_reaches_the_same_setting_through_every_door(name, tmp_path):
     extra = {"patience": ["--val-fraction", "0.1"], "nesterov": ["--optimizer", "sgd",
                                                                  "--momentum", "0.9"],
              "momentum": ["--optimizer", "sgd"]}.get(name, [])
-    from mlpkit.cli_arguments import run_config as _run_config
+    from mlpkit.cli.arguments import run_config as _run_config
 
     args = build_parser().parse_args([*base, *command_line(name, value), *extra])
     from_cli = _run_config(args)
@@ -109,7 +109,7 @@ def test_one_value_reaches_the_same_setting_through_every_door(name, tmp_path):
     import tomli_w
 
     (tmp_path / "c.toml").write_text(tomli_w.dumps(from_cli.to_toml_dict()))
-    from mlpkit.io.runs import read_config
+    from mlpkit.runs.folder import read_config
 
     from_toml = RunConfig.from_toml_dict(read_config(tmp_path / "c.toml"))
     assert from_toml == from_cli

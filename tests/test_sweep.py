@@ -17,7 +17,7 @@ import pytest
 from mlpkit.cli import main
 from mlpkit.config import RunConfig
 from mlpkit.errors import InvalidInputError
-from mlpkit.io.runs import read_config
+from mlpkit.runs.folder import read_config
 from mlpkit.sweep.results import finished
 from mlpkit.sweep.space import DEFAULT_SPACE_TOML, SearchSpace
 from mlpkit.sweep.trial import PruningReport, run_trial
@@ -109,7 +109,7 @@ class FakeTrial:
 
 
 def _fit_with(callback, epochs=12):
-    from mlpkit.workflow import start
+    from mlpkit.runs.train import start
 
     run = RunConfig(dataset="iris").with_options({"epochs": epochs})
     _, session, split = start(run)
@@ -200,7 +200,7 @@ def test_selection_never_sees_the_test_rows(tmp_path, monkeypatch):
     from dataclasses import replace
 
     import mlpkit.data
-    import mlpkit.workflow
+    import mlpkit.runs.train
 
     real = mlpkit.data.load_dataset
 
@@ -210,7 +210,7 @@ def test_selection_never_sees_the_test_rows(tmp_path, monkeypatch):
 
     assert main(["sweep", *SMALL, "--trials", "4", "--out", str(tmp_path / "a")]) == 0
     monkeypatch.setattr(mlpkit.data, "load_dataset", scrambled)        # the trials' data
-    monkeypatch.setattr(mlpkit.workflow, "load_dataset", scrambled)    # best/'s
+    monkeypatch.setattr(mlpkit.runs.train, "load_dataset", scrambled)  # best/'s
     assert main(["sweep", *SMALL, "--trials", "4", "--out", str(tmp_path / "b")]) == 0
     assert without_seconds(rows(tmp_path / "a")) == without_seconds(rows(tmp_path / "b"))
     tests = [json.loads((tmp_path / d / "best" / "metrics.json").read_text())["test"]

@@ -201,7 +201,7 @@ def test_ctrl_c_stops_after_the_batch_and_keeps_the_checkpoint(tmp_path):
 
 def test_run_folders_are_numbered_per_dataset_and_csv_runs_are_named_after_the_file(tmp_path,
                                                                                    monkeypatch):
-    from mlpkit.io.runs import create_run_folder
+    from mlpkit.runs.folder import create_run_folder
 
     monkeypatch.chdir(tmp_path)
     assert create_run_folder(None, "runs", "moons").name == "moons-001"
@@ -223,7 +223,7 @@ def test_predict_into_a_folder_that_does_not_exist_creates_it(blobs_run, tmp_pat
 
 
 def test_data_options_read_booleans_numbers_and_text():
-    from mlpkit.cli_arguments import key_value as _key_value
+    from mlpkit.cli.arguments import key_value as _key_value
 
     assert _key_value("encode_categorical=False") == ("encode_categorical", False)
     assert _key_value("shuffle=true") == ("shuffle", True)

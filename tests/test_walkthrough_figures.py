@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from mlpkit.config import RunConfig, TrainConfig
-from mlpkit.doctor import diagnose
-from mlpkit.workflow import train
+from mlpkit.diagnostics.doctor import diagnose
+from mlpkit.runs.train import train
 
 MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 needs_mnist = pytest.mark.skipif(not MNIST.is_dir(), reason=f"MNIST files not found at {MNIST}")

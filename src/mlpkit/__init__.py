@@ -3,8 +3,7 @@
 Importing mlpkit imports neither torch nor matplotlib; the modules that need them import them.
 """
 
-__version__ = "0.1.0"
-
+from mlpkit._version import __version__
 from mlpkit.errors import (
     DataWarning,
     InvalidInputError,

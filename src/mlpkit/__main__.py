@@ -10,7 +10,7 @@ import os
 import sys
 
 from mlpkit.cli import main
-from mlpkit.training.distributed import launched
+from mlpkit.torch_engine.distributed import launched
 
 code = main()
 if launched():

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from mlpkit.data.encoding import MISSING, ColumnEncoding
+from mlpkit.data.tables.encoding import MISSING, ColumnEncoding
 from mlpkit.errors import MlpkitError
 from mlpkit.io import atomic
 from mlpkit.model import TrainedModel
@@ -112,7 +112,7 @@ def _filled(graph: _Graph, col: ColumnEncoding, value: str, fill: np.ndarray) ->
 def _date_fill(col: ColumnEncoding) -> np.ndarray:
     import pandas as pd
 
-    from mlpkit.data import dates
+    from mlpkit.data.tables import dates
 
     if col.fill is None:
         return np.zeros(0, np.float32)
@@ -203,16 +203,15 @@ def describe_inputs(model: TrainedModel) -> str:
         elif col.role == "date":
             parts = col.feature_names[:len(col.feature_names) - int(col.indicator)]
             lines.append(f"{col.name}: float32 [N, {len(parts)}], the date as "
-                         + ", ".join(parts) + " (mlpkit.data.dates.features), NaN where missing")
+                         + ", ".join(parts) + " (mlpkit.data.tables.dates.features), NaN where "
+                         "missing")
     return "; ".join(lines)
 
 
 def export_onnx(model: TrainedModel, path: str | Path, overwrite: bool = False) -> Path:
     """Write ``model`` as an ONNX file (atomically; an existing file only with ``overwrite``)."""
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise MlpkitError(f"Output file '{path}' already exists; choose another -o or pass "
-                          "--overwrite.")
+    atomic.refuse_existing(path, overwrite)
     proto = to_onnx(model)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic.write_bytes(path, proto.SerializeToString())
@@ -224,7 +223,7 @@ def onnx_inputs(model: TrainedModel, rows) -> dict[str, np.ndarray]:
     would build them: for tests and for the README's example."""
     import pandas as pd
 
-    from mlpkit.data import dates
+    from mlpkit.data.tables import dates
 
     encoder = model.schema.encoder
     if encoder is None:

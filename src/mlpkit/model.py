@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from mlpkit import __version__
+from mlpkit._version import __version__
 from mlpkit.config import MLPSpec
-from mlpkit.data.encoding import TabularEncoder
 from mlpkit.data.preprocessing import Standardizer
 from mlpkit.data.schema import Schema
+from mlpkit.data.tables.encoding import TabularEncoder
 from mlpkit.errors import InvalidInputError
 from mlpkit.io.model_files import load_model, save_model
 from mlpkit.validation import check_array

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlpkit.errors import InvalidParameterError
-from mlpkit.lookup import resolve
-from mlpkit.validation import check_non_negative, check_positive
+from mlpkit.validation import check_non_negative, check_positive, resolve, suggest
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "identity")
 ALIASES = {"logistic": "sigmoid",             # scikit-learn's names for the same things
@@ -281,8 +280,5 @@ def validate(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def unknown(kind: str, name: str, known: list[str]) -> InvalidParameterError:
-    import difflib
-
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    return InvalidParameterError(f"Unknown {kind} {name!r}.{hint} Known: {', '.join(known)}.")
+    return InvalidParameterError(
+        f"Unknown {kind} {name!r}.{suggest(name, known)} Known: {', '.join(known)}.")

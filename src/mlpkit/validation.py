@@ -1,17 +1,38 @@
-"""Input checks shared by every public entry point.
+"""Input checks shared by every public entry point, and names resolved with a "did you mean".
 
 They run once at the boundary (``fit``, ``predict``, a loss call), never inside the training hot
-path, and turn NumPy's own failures into one-line ``MlpkitError`` messages.
+path, and turn NumPy's own failures into one-line ``MlpkitError`` messages. Each engine keeps
+its own tables (activations, losses, optimizers, initialisers) next to the classes they name
+and looks names up through ``resolve``; every typo, of a name, an option or a column, gets its
+hint from ``suggest``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+import difflib
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
 
 import numpy as np
 
 from mlpkit.errors import InvalidInputError, InvalidParameterError, NotFittedError
+
+T = TypeVar("T")
+
+
+def suggest(name: Any, known: Iterable[str]) -> str:
+    """" Did you mean 'x'?" for the closest known name, or nothing."""
+    close = difflib.get_close_matches(str(name), list(known), n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def resolve(kind: str, name: str, table: Mapping[str, T]) -> T:
+    """Return ``table[name]`` (case-insensitive) or raise a one-line error that suggests a fix."""
+    key = name.lower().replace("-", "_") if isinstance(name, str) else name
+    if key in table:
+        return table[key]
+    raise InvalidParameterError(
+        f"Unknown {kind} {name!r}.{suggest(key, table)} Known: {', '.join(sorted(table))}.")
 
 
 def check_array(

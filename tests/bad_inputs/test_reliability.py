@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlpkit.data.mnist import read_idx
+from mlpkit.data.sets.mnist import read_idx
 from mlpkit.errors import InvalidInputError
 
 from .conftest import tree

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from mlpkit.data import load_dataset
-from mlpkit.data.mnist import PARTS, SOURCES, read_idx
+from mlpkit.data.sets.mnist import PARTS, SOURCES, read_idx
 from mlpkit.errors import InvalidInputError
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"

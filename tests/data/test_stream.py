@@ -9,16 +9,13 @@ import pytest
 
 from mlpkit.cli import main
 from mlpkit.data.preprocessing import Standardizer
-from mlpkit.data.stream import Moments, open_stream, row_draws
-from mlpkit.data.stream_rows import StreamRows
-from mlpkit.data.table_chunks import ChunkedTable
+from mlpkit.data.tables.chunks import ChunkedTable
+from mlpkit.data.tables.first_pass import open_stream
+from mlpkit.data.tables.stream import Moments, row_draws
+from mlpkit.data.tables.stream_rows import StreamRows
 from mlpkit.errors import InvalidInputError
-from mlpkit.streamed import convert
-from mlpkit.training.metrics import (
-    MetricsAccumulator,
-    classification_metrics,
-    regression_metrics,
-)
+from mlpkit.runs.convert import convert
+from mlpkit.runs.metrics import MetricsAccumulator
 
 CHUNK = ["--data-option", "chunk_bytes=20000"]
 
@@ -69,6 +66,36 @@ def test_row_draws_are_uniform_repeatable_and_differ_by_seed():
     assert np.corrcoef(draws, row_draws(rows, 1, 1))[0, 1] < 0.02
 
 
+def classification_metrics(y_true, proba, class_names):
+    """The reference: scikit-learn's own functions over all the rows at once."""
+    from sklearn.metrics import accuracy_score, confusion_matrix, log_loss
+    from sklearn.metrics import precision_recall_fscore_support as prfs
+
+    labels = list(range(len(class_names)))
+    predicted = proba.argmax(axis=1)
+    precision, recall, f1, support = prfs(y_true, predicted, labels=labels, zero_division=0)
+    macro = prfs(y_true, predicted, labels=labels, average="macro", zero_division=0)
+    return {"loss": float(log_loss(y_true, np.clip(proba, 1e-7, 1.0), labels=labels)),
+            "accuracy": float(accuracy_score(y_true, predicted)),
+            "precision_macro": float(macro[0]), "recall_macro": float(macro[1]),
+            "f1_macro": float(macro[2]),
+            "per_class": {name: {"precision": float(p), "recall": float(r), "f1": float(f),
+                                 "support": int(s)}
+                          for name, p, r, f, s in zip(class_names, precision, recall, f1,
+                                                      support)},
+            "confusion_matrix": confusion_matrix(y_true, predicted, labels=labels).tolist(),
+            "n_samples": int(len(y_true))}
+
+
+def regression_metrics(y_true, y_pred):
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
+    mse = float(mean_squared_error(y_true, y_pred))
+    return {"loss": mse, "mse": mse, "rmse": float(np.sqrt(mse)),
+            "mae": float(mean_absolute_error(y_true, y_pred)),
+            "r2": float(r2_score(y_true, y_pred)), "n_samples": int(len(y_true))}
+
+
 def test_metrics_accumulated_by_chunks_equal_scikit_learns_over_all_rows():
     rng = np.random.default_rng(0)
     proba, y = rng.dirichlet(np.ones(3), 400), rng.integers(0, 3, 400)
@@ -90,6 +117,9 @@ def test_metrics_accumulated_by_chunks_equal_scikit_learns_over_all_rows():
         values.add(truth[start:start + 41], guess[start:start + 41])
     for key, value in regression_metrics(truth, guess).items():
         assert values.result()[key] == pytest.approx(value), key
+    constant = MetricsAccumulator(None)                 # R² of a constant target, finite
+    constant.add(np.ones(5), np.ones(5))
+    assert constant.result()["r2"] == regression_metrics(np.ones(5), np.ones(5))["r2"] == 1.0
 
 
 def test_csv_chunks_cover_the_file_and_number_rows_by_file_line(data_csv):
@@ -204,7 +234,7 @@ def test_streamed_training_is_repeatable_and_resumes_exactly(tmp_path, data_csv)
 @pytest.mark.parametrize("engine", ["numpy", "torch"])
 def test_an_epoch_of_many_small_buffers_completes_on_both_engines(tmp_path, data_csv, engine,
                                                                    monkeypatch):
-    monkeypatch.setattr("mlpkit.data.stream_rows.BUFFER_BYTES", 4096)   # ~4 batches a buffer
+    monkeypatch.setattr("mlpkit.data.tables.stream_rows.BUFFER_BYTES", 4096)   # ~4 batches a buffer
     run = tmp_path / "run"
     assert main(["train", "--csv", str(data_csv), "--target", "y", "--stream", *CHUNK,
                  "--engine", engine, "--epochs", "2", "--quiet", "--out", str(run)]) == 0
@@ -226,7 +256,7 @@ def test_streamed_and_in_memory_doors_predict_the_same(tmp_path, data_csv, engin
     memory = pd.read_csv(outputs["memory"])
     for name in ("csv", "parquet"):
         pd.testing.assert_frame_equal(pd.read_csv(outputs[name]), memory)
-    from mlpkit.workflow import evaluate
+    from mlpkit.runs.use import evaluate
 
     in_memory = evaluate(run, "csv", {"path": str(data_csv), "target": "y"})
     streamed = evaluate(run, "csv", {"path": str(parquet), "target": "y", "stream": True,

@@ -11,7 +11,7 @@ import numpy as np
 
 from mlpkit.config import RunConfig
 from mlpkit.data.schema import Schema
-from mlpkit.training import distributed
+from mlpkit.torch_engine import distributed
 from mlpkit.training.callbacks import Callback
 from mlpkit.training.session import Session
 

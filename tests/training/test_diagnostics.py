@@ -9,7 +9,7 @@ from sklearn.metrics import log_loss
 from mlpkit.cli import main
 from mlpkit.config import RunConfig, TrainConfig
 from mlpkit.data import load_dataset
-from mlpkit.training.diagnostics import PROBE_ROWS, baseline_loss, input_scale
+from mlpkit.diagnostics.statistics import PROBE_ROWS, baseline_loss, input_scale
 from mlpkit.training.session import Session
 
 torch = pytest.importorskip("torch")

@@ -18,7 +18,7 @@ from safetensors.numpy import load_file
 
 from mlpkit.cli import main
 from mlpkit.io.checkpoints import load_training_checkpoint
-from mlpkit.training.distributed import Group, launch
+from mlpkit.torch_engine.distributed import Group, launch
 
 pytest.importorskip("torch")
 

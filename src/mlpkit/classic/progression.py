@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -201,3 +203,50 @@ def table(results: list[StageResult]) -> str:
         lines.append(f"{r.name:30s} {r.losses[-1]:10.6f} {r.accuracy:9.4f} {r.seconds:8.3f} "
                      f"{gap:21.2e}")
     return "\n".join(lines)
+
+
+# ---- the command: a built-in set through the six stages, into a folder
+def progression(dataset: str = "blobs", dataset_options: dict[str, Any] | None = None,
+                hidden: tuple[int, ...] = (2,), activation: str = "sigmoid", lr: float = 0.2,
+                epochs: int = 1000, device: str = "auto", seed: int = 0,
+                out: str | Path | None = None, root: str | Path = "runs"):
+    """The PyTorch refactoring path on a built-in dataset: six stages from the same initial
+    weights; writes progression.csv and progression.png; returns (folder, results)."""
+    import csv
+    import io
+
+    from mlpkit.config import MLPSpec
+    from mlpkit.data import Standardizer, load_dataset
+    from mlpkit.errors import InvalidInputError
+    from mlpkit.io import atomic
+    from mlpkit.numpy_engine.models import build_mlp
+    from mlpkit.runs.folder import create_run_folder
+    from mlpkit.torch_engine.device import resolve_device
+    from mlpkit.validation import check_positive
+    from mlpkit.viz.plots import plot_series
+
+    check_positive(lr, "lr")
+    check_positive(epochs, "epochs", integer=True)
+    data = load_dataset(dataset, **(dataset_options or {}))
+    if data.task != "classification":
+        raise InvalidInputError(f"progression trains a classifier; {data.name!r} is a "
+                                "regression set.")
+    scaler = Standardizer.fit(data.X_train)
+    spec = MLPSpec(data.n_features, data.n_classes, hidden, activation)
+    weights = build_mlp(spec, np.random.default_rng(seed)).state_dict()
+    init = [(weights[f"{i}.weight"], weights[f"{i}.bias"])
+            for i, (kind, *_) in enumerate(spec.layers()) if kind == "linear"]
+    torch_device = resolve_device(device)
+    folder = create_run_folder(out, root, f"progression-{data.name}")
+    results = run_progression(scaler.transform(data.X_train), data.y_train,
+                              scaler.transform(data.X_test), data.y_test, init, lr, epochs,
+                              activation, torch_device)
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(["epoch", *(r.name for r in results)])
+    writer.writerows([e + 1, *(f"{r.losses[e]:.9g}" for r in results)] for e in range(epochs))
+    atomic.write_text(folder / "progression.csv", text.getvalue())
+    plot_series({r.name: r.losses for r in results}, folder / "progression.png",
+                "training loss", title="six refactorings, one loss curve", log=True)
+    return folder, results
+

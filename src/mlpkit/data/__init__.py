@@ -3,8 +3,8 @@
 from mlpkit.data.batching import minibatch_indices
 from mlpkit.data.catalog import ENTRIES, describe_datasets, load_dataset
 from mlpkit.data.dataset import Dataset
-from mlpkit.data.encoding import TabularEncoder
 from mlpkit.data.preprocessing import Standardizer, one_hot, stratified_split
+from mlpkit.data.tables.encoding import TabularEncoder
 
 __all__ = ["ENTRIES", "Dataset", "Standardizer", "TabularEncoder", "describe_datasets",
            "load_dataset", "minibatch_indices", "one_hot", "stratified_split"]

@@ -7,7 +7,6 @@ csv (``path=...``, or the short form ``"csv:path/to/file.csv"``).
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from mlpkit.data import builtin, csv_dataset, mnist, synthetic
 from mlpkit.data.dataset import Dataset
 from mlpkit.data.preprocessing import stratified_split
+from mlpkit.data.sets import builtin, mnist, synthetic
 from mlpkit.errors import InvalidParameterError
-from mlpkit.lookup import resolve
+from mlpkit.validation import resolve, suggest
 
 
 @dataclass(frozen=True)
@@ -101,13 +100,33 @@ def _idx_entry(name: str) -> Entry:
                  load, ("data_dir", "mirrors"), (60000, 10000, 784, len(source.class_names)))
 
 
+def load_table(path: str, target: str | None = None, test_path: str | None = None,
+               test_size: float = 0.2, features: list[str] | None = None,
+               drop: list[str] | None = None, impute: str | None = "median",
+               task: str | None = None, encode_categorical: bool = True,
+               random_state: int | None = 0, stream: bool = False,
+               chunk_bytes: int | None = None):
+    """The user's table (CSV or Parquet): read whole into a ``Dataset``, or with ``stream``
+    opened to be read a chunk at a time (a ``StreamedTable``); the same options either way."""
+    options = dict(target=target, test_path=test_path, test_size=test_size, features=features,
+                   drop=drop, impute=impute, task=task, encode_categorical=encode_categorical,
+                   random_state=random_state)
+    if stream:
+        from mlpkit.data.tables.first_pass import open_stream
+
+        return open_stream(path, chunk_bytes=chunk_bytes, **options)
+    from mlpkit.data.tables.in_memory import load_csv
+
+    return load_csv(path, **options)
+
+
 ENTRIES: dict[str, Entry] = {
     **{n: _synthetic_entry(n) for n in synthetic.GENERATORS},
     **{n: _bundled_entry(n) for n in builtin.BUNDLED},
     "mnist": _idx_entry("mnist"),
     "fashion_mnist": _idx_entry("fashion-mnist"),
-    "csv": Entry("csv", "your own CSV file (path=..., target=...)", csv_dataset.load_csv,
-                 tuple(inspect.signature(csv_dataset.load_csv).parameters)),
+    "csv": Entry("csv", "your own CSV file (path=..., target=...)", load_table,
+                 tuple(inspect.signature(load_table).parameters)),
 }
 
 
@@ -118,10 +137,9 @@ def load_dataset(name: str, **options: Any) -> Dataset:
     entry = resolve("dataset", name, ENTRIES)
     for option in options:
         if option not in entry.options:
-            close = difflib.get_close_matches(option, entry.options, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
             raise InvalidParameterError(
-                f"Unknown option {option!r} for dataset {entry.name!r}.{hint} "
+                f"Unknown option {option!r} for dataset {entry.name!r}."
+                f"{suggest(option, entry.options)} "
                 f"Options: {', '.join(entry.options)}."
             )
     if entry.name == "csv" and "path" not in options:

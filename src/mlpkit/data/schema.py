@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlpkit.data.encoding import TabularEncoder
+from mlpkit.data.tables.encoding import TabularEncoder
 
 
 @dataclass

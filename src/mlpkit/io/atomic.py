@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from mlpkit.errors import InvalidInputError
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -58,3 +60,10 @@ def writing(path: str | Path) -> Iterator[Path]:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def refuse_existing(path: str | Path, overwrite: bool) -> None:
+    """An output file named with -o is never replaced unless ``--overwrite`` says so."""
+    if Path(path).exists() and not overwrite:
+        raise InvalidInputError(f"Output file '{path}' already exists; choose another -o or "
+                                "pass --overwrite.")

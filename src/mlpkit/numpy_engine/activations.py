@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlpkit.lookup import resolve
 from mlpkit.numpy_engine.module import Module
+from mlpkit.validation import resolve
 
 
 class _Elementwise(Module):

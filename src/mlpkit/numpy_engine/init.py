@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mlpkit.lookup import resolve
+from mlpkit.validation import resolve
 
 Initializer = Callable[[np.random.Generator, tuple[int, int], np.dtype], np.ndarray]
 

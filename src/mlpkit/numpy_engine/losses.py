@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlpkit.errors import InvalidInputError
-from mlpkit.lookup import resolve
+from mlpkit.validation import resolve
 
 
 def row_max(z: np.ndarray) -> np.ndarray:

@@ -11,9 +11,8 @@ from collections.abc import Iterable
 import numpy as np
 
 from mlpkit.errors import InvalidParameterError
-from mlpkit.lookup import resolve
 from mlpkit.numpy_engine.module import Parameter
-from mlpkit.validation import check_non_negative, check_positive
+from mlpkit.validation import check_non_negative, check_positive, resolve
 
 
 class Optimizer:

@@ -1,54 +1,17 @@
-"""The NumPy engine's side of the shared training loop, and its forward-only network."""
+"""The NumPy engine's side of the shared training loop: the network of ``inference.py``, trained."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 
 import numpy as np
 
 from mlpkit.config import MLPSpec, TrainConfig, loss_for
-from mlpkit.numpy_engine.activations import Softmax
+from mlpkit.engines.contract import EpochResult, StepperBase
+from mlpkit.numpy_engine.inference import NumpyNetwork
 from mlpkit.numpy_engine.layers import Dropout, Linear
 from mlpkit.numpy_engine.losses import get_loss, row_argmax
-from mlpkit.numpy_engine.models import build_mlp
 from mlpkit.numpy_engine.optim import get_optimizer
-from mlpkit.training.stepper import EpochResult, StepperBase, chunks
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * z))      # no overflow for large |z|
-
-
-class NumpyNetwork:
-    """Forward passes only: no optimizer, no loss. Built with zero weights unless ``rng`` is
-    given, so loading a model draws no random numbers. Parameters are ``dtype`` (float32, or
-    float64 for float64 data)."""
-
-    def __init__(self, spec: MLPSpec, task: str, rng: np.random.Generator | None = None,
-                 dtype: np.dtype | type = np.float32) -> None:
-        self.task, self.dtype = task, np.dtype(dtype)
-        self.model = build_mlp(spec if rng is not None else replace(spec, init="zeros"),
-                               rng if rng is not None else 0, dtype=self.dtype)
-
-    @np.errstate(over="ignore", invalid="ignore")
-    def _outputs(self, X: np.ndarray) -> np.ndarray:
-        self.model.eval()
-        return np.concatenate([self.model(chunk) for chunk in chunks(X)])
-
-    def predict_output(self, X: np.ndarray) -> np.ndarray:
-        out = self._outputs(X)
-        if self.task == "classification":
-            return Softmax().forward(out)
-        if self.task == "multilabel":
-            return _sigmoid(out)
-        return out[:, 0] if out.shape[1] == 1 else out
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        return self.model.state_dict()
-
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        self.model.load_state_dict({k: np.asarray(v, self.dtype) for k, v in state.items()})
 
 
 class NumpyStepper(StepperBase, NumpyNetwork):

@@ -16,7 +16,7 @@ from typing import Any
 from mlpkit.config import RunConfig
 from mlpkit.errors import MlpkitError
 from mlpkit.io import atomic
-from mlpkit.io.runs import read_config
+from mlpkit.runs.folder import read_config
 
 BEST = "best"
 TRIALS_CSV = "trials.csv"
@@ -76,7 +76,7 @@ def make_best(best_trial, out: Path, progress: bool | None) -> tuple[Path, dict[
     the same network) by ``mlpkit train``'s own path, which scores the test set, draws the
     plots and writes the report. Skipped when ``best/`` already holds that config. The new
     folder is built beside the old one and swapped in whole."""
-    from mlpkit.workflow import train
+    from mlpkit.runs.train import train
 
     config = RunConfig.from_toml_dict(best_trial.user_attrs["config"])
     best = out / BEST

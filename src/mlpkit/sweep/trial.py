@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from mlpkit import workflow
 from mlpkit.config import RunConfig
 from mlpkit.data import Dataset
 from mlpkit.io import atomic
-from mlpkit.io.runs import json_safe, write_config
+from mlpkit.runs import train as run_folder
+from mlpkit.runs.folder import json_safe, write_config
 from mlpkit.sweep.space import SearchSpace
 from mlpkit.training.callbacks import Callback
 from mlpkit.training.state import TrainingState
@@ -71,15 +71,15 @@ def run_trial(trial, base: RunConfig, space: SearchSpace, data: Dataset, out: Pa
 
     run = base.with_options(space.suggest(trial, training_rows(data, base),
                                           base.train.optimizer))
-    _, session, split = workflow.start(run, None, data)
+    _, session, split = run_folder.start(run, None, data)
     config = session.config.to_toml_dict()        # the engine resolved, as best/ writes it
     trial.set_user_attr("config", config)
     report = PruningReport(trial, deadline)
     state = session.fit(split, [report], progress=False)
     model = session.model()
     metrics = {} if split.X is None else {      # a streamed table's rows stay on disk
-        "train": workflow.split_metrics(session, model, split.X, split.y)}
-    metrics |= {"val": workflow.split_metrics(session, model, split.X_val, split.y_val),
+        "train": run_folder.split_metrics(session, model, split.X, split.y)}
+    metrics |= {"val": run_folder.split_metrics(session, model, split.X_val, split.y_val),
                 "run": {"epochs": len(state.history), "best_epoch": state.best_epoch,
                         "stop_reason": state.stop_reason, "seconds": session.seconds}}
     folder = out / TRIALS / f"{trial.number:04d}"

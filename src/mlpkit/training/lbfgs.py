@@ -19,10 +19,10 @@ import numpy as np
 
 from mlpkit.config import TrainConfig
 from mlpkit.data.batching import ArrayRows
+from mlpkit.engines.contract import Stepper
 from mlpkit.training.callbacks import Callback
 from mlpkit.training.loop import begin, end_epoch, finish
 from mlpkit.training.state import TrainingState
-from mlpkit.training.stepper import Stepper
 
 
 def fit_lbfgs(stepper: Stepper, X: np.ndarray, y: np.ndarray, config: TrainConfig, *,

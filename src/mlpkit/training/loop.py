@@ -14,10 +14,10 @@ import numpy as np
 
 from mlpkit.config import TrainConfig
 from mlpkit.data.batching import Part
+from mlpkit.engines.contract import EpochResult, Stepper
 from mlpkit.training.callbacks import Callback, NanGuard
 from mlpkit.training.history import History
 from mlpkit.training.state import TrainingState
-from mlpkit.training.stepper import EpochResult, Stepper
 
 
 def callback_keys(callbacks: Sequence[Callback]) -> list[str]:

@@ -21,11 +21,13 @@ from mlpkit.config import MLPSpec, RunConfig, loss_for
 from mlpkit.data.batching import ArrayRows
 from mlpkit.data.preprocessing import Standardizer, stratified_split
 from mlpkit.data.schema import Schema
-from mlpkit.data.stream import Statistics, StreamedTable
-from mlpkit.data.stream_rows import StreamRows
+from mlpkit.data.tables.stream import Statistics, StreamedTable
+from mlpkit.data.tables.stream_rows import StreamRows
+from mlpkit.diagnostics.statistics import LayerStatistics, baseline_loss
 from mlpkit.engines import default_engine, make_stepper, thread_limit
 from mlpkit.errors import InvalidInputError, InvalidParameterError
 from mlpkit.model import TrainedModel
+from mlpkit.torch_engine.distributed import Group, collective
 from mlpkit.training.budget import check_fits
 from mlpkit.training.callbacks import (
     Callback,
@@ -34,8 +36,6 @@ from mlpkit.training.callbacks import (
     LearningRateSchedule,
     ProgressBar,
 )
-from mlpkit.training.diagnostics import LayerStatistics, baseline_loss
-from mlpkit.training.distributed import Group, collective
 from mlpkit.training.history import History
 from mlpkit.training.interrupt import stop_after_batch_on_signals
 from mlpkit.training.lbfgs import fit_lbfgs

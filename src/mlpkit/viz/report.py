@@ -14,9 +14,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from mlpkit.diagnostics.statistics import DIAGNOSTICS
 from mlpkit.errors import InvalidInputError
 from mlpkit.io import atomic
-from mlpkit.training.diagnostics import DIAGNOSTICS
+from mlpkit.runs.metrics import headline
 from mlpkit.training.history import History
 
 STYLE = """
@@ -124,7 +125,7 @@ def _layer_plots(folder: Path, plots: Path) -> None:
 
 def _diagnosis(folder: Path) -> str:
     """The doctor's findings and the per-layer pictures."""
-    from mlpkit.doctor import diagnose
+    from mlpkit.diagnostics.doctor import diagnose
 
     if not (folder / DIAGNOSTICS).is_file() or not (folder / "config.toml").is_file():
         return ""
@@ -151,9 +152,8 @@ def build_report(folder: str | Path) -> Path:
     metrics, model = run["metrics"], run["model"]
     info, data = metrics.get("run", {}), metrics.get("data", {})
     test = metrics.get("test", {})
-    headline = (f"test accuracy {test['accuracy']:.4f}" if "accuracy" in test
-                else f"test R² {test['r2']:.4f}" if "r2" in test
-                else f"no test metrics yet: mlpkit evaluate {folder} --csv FILE")
+    result = headline(test) if test else \
+        f"no test metrics yet: mlpkit evaluate {folder} --csv FILE"
     weights = folder / "model.safetensors"
     summary = [
         ["dataset", esc(data.get("name", "?"))], ["task", esc(model["task"])],
@@ -173,7 +173,7 @@ def build_report(folder: str | Path) -> Path:
     scores = [k for k in SCORES if any(k in metrics[s] for s in splits)]
     score_rows = [[esc(k)] + [_number(metrics[s].get(k)) for s in splits] for k in scores]
     sections = [
-        f"<h1>mlpkit run {esc(folder.name)}</h1><p><strong>{esc(headline)}</strong> — "
+        f"<h1>mlpkit run {esc(folder.name)}</h1><p><strong>{esc(result)}</strong> — "
         f"{esc(data.get('description', ''))}</p>",
         "<h2>Summary</h2>" + html_table(["", "value"], summary),
         "<h2>Metrics</h2>" + html_table(["metric", *splits], score_rows, cls="metrics"),

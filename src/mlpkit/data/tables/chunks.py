@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlpkit.data.csv_reader import MAX_COLUMNS, header_of
+from mlpkit.data.tables.files import MAX_COLUMNS, header_of
 from mlpkit.errors import InvalidInputError
 
 CHUNK_BYTES = 16 << 20      # a CSV chunk: ~16 MiB of text

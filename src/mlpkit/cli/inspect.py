@@ -7,13 +7,17 @@ import argparse
 import json
 
 from mlpkit.errors import InvalidInputError
+from mlpkit.options import ACTIVATIONS
 
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
+
+def add_parser(commands, name: str, summary: str) -> None:
+    {"doctor": _doctor, "gradcheck": _gradcheck, "explain": _explain}[name](
+        commands, name, summary)
 
 
-def add_inspect_commands(commands) -> None:
+def _doctor(commands, name: str, summary: str) -> None:
     doctor = commands.add_parser(
-        "doctor", help="diagnose a training run in plain words",
+        name, help=summary,
         description="Read a run folder's history and per-layer statistics and list what went "
                     "wrong (divergence, learning rate, dead or saturated units, vanishing or "
                     "exploding gradients, unscaled inputs, over- or underfitting, a neglected "
@@ -24,9 +28,10 @@ def add_inspect_commands(commands) -> None:
                              '"advice"}]}')
     doctor.set_defaults(handler=run_doctor)
 
+
+def _gradcheck(commands, name: str, summary: str) -> None:
     gradcheck = commands.add_parser(
-        "gradcheck", help="check the NumPy engine's gradients against finite differences and "
-                          "PyTorch autograd",
+        name, help=summary,
         description="Build a small network, backpropagate by hand (the NumPy engine) and "
                     "compare every parameter's gradient with central finite differences and "
                     "with PyTorch autograd on the same weights. Exit 1 if any relative error "
@@ -43,8 +48,10 @@ def add_inspect_commands(commands) -> None:
                                 "float32)")
     gradcheck.set_defaults(handler=run_gradcheck)
 
+
+def _explain(commands, name: str, summary: str) -> None:
     explain = commands.add_parser(
-        "explain", help="one training step of a tiny network, every number written out",
+        name, help=summary,
         description="Run one SGD step of a small network (2-3-2 on the four XOR points by "
                     "default) and write out every forward value, the loss, every backward "
                     "quantity with its shape and chain-rule formula, and the update.")
@@ -77,7 +84,7 @@ def _check_sizes(**sizes: int) -> None:
 
 
 def run_doctor(args: argparse.Namespace) -> int:
-    from mlpkit.doctor import as_json, diagnose
+    from mlpkit.diagnostics.doctor import as_json, diagnose
 
     findings = diagnose(args.run)
     if args.json:
@@ -91,7 +98,7 @@ def run_doctor(args: argparse.Namespace) -> int:
 
 
 def run_gradcheck(args: argparse.Namespace) -> int:
-    from mlpkit.gradient_table import TOLERANCE, format_table, gradient_table
+    from mlpkit.diagnostics.gradient_table import TOLERANCE, format_table, gradient_table
 
     _check_sizes(hidden=args.hidden, inputs=args.inputs, outputs=args.outputs, rows=args.rows)
     tolerance = args.tolerance or TOLERANCE[args.dtype]
@@ -107,7 +114,7 @@ def run_gradcheck(args: argparse.Namespace) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    from mlpkit.explain import as_text, explain_step, write_html
+    from mlpkit.diagnostics.explain import as_text, explain_step, write_html
 
     _check_sizes(hidden=args.hidden, inputs=args.inputs, classes=args.classes, rows=args.rows)
     if args.classes < 2:

@@ -1,6 +1,6 @@
 """TabularEncoder: raw table columns -> the network's numeric features, learned once.
 
-It records, from the training rows only, every column's role (``columns.infer``: numeric,
+It records, from the training rows only, every column's role (``columns.fit_encoder``: numeric,
 category, date or left out) and how it is encoded — categories, fill values, missing
 indicators, date formats — so that prediction applies exactly the same transformation to new
 rows, new missing values and unseen categories included. It serialises to plain JSON.
@@ -15,16 +15,11 @@ from typing import Any
 
 import numpy as np
 
+from mlpkit.data.tables import dates
+from mlpkit.data.tables.lines import file_lines, refuse_missing, refuse_non_finite
 from mlpkit.errors import DataWarning, InvalidInputError
 
 MISSING = "(missing)"     # the category of a text column's missing values
-
-
-def file_lines(rows: Any, limit: int = 5) -> str:
-    """Data row labels (pandas' default index, kept through splits) -> file lines (header = 1)."""
-    numbers = [int(r) + 2 for r in list(rows)[:limit]]
-    more = "" if len(rows) <= limit else f" and {len(rows) - limit} more"
-    return ("line " if len(numbers) == 1 else "lines ") + ", ".join(map(str, numbers)) + more
 
 
 @dataclass
@@ -44,8 +39,6 @@ class ColumnEncoding:
 
     @property
     def feature_names(self) -> list[str]:
-        from mlpkit.data import dates
-
         if self.role == "dropped":
             return []
         if self.role == "category":
@@ -67,22 +60,6 @@ class TabularEncoder:
     @property
     def used(self) -> list[ColumnEncoding]:
         return [col for col in self.columns if col.role != "dropped"]
-
-    @classmethod
-    def fit(cls, frame, features: list[str], impute: str, path: Path, named: bool = False,
-            encode_categorical: bool = True) -> TabularEncoder:
-        """Infer each column's role from the training rows; ``named``: the user chose these
-        columns (none is left out)."""
-        from mlpkit.data.columns import infer
-
-        columns = [infer(frame[name], name, impute, named, encode_categorical, path)
-                   for name in features]
-        if not any(col.role != "dropped" for col in columns):
-            raise InvalidInputError(
-                f"No feature column is left in '{path}': "
-                + "; ".join(f"{c.name!r} {c.note}" for c in columns[:3])
-                + ". Name the columns to use with --features.")
-        return cls(columns)
 
     def describe(self) -> list[tuple[str, str, str]]:
         """(column, role, what was done) for every column: the run's data table."""
@@ -114,8 +91,6 @@ class TabularEncoder:
 def _encode(col: ColumnEncoding, series, path: Path | str) -> np.ndarray:
     """One column's block of features, (n, k) float64."""
     import pandas as pd
-
-    from mlpkit.data import dates
 
     gaps = series.isna().to_numpy()
     if col.role == "category":
@@ -152,25 +127,3 @@ def _encode(col: ColumnEncoding, series, path: Path | str) -> np.ndarray:
         block = values.fillna(col.fill).to_numpy(dtype=np.float64)[:, None] \
             if col.fill is not None else values.to_numpy(dtype=np.float64)[:, None]
     return np.hstack([block, gaps[:, None].astype(float)]) if col.indicator else block
-
-
-def refuse_missing(series, name: str, path: Path | str,
-                   fix: str = "fill them, or pass impute='mean', 'median' or 'drop' (--impute)",
-                   what: str = "Column") -> None:
-    """A one-line error naming the file lines where ``series`` has missing values."""
-    rows = series.isna().to_numpy().nonzero()[0]
-    if rows.size:
-        raise InvalidInputError(
-            f"{what} {name!r} in '{path}' has missing values "
-            f"({file_lines(series.index[rows])}); {fix}.")
-
-
-def refuse_non_finite(X: np.ndarray, names: list[str], index, path: Path | str) -> None:
-    with np.errstate(over="ignore"):
-        finite = np.isfinite(X.astype(np.float32))
-    if not finite.all():
-        row, col = np.argwhere(~finite)[0]
-        raise InvalidInputError(
-            f"Column {names[col]!r} in '{path}' has an infinite or too large value "
-            f"({file_lines([index[row]])}); float32 holds magnitudes up to 3.4e38."
-        )

@@ -30,8 +30,8 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from mlpkit.data.schema import Schema
 from mlpkit.errors import InvalidInputError, InvalidParameterError
-from mlpkit.estimator_attributes import LearnedAttributes
-from mlpkit.estimator_params import run_config, signature
+from mlpkit.estimators.attributes import LearnedAttributes
+from mlpkit.estimators.params import run_config, signature
 from mlpkit.model import TrainedModel, is_table
 from mlpkit.options import OPTIONS
 from mlpkit.training.callbacks import PrintIterations

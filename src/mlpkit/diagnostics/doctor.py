@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 
 from mlpkit.config import RunConfig
+from mlpkit.diagnostics.statistics import DIAGNOSTICS
 from mlpkit.errors import InvalidInputError
-from mlpkit.io.runs import read_config
-from mlpkit.training.diagnostics import DIAGNOSTICS
+from mlpkit.runs.folder import read_config
 from mlpkit.training.history import History
 
 DIVERGED_LOSS = 10.0       # a loss ten times the constant guess's: the run blew up

@@ -1,4 +1,4 @@
-"""train / resume / evaluate / predict on run folders, as the command line runs them.
+"""``mlpkit train``: a new run, or a resumed one, into its run folder.
 
 A run folder holds config.toml (enough to run it again), model.safetensors + model.json,
 history.csv, metrics.json, plots/ and report.html. Training is assembled by
@@ -18,19 +18,18 @@ from typing import Any
 
 import numpy as np
 
-from mlpkit import streamed
-from mlpkit.config import MLPSpec, RunConfig
+from mlpkit.config import RunConfig
 from mlpkit.data import Dataset, Standardizer, load_dataset
-from mlpkit.data.stream import StreamedTable
-from mlpkit.data.table_chunks import CHUNK_BYTES
-from mlpkit.errors import DataWarning, InvalidInputError
+from mlpkit.data.tables.stream import StreamedTable
+from mlpkit.diagnostics.statistics import DIAGNOSTICS
+from mlpkit.errors import InvalidInputError
 from mlpkit.io import atomic
 from mlpkit.io.checkpoints import CHECKPOINT, load_training_checkpoint, save_training_checkpoint
-from mlpkit.io.runs import create_run_folder, json_safe, read_config, write_config
 from mlpkit.model import TrainedModel
-from mlpkit.training.diagnostics import DIAGNOSTICS
-from mlpkit.training.distributed import Group, join, membership
-from mlpkit.training.metrics import classification_metrics, regression_metrics
+from mlpkit.runs.folder import create_run_folder, json_safe, read_config, write_config
+from mlpkit.runs.metrics import metrics_of
+from mlpkit.runs.use import scored
+from mlpkit.torch_engine.distributed import Group, join, membership
 from mlpkit.training.session import Session, Split
 from mlpkit.training.state import TrainingState
 
@@ -165,8 +164,8 @@ def _execute(session: Session, folder: Path, data: Dataset, split: Split,
     metrics = {} if split.stream else {"train": split_metrics(session, model, split.X, split.y)}
     if split.X_val is not None:
         metrics["val"] = split_metrics(session, model, split.X_val, split.y_val)
-    metrics["test"] = streamed.scored(model, data.test_frames(), data.target) if split.stream \
-        else _metrics(model, model.predict_output(data.X_test), data.y_test)
+    metrics["test"] = scored(model, data.test_frames(), data.target) if split.stream \
+        else metrics_of(model, model.predict_output(data.X_test), data.y_test)
     metrics["data"] = _data_summary(data, split, metrics)
     config = session.config
     metrics["run"] = {"epochs": len(state.history), "best_epoch": state.best_epoch,
@@ -183,18 +182,12 @@ def _execute(session: Session, folder: Path, data: Dataset, split: Split,
 def split_metrics(session: Session, model: TrainedModel, X: np.ndarray,
                   y: np.ndarray) -> dict[str, Any]:
     """The metrics of rows of a split (scaled as the network sees them), in the data's units."""
-    return _metrics(model, model.to_target_units(session.stepper.predict_output(X)),
-                    model.to_target_units(y))
+    return metrics_of(model, model.to_target_units(session.stepper.predict_output(X)),
+                      model.to_target_units(y))
 
 
 def _scaling(scaler: Standardizer | None):
     return (lambda X: X) if scaler is None else scaler.transform
-
-
-def _metrics(model: TrainedModel, output: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-    if model.task == "classification":
-        return classification_metrics(y, output, model.schema.class_names)
-    return regression_metrics(y, output)
 
 
 def _data_summary(data: Dataset | StreamedTable, split: Split,
@@ -245,156 +238,3 @@ def _figures_and_report(folder: Path, state: TrainingState, model: TrainedModel,
     if animation is not None:
         animation.save(figures / "animation.gif")
     build_report(folder)
-
-
-# ---- using a saved model
-def _saved_test_split(folder: Path) -> Dataset:
-    if not (folder / "config.toml").is_file():
-        raise InvalidInputError(
-            f"'{folder}' has no config.toml (a model saved from Python), so it has no test split "
-            "of its own; pass --csv FILE or --dataset NAME to evaluate it.")
-    run = RunConfig.from_toml_dict(read_config(folder))
-    return load_dataset(run.dataset, **run.dataset_options)
-
-
-def _saved_run_streamed(folder: Path) -> bool:
-    return (folder / "config.toml").is_file() and bool(
-        RunConfig.from_toml_dict(read_config(folder)).dataset_options.get("stream"))
-
-
-def evaluate(folder: str | Path, dataset: str | None = None,
-             dataset_options: dict[str, Any] | None = None, engine: str | None = None,
-             device: str = "auto") -> dict[str, Any]:
-    """Metrics of a saved model: on its run's test split, on a built-in dataset's test split,
-    or on every row of a CSV file (read through the model's own encoding)."""
-    folder = Path(folder)
-    model = TrainedModel.load(folder)
-    dropped = 0
-    options = dict(dataset_options or {})
-    if dataset == "csv" and options.pop("stream", False):
-        chunk = options.pop("chunk_bytes", None) or CHUNK_BYTES
-        path, target = options.pop("path"), options.pop("target", None)
-        if options:
-            raise InvalidInputError(f"evaluate --stream reads a file through the model's own "
-                                    f"encoding; {sorted(options)} do not apply (only --target).")
-        return streamed.evaluate_file(model, path, target, engine, device, chunk)
-    if dataset is None and _saved_run_streamed(folder):   # the run's own hashed test rows
-        data = _saved_test_split(folder)
-        return streamed.scored(model, data.test_frames(), data.target, engine, device)
-    if dataset == "csv":
-        X, y, dropped = _labelled_rows(model, **(dataset_options or {}))
-    else:
-        data = _saved_test_split(folder) if dataset is None else \
-            load_dataset(dataset, **(dataset_options or {}))
-        if data.n_features != model.spec.n_inputs:
-            raise InvalidInputError(
-                f"Dataset {data.name!r} has {data.n_features} features, but the model expects "
-                f"{model.spec.n_inputs}.")
-        if model.task == "classification" and data.class_names != model.schema.class_names:
-            raise InvalidInputError(
-                f"Dataset {data.name!r} has classes {data.class_names[:10]}, but the model was "
-                f"trained on {model.schema.class_names[:10]}.")
-        X, y = data.X_test, data.y_test
-    metrics = _metrics(model, model.predict_output(X, engine, device), y)
-    if dropped:
-        metrics["rows_without_target"] = dropped      # left out of the scores, and said
-    return metrics
-
-
-def _labelled_rows(model: TrainedModel, path: str, target: str | None = None,
-                   **unused: Any) -> tuple[np.ndarray, np.ndarray, int]:
-    """(features, targets) of every row of a CSV that has a target value (the target column by
-    name), and how many rows had none."""
-    from mlpkit.data.csv_reader import read_csv
-
-    if unused:
-        raise InvalidInputError(
-            f"evaluate reads a CSV through the model's own encoding; {sorted(unused)} do not "
-            "apply (only --target).")
-    target = target or model.schema.target
-    frame = read_csv(path)
-    if target is None or target not in frame.columns:
-        raise InvalidInputError(
-            f"'{path}' has no target column {target!r}; name it with --target.")
-    labelled = frame.dropna(subset=[target])
-    if labelled.empty:
-        raise InvalidInputError(f"'{path}' has no row with a value in its target column "
-                                f"{target!r}.")
-    X = model.features(labelled, str(path))
-    y = model.class_indices(labelled[target], f"'{path}'") if model.task == "classification" \
-        else streamed.numeric_target(labelled[target], target, path)
-    return X, y, len(frame) - len(labelled)
-
-
-def predict(folder: str | Path, input_csv: str | Path, output_csv: str | Path,
-            engine: str | None = None, device: str = "auto", overwrite: bool = False,
-            stream: bool = False, chunk_bytes: int | None = None) -> int:
-    """Write one row per input row: the prediction, then class probabilities. Returns rows.
-
-    The output's folder is created if missing. ``stream``: a chunk at a time (any size)."""
-    from mlpkit.data.csv_reader import read_csv
-
-    model = TrainedModel.load(folder)
-    output_csv = Path(output_csv)
-    if output_csv.exists() and not overwrite:
-        raise InvalidInputError(
-            f"Output file '{output_csv}' already exists; choose another -o or pass --overwrite.")
-    if output_csv.is_dir() or (output_csv.parent.exists() and not output_csv.parent.is_dir()):
-        raise InvalidInputError(f"Cannot write '{output_csv}': a folder or file is in the way; "
-                                "choose another -o.")
-    if stream:
-        output_csv.parent.mkdir(parents=True, exist_ok=True)
-        return streamed.predict_file(model, input_csv, output_csv, engine, device,
-                                     chunk_bytes or CHUNK_BYTES)
-    frame = read_csv(input_csv)
-    features = model.features(frame, str(input_csv))
-    unused = [c for c in map(str, frame.columns) if c not in model.input_columns]
-    if unused:
-        warnings.warn(f"'{input_csv}' has column(s) {unused[:10]} that the model does not use; "
-                      "they are ignored.", DataWarning, stacklevel=2)
-    result = streamed.prediction_frame(model, model.predict_output(features, engine, device))
-    output_csv.parent.mkdir(parents=True, exist_ok=True)
-    atomic.write_text(output_csv, result.to_csv(index=False))
-    return len(result)
-
-
-def progression(dataset: str = "blobs", dataset_options: dict[str, Any] | None = None,
-                hidden: tuple[int, ...] = (2,), activation: str = "sigmoid", lr: float = 0.2,
-                epochs: int = 1000, device: str = "auto", seed: int = 0,
-                out: str | Path | None = None, root: str | Path = "runs"):
-    """The PyTorch refactoring path on a built-in dataset: six stages from the same initial
-    weights; writes progression.csv and progression.png; returns (folder, results)."""
-    import csv
-    import io
-
-    from mlpkit.classic.progression import run_progression
-    from mlpkit.numpy_engine.models import build_mlp
-    from mlpkit.torch_engine.device import resolve_device
-    from mlpkit.validation import check_positive
-    from mlpkit.viz.plots import plot_series
-
-    check_positive(lr, "lr")
-    check_positive(epochs, "epochs", integer=True)
-    data = load_dataset(dataset, **(dataset_options or {}))
-    if data.task != "classification":
-        raise InvalidInputError(f"progression trains a classifier; {data.name!r} is a "
-                                "regression set.")
-    scaler = Standardizer.fit(data.X_train)
-    spec = MLPSpec(data.n_features, data.n_classes, hidden, activation)
-    weights = build_mlp(spec, np.random.default_rng(seed)).state_dict()
-    init = [(weights[f"{i}.weight"], weights[f"{i}.bias"])
-            for i, (kind, *_) in enumerate(spec.layers()) if kind == "linear"]
-    torch_device = resolve_device(device)
-    folder = create_run_folder(out, root, f"progression-{data.name}")
-    results = run_progression(scaler.transform(data.X_train), data.y_train,
-                              scaler.transform(data.X_test), data.y_test, init, lr, epochs,
-                              activation, torch_device)
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(["epoch", *(r.name for r in results)])
-    writer.writerows([e + 1, *(f"{r.losses[e]:.9g}" for r in results)] for e in range(epochs))
-    atomic.write_text(folder / "progression.csv", text.getvalue())
-    plot_series({r.name: r.losses for r in results}, folder / "progression.png",
-                "training loss", title="six refactorings, one loss curve", log=True)
-    return folder, results
-

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mlpkit.io.runs import json_safe
+from mlpkit.runs.folder import json_safe
 from mlpkit.training.callbacks import Callback
 from mlpkit.training.state import TrainingState
 

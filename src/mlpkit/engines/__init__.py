@@ -9,8 +9,8 @@ import numpy as np
 
 from mlpkit.config import MLPSpec, TrainConfig
 from mlpkit.errors import InvalidParameterError
-from mlpkit.lookup import resolve
-from mlpkit.training.distributed import Group
+from mlpkit.torch_engine.distributed import Group
+from mlpkit.validation import resolve
 
 ENGINES = ("numpy", "torch")
 
@@ -60,11 +60,11 @@ def make_network(engine: str, spec: MLPSpec, task: str, device: str = "auto",
     no optimizer and draws no random numbers."""
     engine = resolve("engine", engine, {e: e for e in ENGINES})
     if engine == "numpy":
-        from mlpkit.numpy_engine.stepper import NumpyNetwork
+        from mlpkit.numpy_engine.inference import NumpyNetwork
 
         return NumpyNetwork(spec, task, dtype=dtype)
     from mlpkit.torch_engine.device import resolve_device
-    from mlpkit.torch_engine.stepper import TorchNetwork
+    from mlpkit.torch_engine.inference import TorchNetwork
 
     return TorchNetwork(spec, task, resolve_device(device), dtype=dtype)
 
@@ -76,14 +76,10 @@ def make_stepper(engine: str, spec: MLPSpec, task: str, config: TrainConfig,
     ``dtype`` (float32, or float64 for float64 data). With a distributed ``group`` it trains
     under DDP on the group's device."""
     engine = resolve("engine", engine, {e: e for e in ENGINES})
-    if group is not None and engine == "numpy":
-        raise InvalidParameterError(
-            "The numpy engine trains in one process; distributed training (--nproc, torchrun) "
-            "is PyTorch's DDP: use --engine torch.")
-    if group is not None and config.full_batch_solver:
-        raise InvalidParameterError(
-            "lbfgs trains full-batch in one process; use --optimizer sgd or adam to train on "
-            "several processes, or drop --nproc.")
+    if group is not None:
+        from mlpkit.torch_engine.distributed import check_launchable
+
+        check_launchable(engine, config.full_batch_solver)
     if engine == "numpy":
         if device not in ("auto", "cpu"):
             raise InvalidParameterError(

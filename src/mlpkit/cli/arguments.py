@@ -113,8 +113,8 @@ def run_config(args: argparse.Namespace):
     from dataclasses import replace
 
     from mlpkit.config import RunConfig
-    from mlpkit.io.runs import read_config
     from mlpkit.options import OPTIONS
+    from mlpkit.runs.folder import read_config
 
     base = RunConfig.from_toml_dict(read_config(args.config)) if args.config else RunConfig()
     given = {o.name: getattr(args, o.name) for o in OPTIONS

@@ -1,4 +1,7 @@
-"""Evaluation metrics, computed with scikit-learn's implementations."""
+"""Evaluation metrics, one implementation for every split and door: a table in memory is one
+chunk of rows, a streamed table many. The values are scikit-learn's (log loss on probabilities
+clipped at 1e-7 and renormalised, macro scores with zero_division=0, R² with force_finite);
+tests/data/test_stream.py checks them against scikit-learn's own functions."""
 
 from __future__ import annotations
 
@@ -7,46 +10,11 @@ from typing import Any
 import numpy as np
 
 
-def classification_metrics(y_true: np.ndarray, proba: np.ndarray,
-                           class_names: list[str]) -> dict[str, Any]:
-    """Log loss, accuracy, macro precision/recall/F1, per-class scores, confusion matrix."""
-    from sklearn.metrics import accuracy_score, confusion_matrix, log_loss
-    from sklearn.metrics import precision_recall_fscore_support as prfs
-
-    labels = list(range(len(class_names)))
-    predicted = proba.argmax(axis=1)
-    precision, recall, f1, support = prfs(y_true, predicted, labels=labels, zero_division=0)
-    macro = prfs(y_true, predicted, labels=labels, average="macro", zero_division=0)
-    return {
-        "loss": float(log_loss(y_true, np.clip(proba, 1e-7, 1.0), labels=labels)),
-        "accuracy": float(accuracy_score(y_true, predicted)),
-        "precision_macro": float(macro[0]),
-        "recall_macro": float(macro[1]),
-        "f1_macro": float(macro[2]),
-        "per_class": {name: {"precision": float(p), "recall": float(r), "f1": float(f),
-                             "support": int(s)}
-                      for name, p, r, f, s in zip(class_names, precision, recall, f1, support)},
-        "confusion_matrix": confusion_matrix(y_true, predicted, labels=labels).tolist(),
-        "n_samples": int(len(y_true)),
-    }
-
-
-def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, Any]:
-    """R², MAE, RMSE and MSE, in the target's own units."""
-    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
-
-    mse = float(mean_squared_error(y_true, y_pred))
-    return {"loss": mse, "mse": mse, "rmse": float(np.sqrt(mse)),
-            "mae": float(mean_absolute_error(y_true, y_pred)),
-            "r2": float(r2_score(y_true, y_pred)),
-            "n_samples": int(len(y_true))}
-
-
 class MetricsAccumulator:
-    """The metrics above over rows that arrive a chunk at a time (a streamed table): a
-    confusion matrix and a summed log loss, or the error sums and the target's moments. Its
-    ``result()`` has the keys and values of ``classification_metrics`` /
-    ``regression_metrics`` over all the rows together."""
+    """Classification (log loss, accuracy, macro precision / recall / F1, per-class scores,
+    confusion matrix) or regression (MSE, RMSE, MAE, R², in the target's units) metrics over
+    rows that arrive a chunk at a time: a confusion matrix and a summed log loss, or the error
+    sums and the target's moments (Chan's merge)."""
 
     def __init__(self, class_names: list[str] | None) -> None:
         self.class_names = class_names
@@ -81,7 +49,8 @@ class MetricsAccumulator:
         n = max(self.n, 1)
         if self.class_names is None:
             mse = self.loss_sum / n
-            r2 = 1.0 - self.loss_sum / self.y_m2 if self.y_m2 > 0 else float("nan")
+            r2 = 1.0 - self.loss_sum / self.y_m2 if self.y_m2 > 0 else \
+                float(self.loss_sum == 0)            # a constant target: 1 if exact, else 0
             return {"loss": mse, "mse": mse, "rmse": float(np.sqrt(mse)),
                     "mae": self.abs_sum / n, "r2": r2, "n_samples": self.n}
         matrix = self.confusion
@@ -101,3 +70,21 @@ class MetricsAccumulator:
                                                       f1, support)},
             "confusion_matrix": matrix.tolist(), "n_samples": self.n,
         }
+
+
+def metrics_of(model, output: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    """The metrics of a model's ``output`` (probabilities, or values in the target's units)
+    against ``y`` (class indices, or values), all rows at once."""
+    metrics = MetricsAccumulator(model.schema.class_names if model.task == "classification"
+                                 else None)
+    metrics.add(y, output)
+    return metrics.result()
+
+
+def headline(metrics: dict[str, Any], split: str = "test") -> str:
+    """A split's result in one phrase: accuracy, or R², MAE and RMSE (a run's summary line,
+    the sweep's, the report's)."""
+    if "accuracy" in metrics:
+        return f"{split} accuracy {metrics['accuracy']:.4f}"
+    return (f"{split} R2 {metrics['r2']:.4f}, MAE {metrics['mae']:.4g}, "
+            f"RMSE {metrics['rmse']:.4g}")

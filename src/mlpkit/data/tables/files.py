@@ -1,5 +1,6 @@
-"""Reading a table whole: a CSV file (pandas, after the checks pandas would fail on obscurely)
-or a Parquet file or folder."""
+"""A CSV file's header and separator, checked before pandas reads anything: what pandas would
+fail on obscurely (missing path, folder, empty, binary, huge or duplicated header) is said in
+words here, for the in-memory and the streamed reader alike."""
 
 from __future__ import annotations
 
@@ -12,39 +13,6 @@ from mlpkit.errors import InvalidInputError
 MAX_CSV_BYTES = 1 << 30   # CSVs are loaded whole; a larger file is refused before reading
 MAX_COLUMNS = 10_000      # a header wider than this is a mistake or a bomb
 MAX_HEADER_BYTES = 1 << 20
-
-
-def read_csv(path: str | Path):
-    """A whole table in memory: a CSV (pandas, after the checks pandas would fail on
-    obscurely) or a Parquet file or folder (pyarrow)."""
-    import pandas as pd
-
-    from mlpkit.data.table_chunks import ChunkedTable, is_parquet
-
-    path = Path(path).expanduser()
-    if path.exists() and is_parquet(path):
-        table = ChunkedTable(path)        # checks the files and their columns
-        frame = pd.concat([table.read(chunk) for chunk in table.chunks], ignore_index=True)
-        return frame
-    size = path.stat().st_size if path.is_file() else 0
-    if size > MAX_CSV_BYTES:
-        raise InvalidInputError(
-            f"CSV file '{path}' is {size / 2**30:.1f} GiB; mlpkit loads a CSV into memory and "
-            f"refuses files over {MAX_CSV_BYTES / 2**30:.0f} GiB. Train on it with --stream, or "
-            "sample it first.")
-    header, separator, _ = header_of(path)
-    try:
-        frame = pd.read_csv(path, encoding="utf-8", sep=separator)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        reason = str(exc).strip().splitlines()[0]
-        raise InvalidInputError(f"CSV file '{path}' is malformed: {reason}.") from None
-    if frame.empty:
-        raise InvalidInputError(f"CSV file '{path}' has a header but no data rows.")
-    if not frame.index.equals(pd.RangeIndex(len(frame))):   # extra fields became an index
-        raise InvalidInputError(
-            f"CSV file '{path}' has a row with more fields than its header names columns "
-            f"({_first_long_row(path, len(header), separator)}); fix that row or the header.")
-    return frame
 
 
 def header_of(path: str | Path) -> tuple[list[str], str, int]:
@@ -91,7 +59,7 @@ def header_of(path: str | Path) -> tuple[list[str], str, int]:
     return header, separator, len(first_line)
 
 
-def _first_long_row(path: Path, n_columns: int, separator: str) -> str:
+def first_long_row(path: Path, n_columns: int, separator: str) -> str:
     with path.open(newline="", encoding="utf-8") as f:
         for number, row in enumerate(csv.reader(f, delimiter=separator), start=1):
             if len(row) > n_columns:
@@ -108,4 +76,3 @@ def _separator(header: str) -> str:
         if candidate in header:
             return candidate
     return ","
-

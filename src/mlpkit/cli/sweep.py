@@ -8,13 +8,13 @@ import shlex
 import sys
 from pathlib import Path
 
-from mlpkit.cli_arguments import add_data_arguments, add_option_arguments, run_config
+from mlpkit.cli.arguments import add_data_arguments, add_option_arguments, run_config
 from mlpkit.errors import InvalidInputError
 
 
-def add_sweep_command(commands) -> None:
+def add_parser(commands, name: str, summary: str) -> None:
     sweep = commands.add_parser(
-        "sweep", help="search the best network with Optuna (pruning, parallel, resumable)",
+        name, help=summary,
         description="Train many networks with options drawn by Optuna's TPE sampler, prune "
                     "hopeless ones, score each on the validation rows and the best once on the "
                     "test set. The study is kept in OUT/study.db: the same command again "
@@ -79,6 +79,7 @@ def _name(dataset: str, base) -> str:
 
 
 def run_sweep_command(args: argparse.Namespace) -> int:
+    from mlpkit.runs.metrics import headline
     from mlpkit.sweep import run_sweep
 
     sweep = build_sweep(args)
@@ -89,12 +90,8 @@ def run_sweep_command(args: argparse.Namespace) -> int:
         print(f"mlpkit: sweep stopped; the study is kept in {sweep.out}; run the same command "
               "to continue it.", file=sys.stderr)
         return 130
-    test = outcome.best_metrics["test"]
-    score = f"test accuracy {test['accuracy']:.4f}" if "accuracy" in test else \
-        f"test R2 {test['r2']:.4f}, RMSE {test['rmse']:.4g}"
-    val = outcome.best_metrics["val"]
-    chosen = f"val accuracy {val['accuracy']:.4f}" if "accuracy" in val else \
-        f"val RMSE {val['rmse']:.4g}"
+    chosen = headline(outcome.best_metrics["val"], "val")
+    score = headline(outcome.best_metrics["test"])
     print(f"study: {outcome.trials} trials ({outcome.new} new) in {outcome.out}")
     print(f"best trial {outcome.best_number}: {chosen}; {score} (the test set, scored once)")
     if not outcome.reproduced:

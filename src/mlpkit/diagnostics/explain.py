@@ -138,9 +138,7 @@ def write_html(steps: list[Quantity], path: str | Path, title: str,
                overwrite: bool = False) -> Path:
     """A self-contained page: one section per stage, each quantity with formula and values."""
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise InvalidInputError(f"Output file '{path}' already exists; choose another -o or "
-                                "pass --overwrite.")
+    atomic.refuse_existing(path, overwrite)
     sections = []
     for begins, q, shape in _walk(steps):
         if begins:

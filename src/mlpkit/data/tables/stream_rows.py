@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from mlpkit.data.batching import Part
-from mlpkit.data.stream import Statistics, StreamedTable
+from mlpkit.data.tables.stream import Statistics, StreamedTable
 
 BUFFER_BYTES = 16 << 20       # the shuffle buffer: rows x features x 4 bytes, about this much
 EMPTY = np.zeros(0, np.int64)

@@ -36,6 +36,19 @@ class DistributedError(MlpkitError):
     """Another process of the run stopped; this one cannot continue alone."""
 
 
+def check_launchable(engine: str, full_batch_solver: bool) -> None:
+    """The runs DDP cannot train, refused in words (for --nproc before any process starts, and
+    under torchrun before training): DDP is PyTorch's, and it shards minibatches."""
+    if engine == "numpy":
+        raise InvalidParameterError(
+            "The numpy engine trains in one process; distributed training (--nproc, torchrun) "
+            "is PyTorch's DDP: use --engine torch.")
+    if full_batch_solver:
+        raise InvalidParameterError(
+            "lbfgs trains full-batch in one process; use --optimizer sgd or adam to train on "
+            "several processes, or drop --nproc.")
+
+
 def launched() -> bool:
     """True inside a process started by torchrun (or ``mlpkit train --nproc``)."""
     return "TORCHELASTIC_RUN_ID" in os.environ or \

@@ -13,13 +13,28 @@ from shlex import quote
 
 import numpy as np
 
-from mlpkit.data import dates
-from mlpkit.data.encoding import MISSING, ColumnEncoding, file_lines
+from mlpkit.data.tables import dates
+from mlpkit.data.tables.encoding import MISSING, ColumnEncoding, TabularEncoder
+from mlpkit.data.tables.lines import file_lines
 from mlpkit.errors import InvalidInputError
 
 MAX_CATEGORIES = 50          # more distinct strings than this, unasked: free text, left out
 MAX_NAMED_CATEGORIES = 1000  # ... and when the user names the column with --features
 MIN_ROWS_FOR_ID = 20         # a unique value on every row of a tiny table proves nothing
+
+
+def fit_encoder(frame, features: list[str], impute: str, path: Path, named: bool = False,
+                encode_categorical: bool = True) -> TabularEncoder:
+    """Each column's role from the training rows (``infer``); ``named``: the user chose these
+    columns (none is left out)."""
+    columns = [infer(frame[name], name, impute, named, encode_categorical, path)
+               for name in features]
+    if not any(col.role != "dropped" for col in columns):
+        raise InvalidInputError(
+            f"No feature column is left in '{path}': "
+            + "; ".join(f"{c.name!r} {c.note}" for c in columns[:3])
+            + ". Name the columns to use with --features.")
+    return TabularEncoder(columns)
 
 
 def infer(series, name: str, impute: str, named: bool, encode_categorical: bool,

@@ -1,0 +1,46 @@
+"""Which columns of a user's table are read, and how gaps are handled: the options both the
+in-memory and the streamed reader check, each name checked with a "did you mean"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mlpkit.errors import InvalidInputError, InvalidParameterError
+from mlpkit.validation import suggest
+
+IMPUTE_CHOICES = ("median", "mean", "drop", "none")
+
+
+def _unknown_column(kind: str, name: str, columns: list[str], path: Path) -> InvalidInputError:
+    return InvalidInputError(f"{kind} column {name!r} is not in '{path}'."
+                             f"{suggest(name, columns)} Columns: {', '.join(columns)}.")
+
+
+def check_options(impute: str | None, task: str | None) -> str:
+    """``impute`` normalised (None -> 'none'), after both options are checked."""
+    impute = "none" if impute is None else impute
+    if impute not in IMPUTE_CHOICES:
+        raise InvalidParameterError(
+            f"impute must be one of 'median', 'mean', 'drop' or 'none', got {impute!r}.")
+    if task not in (None, "classification", "regression"):
+        raise InvalidParameterError(
+            f"task must be 'classification' or 'regression', got {task!r}.")
+    return impute
+
+
+def choose_columns(columns: list[str], target: str | None, features: list[str] | None,
+                   drop: list[str] | None, path: Path) -> tuple[str, list[str]]:
+    """(the target column, the feature columns to consider), every name checked."""
+    target = columns[-1] if target is None else target
+    if target not in columns:
+        raise _unknown_column("Target", target, columns, path)
+    others = [c for c in columns if c != target]
+    for name in [*(features or []), *(drop or [])]:
+        if name not in others:
+            raise _unknown_column("Feature", name, others, path)
+    left_out = set(drop or [])
+    chosen = [c for c in (others if features is None else features) if c not in left_out]
+    if not chosen:
+        raise InvalidInputError(f"'{path}' has no feature columns besides the target {target!r}"
+                                f"{' after --drop' if left_out else ''}.")
+    return target, chosen
