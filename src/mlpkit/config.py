@@ -13,7 +13,7 @@ from typing import Any
 
 from mlpkit import options
 from mlpkit.errors import InvalidParameterError
-from mlpkit.options import BY_NAME
+from mlpkit.options import BY_NAME, MOMENTUM_OPTIMIZERS
 from mlpkit.validation import check_positive
 
 MAX_EPOCHS = 300      # training to convergence: the most epochs (measured: benchmarks/)
@@ -37,6 +37,16 @@ def loss_for(task: str, loss: str | None) -> str:
     if task == "regression" and chosen != "mse":
         raise InvalidParameterError(f"A regression target trains with loss 'mse', not {chosen!r}.")
     return chosen
+
+
+def criterion_for(task: str, loss: str | None) -> str:
+    """What the network's outputs are trained against, one name that each engine maps to its
+    own loss: cross_entropy (logits), softmax_mse (softmax vs one-hot), multilabel_log_loss
+    (a sigmoid per label, summed over labels as scikit-learn's log loss), or mse."""
+    chosen = loss_for(task, loss)
+    if task == "multilabel":
+        return "multilabel_log_loss"
+    return "softmax_mse" if task == "classification" and chosen == "mse" else chosen
 
 
 @dataclass
@@ -115,7 +125,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         _validate_fields(self, [f.name for f in fields(self)])
-        if self.momentum and self.optimizer not in ("sgd", "rmsprop"):
+        if self.momentum and self.optimizer not in MOMENTUM_OPTIMIZERS:
             raise InvalidParameterError(
                 f"momentum applies to sgd and rmsprop, not {self.optimizer}.")
         if self.nesterov and (self.optimizer != "sgd" or not self.momentum):
@@ -153,7 +163,7 @@ class TrainConfig:
     def optimizer_kwargs(self) -> dict[str, Any]:
         """Keyword arguments that both engines' optimizers (ours and torch.optim's) accept."""
         kwargs: dict[str, Any] = {"lr": self.lr, "weight_decay": self.weight_decay}
-        if self.optimizer in ("sgd", "rmsprop"):
+        if self.optimizer in MOMENTUM_OPTIMIZERS:
             kwargs["momentum"] = self.momentum
         if self.optimizer == "sgd":
             kwargs["nesterov"] = self.nesterov

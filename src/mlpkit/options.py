@@ -26,6 +26,7 @@ ALIASES = {"logistic": "sigmoid",             # scikit-learn's names for the sam
 INITS = ("default", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
          "normal", "zeros")
 OPTIMIZERS = ("sgd", "rmsprop", "adam", "adamw", "lbfgs")
+MOMENTUM_OPTIMIZERS = ("sgd", "rmsprop")     # the optimizers momentum applies to
 SCHEDULES = ("step", "cosine", "plateau", "invscaling", "adaptive")
 LOSSES = ("cross_entropy", "mse")
 ENGINES = ("numpy", "torch")

@@ -9,7 +9,7 @@ from sklearn.metrics import log_loss
 from mlpkit.cli import main
 from mlpkit.config import RunConfig, TrainConfig
 from mlpkit.data import load_dataset
-from mlpkit.diagnostics.statistics import PROBE_ROWS, baseline_loss, input_scale
+from mlpkit.diagnostics.statistics import PROBE_ROWS, baseline_loss, input_scale, layer_statistics
 from mlpkit.training.session import Session
 
 torch = pytest.importorskip("torch")
@@ -59,7 +59,7 @@ def test_the_probe_gradient_is_the_loss_gradient_by_finite_differences():
 def test_the_statistics_leave_training_exactly_as_it_was(engine):
     plain, split = session(engine, dropout=0.2)
     watched, split2 = session(engine, dropout=0.2)
-    statistics = watched.layer_statistics(split2)
+    statistics = layer_statistics(watched, split2)
     plain.fit(split)
     watched.fit(split2, [statistics])
     assert [r["train_loss"] for r in plain.history] == [r["train_loss"] for r in watched.history]

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mlpkit.runs.folder import json_safe
+from mlpkit.config import loss_for
+from mlpkit.io.atomic import json_safe
 from mlpkit.training.callbacks import Callback
 from mlpkit.training.state import TrainingState
 
@@ -117,3 +118,16 @@ class LayerStatistics(Callback):
                         "inputs": self.inputs, "baseline_loss": self.baseline,
                         "epochs": self.epochs})
 
+
+def layer_statistics(session, split) -> LayerStatistics | None:
+    """The per-layer statistics callback of a ``Session``, probing ``split``'s training rows (a
+    streamed table's: its validation rows, the ones in memory); None without rows to probe."""
+    X, y, weights = (split.X, split.y, split.weights) if split.X is not None else \
+        (split.X_val, split.y_val, None)
+    if X is None or not len(X):
+        return None
+    task, config = session.schema.task, session.config
+    baseline = baseline_loss(task, loss_for(task, config.train.loss), y, weights,
+                             session.schema.n_outputs)
+    return LayerStatistics(X, y, session.spec.activation, session.schema.feature_names,
+                           baseline, config.train.seed)

@@ -8,10 +8,12 @@ of an epoch, evaluation, and its exact training state for resume). ``NetworkBase
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
+
+from mlpkit.config import criterion_for
 
 EVAL_CHUNK = 8192   # rows per forward pass when predicting: bounds memory on large sets
 
@@ -36,9 +38,12 @@ class Network(Protocol):
 
 
 class Stepper(Network, Protocol):
-    """A network that trains: everything the loop calls."""
+    """A network that trains: everything the loop, L-BFGS and the diagnostics call."""
 
-    lr: float
+    task: str                   # classification, multilabel or regression
+    criterion: str              # config.criterion_for: the loss the outputs train against
+    samples_seen: int           # rows trained on, over every fit (scikit-learn's t_)
+    lr: float | None            # None for L-BFGS, which chooses its own steps
 
     def bind(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> None:
         """Receive the training arrays once (the torch stepper moves them to its device)."""
@@ -54,7 +59,7 @@ class Stepper(Network, Protocol):
 
     def probe(self, X: np.ndarray, y: np.ndarray) -> tuple[dict[str, np.ndarray], list]:
         """(loss gradient per state-dict entry, each hidden activation layer's outputs) on rows
-        X in evaluation mode, changing nothing: what ``training/diagnostics.py`` measures."""
+        X in evaluation mode, changing nothing: what ``diagnostics/statistics.py`` measures."""
 
     def training_state(self) -> tuple[dict[str, np.ndarray], dict]:
         """(arrays, plain values): weights, optimizer buffers, random generators."""
@@ -74,6 +79,15 @@ class Stepper(Network, Protocol):
     def sum_over_ranks(self, values: list[float]) -> list[float]:
         """Element-wise sums over the processes of a distributed run (one process: values)."""
 
+    def parameter_vector(self) -> np.ndarray:
+        """Every parameter in one float64 vector (L-BFGS)."""
+
+    def load_parameter_vector(self, vector: np.ndarray) -> None:
+        """The inverse of ``parameter_vector``."""
+
+    def objective(self, vector: np.ndarray) -> tuple[float, np.ndarray]:
+        """(loss, gradient) at ``vector`` over all the bound rows (L-BFGS)."""
+
 
 def chunks(X: np.ndarray) -> Iterator[np.ndarray]:
     """Rows of X, EVAL_CHUNK at a time."""
@@ -92,6 +106,16 @@ class StepperBase:
     dtype: np.dtype
     optimizer: Any
     samples_seen: int = 0      # rows trained on, over every fit (scikit-learn's t_)
+
+    def _set_up_training(self, config, named_parameters: Iterable[tuple[str, Any]],
+                         make_optimizer: Callable[..., Any]) -> None:
+        """What both engines derive from the config alike: the criterion, the L2 penalty on
+        the weights (not the biases), and the optimizer (none for L-BFGS: SciPy steps)."""
+        self.criterion = criterion_for(self.task, config.loss)
+        self.alpha = config.alpha
+        self.penalised = [p for name, p in named_parameters if name.endswith("weight")]
+        self.optimizer = None if config.full_batch_solver else \
+            make_optimizer(config.optimizer, **config.optimizer_kwargs())
 
     @property
     def classification(self) -> bool:

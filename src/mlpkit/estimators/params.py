@@ -18,7 +18,7 @@ import numpy as np
 
 from mlpkit.config import RunConfig
 from mlpkit.errors import InvalidParameterError
-from mlpkit.options import BY_NAME, OPTIONS
+from mlpkit.options import BY_NAME, MOMENTUM_OPTIMIZERS, OPTIONS
 
 EXTRA = {"early_stopping": False, "warm_start": False, "verbose": False,
          "callbacks": None}                                    # options.ESTIMATOR_ONLY
@@ -63,7 +63,7 @@ def run_config(estimator: Any, n_samples: int, incremental: bool) -> RunConfig:
         values["batch_size"] = min(200, n_samples)
     elif isinstance(batch, (int, np.integer)) and not isinstance(batch, bool):
         values["batch_size"] = min(int(batch), n_samples)
-    if solver not in ("sgd", "rmsprop"):
+    if solver not in MOMENTUM_OPTIMIZERS:
         values["momentum"] = 0.0                    # momentum is sgd's (and rmsprop's)
     values["nesterov"] = bool(values["nesterov"]) and solver == "sgd" and \
         bool(values["momentum"])

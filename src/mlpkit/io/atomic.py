@@ -6,11 +6,13 @@ and once a write returns, the new file survives a power cut.
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from mlpkit.errors import InvalidInputError
 
@@ -67,3 +69,12 @@ def refuse_existing(path: str | Path, overwrite: bool) -> None:
     if Path(path).exists() and not overwrite:
         raise InvalidInputError(f"Output file '{path}' already exists; choose another -o or "
                                 "pass --overwrite.")
+
+
+def json_safe(value: Any) -> Any:
+    """JSON has no NaN: non-finite numbers become null, in nested dicts and lists too."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    return None if isinstance(value, float) and not math.isfinite(value) else value

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from mlpkit.config import MLPSpec, TrainConfig, loss_for
+from mlpkit.config import MLPSpec, TrainConfig
 from mlpkit.engines.contract import EpochResult, StepperBase
 from mlpkit.numpy_engine.inference import NumpyNetwork
 from mlpkit.numpy_engine.layers import Dropout, Linear
@@ -18,15 +18,10 @@ class NumpyStepper(StepperBase, NumpyNetwork):
     def __init__(self, spec: MLPSpec, task: str, config: TrainConfig,
                  dtype: np.dtype | type = np.float32) -> None:
         super().__init__(spec, task, np.random.default_rng(config.seed), dtype)
-        loss = loss_for(task, config.loss)          # MSE for a classifier: softmax vs one-hot
-        if task == "multilabel":
-            loss = "multilabel_log_loss"
-        self.loss = get_loss("softmax_mse" if self.classification and loss == "mse" else loss)
-        self.alpha = config.alpha
-        self.penalised = [p for name, p in self.model.named_parameters()
-                          if name.endswith("weight")]      # alpha: weights, not biases
-        self.optimizer = None if config.full_batch_solver else \
-            get_optimizer(config.optimizer, self.model.parameters(), **config.optimizer_kwargs())
+        self._set_up_training(config, self.model.named_parameters(),
+                              lambda name, **kwargs: get_optimizer(
+                                  name, self.model.parameters(), **kwargs))
+        self.loss = get_loss(self.criterion)
 
     def bind(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> None:
         self._X, self._y = X, self._target_array(y)

@@ -83,12 +83,3 @@ def read_config(path: str | Path) -> dict[str, Any]:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInputError(f"Config file '{path}' is not valid TOML ({exc}).") from None
-
-
-def json_safe(value: Any) -> Any:
-    """JSON has no NaN: non-finite numbers become null, in nested dicts and lists too."""
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [json_safe(v) for v in value]
-    return None if isinstance(value, float) and not math.isfinite(value) else value

@@ -21,12 +21,13 @@ import numpy as np
 from mlpkit.config import RunConfig
 from mlpkit.data import Dataset, Standardizer, load_dataset
 from mlpkit.data.tables.stream import StreamedTable
-from mlpkit.diagnostics.statistics import DIAGNOSTICS
+from mlpkit.diagnostics.statistics import DIAGNOSTICS, layer_statistics
 from mlpkit.errors import InvalidInputError
 from mlpkit.io import atomic
 from mlpkit.io.checkpoints import CHECKPOINT, load_training_checkpoint, save_training_checkpoint
 from mlpkit.model import TrainedModel
-from mlpkit.runs.folder import create_run_folder, json_safe, read_config, write_config
+from mlpkit.io.atomic import json_safe
+from mlpkit.runs.folder import create_run_folder, read_config, write_config
 from mlpkit.runs.metrics import metrics_of
 from mlpkit.runs.use import scored
 from mlpkit.torch_engine.distributed import Group, join, membership
@@ -138,7 +139,7 @@ def _execute(session: Session, folder: Path, data: Dataset, split: Split,
              progress: bool | None, resume_from) -> TrainOutcome:
     """Train, then (the writing process only) checkpoint, metrics, plots and report."""
     main, processes = session.main, 1 if session.group is None else session.group.world
-    statistics = session.layer_statistics(split) if main else None
+    statistics = layer_statistics(session, split) if main else None
 
     def save_checkpoint(state: TrainingState) -> None:
         save_training_checkpoint(folder, *state.snapshot())   # one file: the resume point

@@ -34,7 +34,6 @@ SEARCHABLE = SHAPE + tuple(
     if o.section in ("model", "data", "train")
     and o.name not in ("hidden", "loss", "val_fraction", "seed", "class_weight"))
 INTEGER = {"depth", "width", "batch_size", "epochs", "patience", "max_fun"}
-MOMENTUM_OPTIMIZERS = ("sgd", "rmsprop")       # the optimizers momentum applies to
 
 DEFAULT_SPACE_TOML = """\
 # mlpkit sweep's default search space (docs/sweep.md)
@@ -151,7 +150,7 @@ class SearchSpace:
             if name in SHAPE:
                 continue
             chosen = values.get("optimizer", optimizer)
-            if name == "momentum" and chosen not in MOMENTUM_OPTIMIZERS:
+            if name == "momentum" and chosen not in options.MOMENTUM_OPTIMIZERS:
                 continue
             if name == "nesterov" and chosen != "sgd":
                 continue
@@ -182,7 +181,7 @@ class SearchSpace:
         start |= {f"width_{i + 1}": width for i, width in enumerate(base.hidden)}
         start |= {name: values[name] for name in self.parameters
                   if name not in start and name in values}
-        if base.train.optimizer not in MOMENTUM_OPTIMIZERS:
+        if base.train.optimizer not in options.MOMENTUM_OPTIMIZERS:
             start.pop("momentum", None)
         return {name: value for name, value in start.items()
                 if self._contains(name.split("_")[0] if name.startswith("width_") else name,

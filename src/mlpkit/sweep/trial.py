@@ -18,8 +18,9 @@ import numpy as np
 from mlpkit.config import RunConfig
 from mlpkit.data import Dataset
 from mlpkit.io import atomic
+from mlpkit.io.atomic import json_safe
 from mlpkit.runs import train as run_folder
-from mlpkit.runs.folder import json_safe, write_config
+from mlpkit.runs.folder import write_config
 from mlpkit.sweep.space import SearchSpace
 from mlpkit.training.callbacks import Callback
 from mlpkit.training.state import TrainingState

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from mlpkit.config import MLPSpec, TrainConfig, loss_for
+from mlpkit.config import MLPSpec, TrainConfig
 from mlpkit.data.batching import ALL_ROWS, batch_rows
 from mlpkit.engines.contract import EpochResult, StepperBase
 from mlpkit.torch_engine.distributed import Group
@@ -47,13 +47,11 @@ class TorchStepper(StepperBase, TorchNetwork):
         self.group = group
         self.trained = self.model if group is None else nn.parallel.DistributedDataParallel(
             self.model, device_ids=[device.index] if device.type == "cuda" else None)
-        self.softmax_mse = self.classification and loss_for(task, config.loss) == "mse"
-        self.alpha = config.alpha
+        self._set_up_training(config, self.model.named_parameters(),
+                              lambda name, **kwargs: OPTIMIZERS[name](
+                                  self.model.parameters(), **kwargs))
+        self.softmax_mse = self.criterion == "softmax_mse"
         self._parameters = list(self.model.parameters())
-        self.penalised = [p for name, p in self.model.named_parameters()
-                          if name.endswith("weight")]      # alpha: weights, not biases
-        self.optimizer = None if config.full_batch_solver else \
-            OPTIMIZERS[config.optimizer](self.model.parameters(), **config.optimizer_kwargs())
         self._rng = None     # the generator states dropout draws from; None: nothing random
         if spec.dropout > 0:
             with torch.random.fork_rng(devices=self._cuda()):

@@ -13,19 +13,17 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
-from mlpkit.config import MLPSpec, RunConfig, loss_for
-from mlpkit.data.batching import ArrayRows
-from mlpkit.data.preprocessing import Standardizer, stratified_split
+from mlpkit.config import MLPSpec, RunConfig
+from mlpkit.data.preprocessing import Standardizer
 from mlpkit.data.schema import Schema
 from mlpkit.data.tables.stream import Statistics, StreamedTable
 from mlpkit.data.tables.stream_rows import StreamRows
-from mlpkit.diagnostics.statistics import LayerStatistics, baseline_loss
 from mlpkit.engines import default_engine, make_stepper, thread_limit
-from mlpkit.errors import InvalidInputError, InvalidParameterError
+from mlpkit.errors import InvalidParameterError
 from mlpkit.model import TrainedModel
 from mlpkit.torch_engine.distributed import Group, collective
 from mlpkit.training.budget import check_fits
@@ -40,75 +38,15 @@ from mlpkit.training.history import History
 from mlpkit.training.interrupt import stop_after_batch_on_signals
 from mlpkit.training.lbfgs import fit_lbfgs
 from mlpkit.training.loop import fit
+from mlpkit.training.split import (
+    Split,
+    check_batch_size,
+    class_weights,
+    holdout,
+    sample_weights,
+    target_columns,
+)
 from mlpkit.training.state import TrainingState
-
-
-@dataclass
-class Split:
-    """The arrays one fit trains on, scaled: training rows, their weights, validation rows."""
-
-    X: np.ndarray
-    y: np.ndarray
-    weights: np.ndarray | None
-    X_val: np.ndarray | None
-    y_val: np.ndarray | None
-    stream: StreamRows | None = None      # a streamed table's training rows (X, y: None)
-
-    @property
-    def validation(self) -> tuple[np.ndarray, np.ndarray] | None:
-        return None if self.X_val is None else (self.X_val, self.y_val)
-
-    def rows(self) -> ArrayRows | StreamRows:
-        """The training rows as the loop reads them."""
-        return self.stream or ArrayRows(self.X, self.y, self.weights)
-
-
-def holdout(y: np.ndarray, fraction: float, seed: int, stratify: bool,
-            ) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted row indices (train, validation) of a seeded, stratified split."""
-    rows = np.arange(len(y))
-    train_rows, val_rows, _, _ = stratified_split(rows, y, fraction, seed, stratify=stratify)
-    return np.sort(train_rows), np.sort(val_rows)
-
-
-def class_weights(counts: np.ndarray, class_weight) -> np.ndarray:
-    """A weight per class from the class counts and ``class_weight`` ('balanced': n / (k *
-    count_c), as in scikit-learn; or a dict class -> weight)."""
-    n_classes = len(counts)
-    if class_weight == "balanced":
-        counts = counts.astype(np.float64)
-        return np.where(counts > 0, counts.sum() / (n_classes * np.maximum(counts, 1)), 0.0)
-    per_class = np.ones(n_classes)
-    for cls, weight in class_weight.items():
-        if not 0 <= int(cls) < n_classes:
-            raise InvalidInputError(
-                f"class_weight names class {cls!r}, but there are {n_classes} classes "
-                f"(0 to {n_classes - 1}).")
-        per_class[int(cls)] = weight
-    return per_class
-
-
-def sample_weights(y: np.ndarray, sample_weight: np.ndarray | None, class_weight,
-                   n_classes: int) -> np.ndarray | None:
-    """Per-sample weights from ``sample_weight`` times ``class_weight`` (None: unweighted)."""
-    weights = None if sample_weight is None else np.asarray(sample_weight, np.float64)
-    if class_weight is None:
-        return weights
-    by_class = class_weights(np.bincount(y, minlength=n_classes), class_weight)[y]
-    return by_class if weights is None else by_class * weights
-
-
-def _columns(y: np.ndarray) -> np.ndarray:
-    """Targets as a matrix, one column per target."""
-    y = np.asarray(y)
-    return y.reshape(len(y), -1)
-
-
-def check_batch_size(batch_size: int | None, n_samples: int) -> None:
-    if batch_size is not None and batch_size > n_samples:
-        raise InvalidInputError(
-            f"batch_size {batch_size} is larger than the {n_samples} training samples; use a "
-            "smaller size, or 'full' (--batch-size full) for full-batch gradient descent.")
 
 
 class Session:
@@ -170,7 +108,8 @@ class Session:
             weights = None if sample_weight is None else np.asarray(sample_weight, np.float64)
             self.scaler = Standardizer.fit(X, train_rows, weights=weights)
             if self.schema.task == "regression":
-                self.target_scaler = Standardizer.fit(_columns(y), train_rows, weights=weights)
+                self.target_scaler = Standardizer.fit(target_columns(y), train_rows,
+                                                      weights=weights)
         if train_rows is not None:
             X_val, y_val = X[val_rows], y[val_rows]
             X, y = X[train_rows], y[train_rows]          # fresh arrays: ours to scale in place
@@ -234,7 +173,7 @@ class Session:
         return X, y if self.target_scaler is None else self._scaled_target(y)
 
     def _scaled_target(self, y: np.ndarray) -> np.ndarray:
-        scaled = self.target_scaler.transform(_columns(y), dtype=self.dtype)
+        scaled = self.target_scaler.transform(target_columns(y), dtype=self.dtype)
         return scaled[:, 0] if np.ndim(y) == 1 else scaled
 
     def fit(self, split: Split, callbacks: Sequence[Callback] = (), *,
@@ -277,19 +216,6 @@ class Session:
                     callbacks=chain, state=state, resume_from=resume_from)
         self.seconds += time.perf_counter() - started
         return state
-
-    def layer_statistics(self, split: Split) -> LayerStatistics | None:
-        """The per-layer statistics callback, probing ``split``'s training rows (a streamed
-        table's: its validation rows, the ones in memory); None without rows to probe."""
-        X, y, weights = (split.X, split.y, split.weights) if split.X is not None else \
-            (split.X_val, split.y_val, None)
-        if X is None or not len(X):
-            return None
-        task = self.schema.task
-        baseline = baseline_loss(task, loss_for(task, self.config.train.loss), y, weights,
-                                 self.schema.n_outputs)
-        return LayerStatistics(X, y, self.spec.activation, self.schema.feature_names, baseline,
-                               self.config.train.seed)
 
     def threads(self) -> int | None:
         """The config's threads; on the CPU under DDP, the cores shared among the local ranks
