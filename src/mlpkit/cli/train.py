@@ -84,8 +84,8 @@ def run_train(args: argparse.Namespace) -> int:
         outcome = train(run_config(args), out=args.out, progress=progress)
     state = outcome.state
     if state.interrupted:
-        signum = state.extra.get("signal", signal.SIGINT)
-        saved = state.extra.get("checkpoint_epoch", len(state.history))
+        signum = state.signal or signal.SIGINT
+        saved = state.checkpoint_epoch or len(state.history)
         again = f" --nproc {outcome.processes}" if outcome.processes > 1 else ""
         if outcome.main:
             print(f"mlpkit: interrupted during epoch {len(state.history) + 1}; '{outcome.folder}' "
@@ -101,15 +101,13 @@ def run_train(args: argparse.Namespace) -> int:
           f"({info['device']}); {headline(outcome.metrics['test'])}")
     if state.stop_reason:
         print(f"stopped: {state.stop_reason}")
-    _print_warnings(outcome.folder)
+    _print_warnings(outcome.folder, outcome.findings)
     return 0
 
 
-def _print_warnings(folder) -> None:
+def _print_warnings(folder, findings) -> None:
     """The doctor's warnings, after a run (``mlpkit doctor RUN`` shows them all)."""
-    from mlpkit.diagnostics.doctor import diagnose
-
-    warnings_found = [f for f in diagnose(folder) if f.severity == "warning"]
+    warnings_found = [f for f in findings if f.severity == "warning"]
     for finding in warnings_found:
         print(f"warning: [{finding.id}] {finding.message}\n  try: {finding.advice}")
     if warnings_found:

@@ -43,9 +43,9 @@ class LearnedAttributes:
         reason = state.stop_reason or ""
         if "diverged" in reason:
             warnings.warn(f"Training stopped: {reason}", ConvergenceWarning, stacklevel=4)
-        elif self.solver == "lbfgs" and not state.extra.get("converged", True):
+        elif self.solver == "lbfgs" and state.converged is False:
             warnings.warn(f"lbfgs failed to converge after {self.n_iter_} iterations "
-                          f"({state.extra.get('solver_message')}). Increase max_iter or "
+                          f"({state.solver_message}). Increase max_iter or "
                           "scale the data.", ConvergenceWarning, stacklevel=4)
         elif self.solver != "lbfgs" and not state.stop_training and \
                 self.n_iter_ == self.max_iter:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,8 @@ import numpy as np
 from mlpkit.config import RunConfig
 from mlpkit.data import Dataset, Standardizer, load_dataset
 from mlpkit.data.tables.stream import StreamedTable
+from mlpkit.diagnostics.doctor import diagnose
+from mlpkit.diagnostics.evidence import Finding
 from mlpkit.diagnostics.statistics import DIAGNOSTICS, layer_statistics
 from mlpkit.errors import InvalidInputError
 from mlpkit.io import atomic
@@ -44,6 +46,7 @@ class TrainOutcome:
     metrics: dict[str, Any] | None      # None when interrupted (or on a rank that does not write)
     processes: int = 1                  # > 1: a distributed run (torchrun)
     main: bool = True                   # False on the ranks of a distributed run that do not write
+    findings: list[Finding] = field(default_factory=list)   # the doctor's, diagnosed once
 
 
 def start(run: RunConfig, group: Group | None = None, data: Dataset | None = None,
@@ -176,8 +179,10 @@ def _execute(session: Session, folder: Path, data: Dataset, split: Split,
                       "threads": session.threads(), "processes": processes,
                       "parameters": session.spec.n_parameters()}
     atomic.write_text(folder / "metrics.json", json.dumps(json_safe(metrics), indent=2))
-    _figures_and_report(folder, state, model, data, split, session.scaler, metrics, animation)
-    return TrainOutcome(folder, state, metrics, processes)
+    findings = diagnose(folder)
+    _figures_and_report(folder, state, model, data, split, session.scaler, metrics, animation,
+                        findings)
+    return TrainOutcome(folder, state, metrics, processes, findings=findings)
 
 
 def split_metrics(session: Session, model: TrainedModel, X: np.ndarray,
@@ -217,7 +222,7 @@ def _data_summary(data: Dataset | StreamedTable, split: Split,
 
 def _figures_and_report(folder: Path, state: TrainingState, model: TrainedModel, data: Dataset,
                         split: Split, scaler: Standardizer | None, metrics: dict[str, Any],
-                        animation) -> None:
+                        animation, findings: list[Finding]) -> None:
     """plots/*.png (and the animation), in the data's own units, then report.html."""
     from mlpkit.viz import plots
     from mlpkit.viz.report import build_report
@@ -238,4 +243,4 @@ def _figures_and_report(folder: Path, state: TrainingState, model: TrainedModel,
                                         figures / "decision_regions.png")
     if animation is not None:
         animation.save(figures / "animation.gif")
-    build_report(folder)
+    build_report(folder, findings)

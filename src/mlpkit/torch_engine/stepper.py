@@ -11,16 +11,14 @@ With a distributed ``group`` (torchrun) the network trains inside PyTorch's
 DistributedDataParallel: each rank takes its slice of every global batch and scales its loss so
 that DDP's averaged gradient is the whole batch's (``distributed.py`` says why).
 
-Weights come from the seed through the NumPy initialisers. Dropout masks can only come from
-PyTorch's global generator, so the stepper keeps its own generator state (seeded from the
-config) and lends it to the global generator for each epoch only (``fork_rng``): training is
-reproducible and the caller's random stream is left as it was.
+Weights come from the seed through the NumPy initialisers; dropout masks from the stepper's
+own generator state (``generator.py``), lent to PyTorch's for each epoch only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 
 import numpy as np
 import torch
@@ -30,6 +28,7 @@ from mlpkit.config import MLPSpec, TrainConfig
 from mlpkit.data.batching import ALL_ROWS, batch_rows
 from mlpkit.engines.contract import EpochResult, StepperBase
 from mlpkit.torch_engine.distributed import Group
+from mlpkit.torch_engine.generator import OwnGenerator
 from mlpkit.torch_engine.inference import TorchNetwork, set_mode, torch_dtype
 from mlpkit.torch_engine.models import build_mlp
 
@@ -52,35 +51,9 @@ class TorchStepper(StepperBase, TorchNetwork):
                                   self.model.parameters(), **kwargs))
         self.softmax_mse = self.criterion == "softmax_mse"
         self._parameters = list(self.model.parameters())
-        self._rng = None     # the generator states dropout draws from; None: nothing random
-        if spec.dropout > 0:
-            with torch.random.fork_rng(devices=self._cuda()):
-                torch.manual_seed(config.seed + (group.rank if group else 0))  # own masks
-                self._rng = self._global_rng()
-
-    # ---- the random state dropout uses, lent to PyTorch's global generators per epoch
-    def _cuda(self) -> list[torch.device]:
-        return [self.device] if self.device.type == "cuda" else []
-
-    def _global_rng(self) -> dict[str, torch.Tensor]:
-        states = {"cpu": torch.get_rng_state()}
-        if self._cuda():
-            states["cuda"] = torch.cuda.get_rng_state(self.device)
-        return states
-
-    def _own_random_state(self):
-        return nullcontext() if self._rng is None else self._lend_random_state()
-
-    @contextmanager
-    def _lend_random_state(self) -> Iterator[None]:
-        with torch.random.fork_rng(devices=self._cuda()):
-            torch.set_rng_state(self._rng["cpu"])
-            if "cuda" in self._rng:
-                torch.cuda.set_rng_state(self._rng["cuda"], self.device)
-            try:
-                yield
-            finally:
-                self._rng = self._global_rng()
+        self._generator = None      # dropout's own generator state; None: nothing random
+        if spec.dropout > 0:                                      # each rank its own masks
+            self._generator = OwnGenerator(config.seed + (group.rank if group else 0), device)
 
     # ---- losses
     def _target(self, y: np.ndarray, on_device: bool = True) -> torch.Tensor:
@@ -201,7 +174,7 @@ class TorchStepper(StepperBase, TorchNetwork):
         total = correct = None      # on the device, float32 / int64, read back once
         seen = 0
         source = self._batches_from_loader if self.data_loader else self._batches_on_device
-        with self._own_random_state():
+        with nullcontext() if self._generator is None else self._generator.lent():
             for k, (inputs, target, weight) in enumerate(source(batches)):
                 out = model(inputs)
                 if group is None:
@@ -288,8 +261,8 @@ class TorchStepper(StepperBase, TorchNetwork):
                                    for k, v in state.items()}
                            for index, state in saved["state"].items()}
         arrays, scalars = self.pack(self.state_dict(), optimizer_state)
-        for name, state in (self._rng or {}).items():
-            arrays[f"rng/{name}"] = state.numpy().copy()
+        if self._generator is not None:
+            arrays |= self._generator.arrays()
         return arrays, {"param_groups": saved["param_groups"], "scalars": scalars}
 
     def load_training_state(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
@@ -301,6 +274,5 @@ class TorchStepper(StepperBase, TorchNetwork):
         if self.optimizer is not None:
             self.optimizer.load_state_dict({"state": state,
                                             "param_groups": meta["param_groups"]})
-        if self._rng is not None:
-            self._rng = {name: torch.from_numpy(arrays[f"rng/{name}"].copy())
-                         for name in self._rng}
+        if self._generator is not None:
+            self._generator.load_arrays(arrays)

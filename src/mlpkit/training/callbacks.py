@@ -160,7 +160,7 @@ class LearningRateSchedule(Callback):
 class Checkpoint(Callback):
     """Call ``save(state)`` after the first epoch and then at most every ``min_interval``
     seconds (each save fsyncs; thousands of tiny epochs must not become thousands of writes).
-    ``state.extra["checkpoint_epoch"]`` records the epoch last saved."""
+    ``state.checkpoint_epoch`` records the epoch last saved."""
 
     def __init__(self, save: Callable[[TrainingState], None], min_interval: float = 2.0) -> None:
         self.save, self.min_interval = save, min_interval
@@ -174,7 +174,7 @@ class Checkpoint(Callback):
         if now - self.last >= self.min_interval:
             self.save(state)
             self.last = now
-            state.extra["checkpoint_epoch"] = record["epoch"]
+            state.checkpoint_epoch = record["epoch"]
 
 
 class ProgressBar(Callback):

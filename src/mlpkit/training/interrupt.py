@@ -12,7 +12,7 @@ from mlpkit.training.callbacks import TrainingState
 @contextmanager
 def stop_after_batch_on_signals(state: TrainingState, escalate: bool = True,
                                 ) -> Iterator[None]:
-    """First SIGINT/SIGTERM asks the loop to stop (``state.extra["signal"]`` says which);
+    """First SIGINT/SIGTERM asks the loop to stop (``state.signal`` says which);
     a second SIGINT interrupts at once, unless ``escalate`` is False (a distributed rank: Ctrl-C
     reaches it from the terminal and again from the launcher, and every rank must stop after
     the same batch)."""
@@ -22,7 +22,7 @@ def stop_after_batch_on_signals(state: TrainingState, escalate: bool = True,
         if state.interrupt_requested and signum == signal.SIGINT and escalate:
             raise KeyboardInterrupt
         state.interrupt_requested = True
-        state.extra["signal"] = signum
+        state.signal = signum
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         previous[signum] = signal.signal(signum, request_stop)

@@ -30,7 +30,7 @@ def fit_lbfgs(stepper: Stepper, X: np.ndarray, y: np.ndarray, config: TrainConfi
               validation: tuple[np.ndarray, np.ndarray] | None = None,
               callbacks: Sequence[Callback] = (), state: TrainingState | None = None,
               resume_from: tuple[dict[str, np.ndarray], dict] | None = None) -> TrainingState:
-    """Minimise the full-batch loss with L-BFGS-B; ``state.extra["converged"]`` says whether
+    """Minimise the full-batch loss with L-BFGS-B; ``state.converged`` says whether
     SciPy met its tolerance (not its iteration or evaluation limit)."""
     from scipy.optimize import minimize
 
@@ -61,8 +61,8 @@ def fit_lbfgs(stepper: Stepper, X: np.ndarray, y: np.ndarray, config: TrainConfi
                                            "gtol": config.tol})
             if not (state.stop_training or state.interrupted):
                 stepper.load_parameter_vector(result.x)     # SciPy's best point
-            state.extra["converged"] = bool(result.status == 0)
-            state.extra["solver_message"] = str(result.message)
+            state.converged = bool(result.status == 0)
+            state.solver_message = str(result.message)
         finish(state, callbacks)
     finally:
         stepper.release()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from mlpkit.training.history import History
@@ -13,7 +13,7 @@ from mlpkit.training.history import History
 class TrainingState:
     stepper: Any
     history: History
-    epochs: int
+    epochs: int                          # the planned length: schedules, the progress bar
     stop_training: bool = False
     stop_reason: str | None = None
     interrupt_requested: bool = False    # set from a signal handler: stop after this batch
@@ -21,4 +21,7 @@ class TrainingState:
     best_epoch: int | None = None
     restored: bool = False               # this fit continues from a checkpoint
     snapshot: Callable[[], tuple[dict, dict]] | None = None   # everything an exact resume needs
-    extra: dict = field(default_factory=dict)
+    signal: int | None = None            # the signal that interrupted the run
+    checkpoint_epoch: int | None = None  # the epoch the last checkpoint holds
+    converged: bool | None = None        # L-BFGS: whether SciPy reported convergence
+    solver_message: str | None = None    # ... and its words

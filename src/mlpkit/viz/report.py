@@ -123,13 +123,13 @@ def _layer_plots(folder: Path, plots: Path) -> None:
                     title="hidden activations")
 
 
-def _diagnosis(folder: Path) -> str:
-    """The doctor's findings and the per-layer pictures."""
+def _diagnosis(folder: Path, findings: list | None) -> str:
+    """The doctor's findings (diagnosed now unless given) and the per-layer pictures."""
     from mlpkit.diagnostics.doctor import diagnose
 
     if not (folder / DIAGNOSTICS).is_file() or not (folder / "config.toml").is_file():
         return ""
-    findings = diagnose(folder)
+    findings = diagnose(folder) if findings is None else findings
     rows = [[esc(f.severity), esc(f.id), esc(f.message), f"<code>{esc(f.advice)}</code>"]
             for f in findings]
     listed = html_table(["severity", "finding", "evidence", "try"], rows, cls="findings") \
@@ -144,8 +144,9 @@ def _diagnosis(folder: Path) -> str:
             "".join(embedded_image(folder / "plots" / n, c) for n, c in figures) + "</div>")
 
 
-def build_report(folder: str | Path) -> Path:
-    """Write ``folder/report.html`` from the run's files; returns its path."""
+def build_report(folder: str | Path, findings: list | None = None) -> Path:
+    """Write ``folder/report.html`` from the run's files; returns its path. ``findings``: the
+    doctor's, when the caller has diagnosed the run already."""
     folder = Path(folder)
     run = _read(folder)
     _ensure_plots(folder, run)
@@ -212,7 +213,7 @@ def build_report(folder: str | Path) -> Path:
         if (folder / "plots" / name).exists()]
     sections.append("<h2>Figures</h2><div class='figures'>" +
                     "".join(embedded_image(folder / "plots" / n, c) for n, c in figures) + "</div>")
-    sections.append(_diagnosis(folder))
+    sections.append(_diagnosis(folder, findings))
     versions = model.get("versions", {})
     sections.append(_run_again(folder, run))
     sections.append("<h2>Environment</h2>" +
