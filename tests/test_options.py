@@ -127,3 +127,47 @@ def test_one_value_reaches_the_same_setting_through_every_door(name, tmp_path):
         params["nesterovs_momentum"] = value
     estimator = MLPClassifier(**params)
     assert run_config(estimator, 100, incremental=False).option_values()[name] == value
+
+
+# ---- the constraints are data: scikit-learn's validation says what the table's checks say
+CANDIDATES = [-1, 0, 0.5, 1, 1.5, 2, "nope", None, (3,), [4, 5], "auto", "balanced", "adam",
+              "sigmoid", "logistic", "constant", "squared_error", {0: 2.0}, float("nan")]
+# Where the estimators' meaning is wider than the option's own check, on purpose: tol=None runs
+# every epoch, random_state takes None or a RandomState (and scikit-learn's range), and an
+# estimator's hidden_layer_sizes is any array-like.
+ESTIMATOR_SEMANTICS = {("tol", "None"), ("random_state", "None"), ("random_state", "-1"),
+                       ("hidden_layer_sizes", "{0: 2.0}")}
+
+
+@pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
+def test_parameter_constraints_cover_every_parameter_and_accept_the_defaults(cls):
+    from sklearn.utils._param_validation import validate_parameter_constraints
+
+    estimator = cls()
+    params = estimator.get_params(deep=False)
+    assert set(estimator._parameter_constraints) == set(params)
+    validate_parameter_constraints(estimator._parameter_constraints, params, cls.__name__)
+
+
+@pytest.mark.parametrize("option", [o for o in OPTIONS if o.param is not None],
+                         ids=lambda o: o.name)
+def test_scikit_learns_reading_of_a_constraint_agrees_with_the_option_check(option):
+    from sklearn.utils._param_validation import InvalidParameterError as Refused
+    from sklearn.utils._param_validation import validate_parameter_constraints
+
+    from mlpkit.errors import MlpkitError
+
+    constraints = {option.param: MLPClassifier._parameter_constraints[option.param]}
+    for value in CANDIDATES:         # (booleans left out: scikit-learn counts them as numbers)
+        try:
+            option.validate(value)
+            ours = True
+        except MlpkitError:
+            ours = False
+        try:
+            validate_parameter_constraints(constraints, {option.param: value}, "x")
+            theirs = True
+        except Refused:
+            theirs = False
+        expected = ours != ((option.param, repr(value)) in ESTIMATOR_SEMANTICS)
+        assert theirs == expected, (option.param, value, ours, theirs)

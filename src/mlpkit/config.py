@@ -125,15 +125,6 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         _validate_fields(self, [f.name for f in fields(self)])
-        if self.momentum and self.optimizer not in MOMENTUM_OPTIMIZERS:
-            raise InvalidParameterError(
-                f"momentum applies to sgd and rmsprop, not {self.optimizer}.")
-        if self.nesterov and (self.optimizer != "sgd" or not self.momentum):
-            raise InvalidParameterError("nesterov needs optimizer 'sgd' and momentum > 0.")
-        if self.full_batch_solver and self.schedule:
-            raise InvalidParameterError(
-                f"lbfgs chooses its own step sizes; drop the learning-rate schedule "
-                f"{self.schedule!r}, or use sgd or adam.")
 
     @property
     def full_batch_solver(self) -> bool:
@@ -200,6 +191,10 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         _validate_fields(self, [o.name for o in options.OPTIONS if o.section != "train"])
+        for rule in RULES:
+            broken = rule(self)
+            if broken:
+                raise InvalidParameterError(broken)
 
     def option_values(self) -> dict[str, Any]:
         """Every option of the table, by name."""
@@ -252,3 +247,37 @@ class RunConfig:
         base = cls(dataset=data.get("dataset", "blobs"),
                    dataset_options=dict(data.get("options", {})))
         return base.with_options(values)
+
+
+# ---- the rules that tie options together, one list for every door: each says what is wrong
+# with a RunConfig (every door builds one before any data is read), or None. The rules that
+# depend on the engine actually chosen live with the engines (engines.make_stepper), and those
+# on the number of processes with DDP (torch_engine/distributed.check_launchable).
+def _momentum(run: RunConfig) -> str | None:
+    train = run.train
+    if train.momentum and train.optimizer not in MOMENTUM_OPTIMIZERS:
+        return f"momentum applies to sgd and rmsprop, not {train.optimizer}."
+    return None
+
+
+def _nesterov(run: RunConfig) -> str | None:
+    train = run.train
+    if train.nesterov and (train.optimizer != "sgd" or not train.momentum):
+        return "nesterov needs optimizer 'sgd' and momentum > 0."
+    return None
+
+
+def _lbfgs_schedule(run: RunConfig) -> str | None:
+    if run.train.full_batch_solver and run.train.schedule:
+        return (f"lbfgs chooses its own step sizes; drop the learning-rate schedule "
+                f"{run.train.schedule!r}, or use sgd or adam.")
+    return None
+
+
+def _lbfgs_dropout(run: RunConfig) -> str | None:
+    if run.train.full_batch_solver and run.dropout:
+        return "lbfgs needs a deterministic loss; drop dropout, or use sgd or adam."
+    return None
+
+
+RULES = (_momentum, _nesterov, _lbfgs_schedule, _lbfgs_dropout)

@@ -29,7 +29,7 @@ def suggest(name: Any, known: Iterable[str]) -> str:
 def resolve(kind: str, name: str, table: Mapping[str, T]) -> T:
     """Return ``table[name]`` (case-insensitive) or raise a one-line error that suggests a fix."""
     key = name.lower().replace("-", "_") if isinstance(name, str) else name
-    if key in table:
+    if isinstance(key, str | int | float | None) and key in table:
         return table[key]
     raise InvalidParameterError(
         f"Unknown {kind} {name!r}.{suggest(key, table)} Known: {', '.join(sorted(table))}.")

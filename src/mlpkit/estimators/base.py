@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from mlpkit.data.schema import Schema
 from mlpkit.errors import InvalidInputError, InvalidParameterError
 from mlpkit.estimators.attributes import LearnedAttributes
-from mlpkit.estimators.params import run_config
+from mlpkit.estimators.params import parameter_constraints, run_config
 from mlpkit.model import TrainedModel, is_table
 from mlpkit.training.callbacks import PrintIterations
 from mlpkit.training.session import Session
@@ -32,6 +32,7 @@ def incremental_solver(estimator: Any) -> bool:
 
 class MLPBase(LearnedAttributes, BaseEstimator):
     task: str
+    _parameter_constraints: dict = parameter_constraints()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         bound = type(self).__init__.__signature__.bind(self, *args, **kwargs)

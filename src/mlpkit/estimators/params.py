@@ -24,6 +24,15 @@ EXTRA = {"early_stopping": False, "warm_start": False, "verbose": False,
          "callbacks": None}                                    # options.ESTIMATOR_ONLY
 
 
+def parameter_constraints() -> dict[str, list]:
+    """scikit-learn's ``_parameter_constraints``, said by the option table's own constraints
+    (``tol`` may also be None here: run every epoch)."""
+    table = {o.param: o.check.sklearn() for o in OPTIONS if o.param is not None}
+    table["tol"] = [*table["tol"], None]
+    return table | {"early_stopping": ["boolean"], "warm_start": ["boolean"],
+                    "verbose": ["verbose"], "callbacks": [list, tuple, None]}
+
+
 def signature(positional: tuple[str, ...], defaults: dict[str, Any]) -> inspect.Signature:
     """An ``__init__`` signature from the option table: ``positional`` first, in that order,
     then every other parameter keyword-only; ``defaults`` override the table's."""

@@ -258,7 +258,7 @@ def _parameter(name: str, spec: Any, where: str) -> Parameter:
 def _check_value(name: str, value: Any, where: str) -> None:
     try:
         if name in SHAPE:
-            options.positive_int(value, name)
+            options.POSITIVE_INT(value, name)
         elif name == "schedule" and value == "constant":
             pass
         elif name == "batch_size" and value == "full":

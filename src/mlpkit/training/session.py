@@ -61,9 +61,6 @@ class Session:
         self.dtype = np.dtype(dtype)      # the parameters' (float64 when the data is float64)
         self.spec = MLPSpec(len(schema.feature_names), schema.n_outputs, config.hidden,
                             config.activation, config.init, config.dropout)
-        if config.train.full_batch_solver and config.dropout:
-            raise InvalidParameterError(
-                "lbfgs needs a deterministic loss; drop dropout, or use sgd or adam.")
         check_fits(self.spec, config.train)          # before any weight is allocated
         self._stepper = None
         self.scaler: Standardizer | None = None
