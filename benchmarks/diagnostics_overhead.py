@@ -1,4 +1,4 @@
-"""The cost of the per-layer statistics (training/diagnostics.py) on an MNIST epoch.
+"""The cost of the per-layer statistics (diagnostics/statistics.py) on an MNIST epoch.
 
     python benchmarks/diagnostics_overhead.py --data-dir ../shared/data/mnist --engine numpy
     python benchmarks/diagnostics_overhead.py --data-dir ../shared/data/mnist --engine torch
