@@ -1,5 +1,5 @@
 """The command line's arguments: the parser's pieces, and what the arguments mean (a dataset
-and its options, a ``RunConfig``). ``cli.py`` builds the commands from them and runs them."""
+and its options, a ``RunConfig``). The command modules of ``cli/`` build from them."""
 
 from __future__ import annotations
 
@@ -14,6 +14,27 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message}; see '{self.prog} --help'.\n")
+
+
+def add_command(commands, name: str, summary: str, description: str,
+                handler) -> argparse.ArgumentParser:
+    """A command's parser: its one-line help (from ``COMMANDS``), its description, its
+    handler."""
+    parser = commands.add_parser(name, help=summary, description=description)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def add_run_argument(parser: argparse.ArgumentParser,
+                     help: str = "run folder made by 'mlpkit train'") -> None:
+    parser.add_argument("run", help=help)
+
+
+def add_output_arguments(parser: argparse.ArgumentParser, required: bool = True,
+                         default: str | None = None, help: str = "file to write") -> None:
+    """-o FILE, and --overwrite to replace it (an existing output is never replaced unasked)."""
+    parser.add_argument("-o", "--output", required=required, default=default, help=help)
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
 
 
 def key_value(text: str) -> tuple[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from mlpkit.cli.arguments import add_command, add_output_arguments, add_run_argument
 from mlpkit.errors import InvalidInputError
 from mlpkit.options import ACTIVATIONS
 
@@ -16,63 +17,53 @@ def add_parser(commands, name: str, summary: str) -> None:
 
 
 def _doctor(commands, name: str, summary: str) -> None:
-    doctor = commands.add_parser(
-        name, help=summary,
-        description="Read a run folder's history and per-layer statistics and list what went "
-                    "wrong (divergence, learning rate, dead or saturated units, vanishing or "
-                    "exploding gradients, unscaled inputs, over- or underfitting, a neglected "
-                    "rare class), each with its evidence and the command that fixes it.")
-    doctor.add_argument("run", help="run folder made by 'mlpkit train'")
-    doctor.add_argument("--json", action="store_true",
-                        help='print {"findings": [{"id", "severity", "message", "evidence", '
-                             '"advice"}]}')
-    doctor.set_defaults(handler=run_doctor)
+    p = add_command(commands, name, summary, "Read a run folder's history and per-layer "
+                    "statistics and list what went wrong (divergence, learning rate, dead or "
+                    "saturated units, vanishing or exploding gradients, unscaled inputs, over- "
+                    "or underfitting, a neglected rare class), each with its evidence and the "
+                    "command that fixes it.", run_doctor)
+    add_run_argument(p)
+    p.add_argument("--json", action="store_true",
+                   help='print {"findings": [{"id", "severity", "message", "evidence", '
+                        '"advice"}]}')
 
 
 def _gradcheck(commands, name: str, summary: str) -> None:
-    gradcheck = commands.add_parser(
-        name, help=summary,
-        description="Build a small network, backpropagate by hand (the NumPy engine) and "
-                    "compare every parameter's gradient with central finite differences and "
-                    "with PyTorch autograd on the same weights. Exit 1 if any relative error "
-                    "exceeds the tolerance.")
-    _network_arguments(gradcheck, hidden=[5, 4], activation="tanh")
-    gradcheck.add_argument("--loss", default="cross_entropy",
-                           choices=["cross_entropy", "mse", "softmax_mse", "bce_with_logits"])
-    gradcheck.add_argument("--dtype", default="float64", choices=["float64", "float32"])
-    gradcheck.add_argument("--inputs", type=int, default=3, help="input features (3)")
-    gradcheck.add_argument("--outputs", type=int, default=3, help="outputs / classes (3)")
-    gradcheck.add_argument("--rows", type=int, default=8, help="random rows (8)")
-    gradcheck.add_argument("--tolerance", type=float,
-                           help="largest relative error accepted (1e-5 for float64, 1e-3 for "
-                                "float32)")
-    gradcheck.set_defaults(handler=run_gradcheck)
+    p = add_command(commands, name, summary, "Build a small network, backpropagate by hand (the "
+                    "NumPy engine) and compare every parameter's gradient with central finite "
+                    "differences and with PyTorch autograd on the same weights. Exit 1 if any "
+                    "relative error exceeds the tolerance.", run_gradcheck)
+    _network_arguments(p, hidden=[5, 4], activation="tanh", inputs=3)
+    p.add_argument("--loss", default="cross_entropy",
+                   choices=["cross_entropy", "mse", "softmax_mse", "bce_with_logits"])
+    p.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    p.add_argument("--outputs", type=int, default=3, help="outputs / classes (3)")
+    p.add_argument("--rows", type=int, default=8, help="random rows (8)")
+    p.add_argument("--tolerance", type=float, help="largest relative error accepted (1e-5 for "
+                                                   "float64, 1e-3 for float32)")
 
 
 def _explain(commands, name: str, summary: str) -> None:
-    explain = commands.add_parser(
-        name, help=summary,
-        description="Run one SGD step of a small network (2-3-2 on the four XOR points by "
-                    "default) and write out every forward value, the loss, every backward "
-                    "quantity with its shape and chain-rule formula, and the update.")
-    _network_arguments(explain, hidden=[3], activation="sigmoid")
-    explain.add_argument("--loss", default="cross_entropy", choices=["cross_entropy", "mse"])
-    explain.add_argument("--lr", type=float, default=0.5, help="the step's learning rate (0.5)")
-    explain.add_argument("--inputs", type=int, default=2, help="input features (2)")
-    explain.add_argument("--classes", type=int, default=2, help="classes (2)")
-    explain.add_argument("--rows", type=int, default=4,
-                         help="rows (4: the XOR points; other shapes: seeded random rows)")
-    explain.add_argument("-o", "--output", help="also write the step as an HTML page")
-    explain.add_argument("--overwrite", action="store_true", help="replace an existing output")
-    explain.set_defaults(handler=run_explain)
+    p = add_command(commands, name, summary, "Run one SGD step of a small network (2-3-2 on "
+                    "the four XOR points by default) and write out every forward value, the "
+                    "loss, every backward quantity with its shape and chain-rule formula, and "
+                    "the update.", run_explain)
+    _network_arguments(p, hidden=[3], activation="sigmoid", inputs=2)
+    p.add_argument("--loss", default="cross_entropy", choices=["cross_entropy", "mse"])
+    p.add_argument("--lr", type=float, default=0.5, help="the step's learning rate (0.5)")
+    p.add_argument("--classes", type=int, default=2, help="classes (2)")
+    p.add_argument("--rows", type=int, default=4,
+                   help="rows (4: the XOR points; other shapes: seeded random rows)")
+    add_output_arguments(p, required=False, help="also write the step as an HTML page")
 
 
-def _network_arguments(parser: argparse.ArgumentParser, hidden: list[int],
-                       activation: str) -> None:
+def _network_arguments(parser: argparse.ArgumentParser, hidden: list[int], activation: str,
+                       inputs: int) -> None:
     parser.add_argument("--hidden", type=int, nargs="+", default=hidden, metavar="N",
                         help=f"hidden layer sizes (default: {' '.join(map(str, hidden))})")
     parser.add_argument("--activation", default=activation, choices=ACTIVATIONS)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--inputs", type=int, default=inputs, help=f"input features ({inputs})")
 
 
 def _check_sizes(**sizes: int) -> None:

@@ -8,19 +8,23 @@ import shlex
 import sys
 from pathlib import Path
 
-from mlpkit.cli.arguments import add_data_arguments, add_option_arguments, run_config
+from mlpkit.cli.arguments import (
+    add_command,
+    add_data_arguments,
+    add_option_arguments,
+    run_config,
+)
 from mlpkit.errors import InvalidInputError
 
 
 def add_parser(commands, name: str, summary: str) -> None:
-    sweep = commands.add_parser(
-        name, help=summary,
-        description="Train many networks with options drawn by Optuna's TPE sampler, prune "
-                    "hopeless ones, score each on the validation rows and the best once on the "
-                    "test set. The study is kept in OUT/study.db: the same command again "
-                    "continues it. Writes OUT/best/ (a run folder), OUT/trials.csv and "
-                    "OUT/sweep.html. Training options given here are fixed for every trial "
-                    "and left out of the search.")
+    sweep = add_command(
+        commands, name, summary, "Train many networks with options drawn by Optuna's TPE "
+        "sampler, prune hopeless ones, score each on the validation rows and the best once on "
+        "the test set. The study is kept in OUT/study.db: the same command again continues "
+        "it. Writes OUT/best/ (a run folder), OUT/trials.csv and OUT/sweep.html. Training "
+        "options given here are fixed for every trial and left out of the search.",
+        run_sweep_command)
     groups = {"data": add_data_arguments(sweep), "model": sweep.add_argument_group("model"),
               "train": sweep.add_argument_group("training (fixed for every trial)"),
               "run": sweep.add_argument_group("run")}
@@ -46,7 +50,6 @@ def add_parser(commands, name: str, summary: str) -> None:
     s.add_argument("--study-name", default="mlpkit-sweep", help="the study's name in --storage")
     s.add_argument("--config", help="a config.toml every trial starts from")
     s.add_argument("--quiet", action="store_true", help="no progress bar for the best run")
-    sweep.set_defaults(handler=run_sweep_command)
 
 
 def build_sweep(args: argparse.Namespace):

@@ -5,22 +5,21 @@ from __future__ import annotations
 
 import argparse
 
-from mlpkit.cli.arguments import key_value
+from mlpkit.cli.arguments import add_command, key_value
 
 ACTIVATIONS = ("sigmoid", "relu", "tanh")
 
 
 def add_parser(commands, name: str, summary: str) -> None:
     if name == "datasets":
-        datasets = commands.add_parser(
-            name, help=summary, description="List the built-in data sets with their shapes.")
-        datasets.set_defaults(handler=run_datasets)
+        add_command(commands, name, summary, "List the built-in data sets with their shapes.",
+                    run_datasets)
         return
-    progression = commands.add_parser(
-        name, help=summary,
-        description="Train one network six ways (raw tensors -> F.cross_entropy -> nn.Parameter "
-                    "-> nn.Linear -> torch.optim -> nn.Sequential) from the same initial "
-                    "weights, full batch, and show that every stage computes the same thing.")
+    progression = add_command(
+        commands, name, summary, "Train one network six ways (raw tensors -> F.cross_entropy "
+        "-> nn.Parameter -> nn.Linear -> torch.optim -> nn.Sequential) from the same initial "
+        "weights, full batch, and show that every stage computes the same thing.",
+        run_progression)
     progression.add_argument("--dataset", default="blobs", help="a built-in classification set")
     progression.add_argument("--data-option", action="append", type=key_value,
                              metavar="KEY=VALUE", help="a dataset option (repeatable)")
@@ -32,7 +31,6 @@ def add_parser(commands, name: str, summary: str) -> None:
     progression.add_argument("--seed", type=int, default=0)
     progression.add_argument("--device", default="auto")
     progression.add_argument("--out", help="folder to create (default runs/progression-<data>-NNN)")
-    progression.set_defaults(handler=run_progression)
 
 
 def run_progression(args: argparse.Namespace) -> int:

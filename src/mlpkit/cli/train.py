@@ -9,17 +9,21 @@ import signal
 import sys
 from typing import Any
 
-from mlpkit.cli.arguments import add_data_arguments, add_option_arguments, run_config
+from mlpkit.cli.arguments import (
+    add_command,
+    add_data_arguments,
+    add_option_arguments,
+    run_config,
+)
 from mlpkit.errors import MlpkitError
 
 RESUME_COMPANIONS = ("resume", "epochs", "quiet", "command", "handler", "nproc", "argv")
 
 
 def add_parser(commands, name: str, summary: str) -> None:
-    train = commands.add_parser(
-        name, help=summary,
-        description="Train an MLP and write a run folder (config.toml, model files, history, "
-                    "metrics, plots). Options not given come from --config, then defaults.")
+    train = add_command(commands, name, summary, "Train an MLP and write a run folder "
+                        "(config.toml, model files, history, metrics, plots). Options not given "
+                        "come from --config, then defaults.", run_train)
     groups = {"data": add_data_arguments(train), "model": train.add_argument_group("model"),
               "train": train.add_argument_group("training"),
               "run": train.add_argument_group("run")}
@@ -34,7 +38,6 @@ def add_parser(commands, name: str, summary: str) -> None:
     r.add_argument("--nproc", type=int, metavar="N",
                    help="train on N local processes with PyTorch DDP (runs torchrun itself; "
                         "torch engine; gloo on the CPU, one GPU per process with CUDA)")
-    train.set_defaults(handler=run_train)
 
 
 def _launch_processes(args: argparse.Namespace) -> int | None:

@@ -6,9 +6,15 @@ from __future__ import annotations
 import argparse
 import json
 
-from mlpkit.cli.arguments import add_data_arguments, add_engine_arguments, dataset_choice
+from mlpkit.cli.arguments import (
+    add_command,
+    add_data_arguments,
+    add_engine_arguments,
+    add_output_arguments,
+    add_run_argument,
+    dataset_choice,
+)
 
-RUN_HELP = "run folder made by 'mlpkit train'"
 EVALUATE_KEYS = ("accuracy", "precision_macro", "recall_macro", "f1_macro", "loss", "r2", "mae",
                  "rmse", "mse", "rows_without_target", "n_samples")
 
@@ -18,77 +24,58 @@ def add_parser(commands, name: str, summary: str) -> None:
      "report": _report, "compare": _compare}[name](commands, name, summary)
 
 
-def _overwrite(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
-
-
 def _evaluate(commands, name: str, summary: str) -> None:
-    evaluate = commands.add_parser(
-        name, help=summary,
-        description="Metrics of a run's model: on the run's own test split, or on another "
-                    "dataset or CSV file with the same features.")
-    evaluate.add_argument("run", help=RUN_HELP)
-    add_data_arguments(evaluate)
-    add_engine_arguments(evaluate)
-    evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
-    evaluate.set_defaults(handler=run_evaluate)
+    p = add_command(commands, name, summary, "Metrics of a run's model: on the run's own test "
+                    "split, or on another dataset or CSV file with the same features.",
+                    run_evaluate)
+    add_run_argument(p)
+    add_data_arguments(p)
+    add_engine_arguments(p)
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
 
 
 def _predict(commands, name: str, summary: str) -> None:
-    predict = commands.add_parser(
-        name, help=summary,
-        description="Predict each row of INPUT.csv; write the prediction and class "
-                    "probabilities (or the predicted value) to -o OUT.csv.")
-    predict.add_argument("run", help=RUN_HELP)
-    predict.add_argument("input", help="CSV whose header names the model's features")
-    predict.add_argument("-o", "--output", required=True, help="CSV file to write")
-    add_engine_arguments(predict)
-    _overwrite(predict)
-    predict.add_argument("--stream", action="store_true",
-                         help="read and write a chunk at a time (any size; CSV or Parquet in)")
-    predict.set_defaults(handler=run_predict)
+    p = add_command(commands, name, summary, "Predict each row of INPUT.csv; write the "
+                    "prediction and class probabilities (or the predicted value) to -o OUT.csv.",
+                    run_predict)
+    add_run_argument(p)
+    p.add_argument("input", help="CSV whose header names the model's features")
+    add_output_arguments(p, help="CSV file to write")
+    add_engine_arguments(p)
+    p.add_argument("--stream", action="store_true",
+                   help="read and write a chunk at a time (any size; CSV or Parquet in)")
 
 
 def _convert(commands, name: str, summary: str) -> None:
-    convert = commands.add_parser(
-        name, help=summary,
-        description="Write a CSV file as a Parquet file, a chunk at a time, with each column's "
-                    "type fixed by the first rows and checked on every later row. Parquet is "
-                    "the recommended format for --stream.")
-    convert.add_argument("input", help="CSV file to read")
-    convert.add_argument("output", help=".parquet file to write")
-    _overwrite(convert)
-    convert.set_defaults(handler=run_convert)
+    p = add_command(commands, name, summary, "Write a CSV file as a Parquet file, a chunk at a "
+                    "time, with each column's type fixed by the first rows and checked on "
+                    "every later row. Parquet is the recommended format for --stream.",
+                    run_convert)
+    p.add_argument("input", help="CSV file to read")
+    p.add_argument("output", help=".parquet file to write")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
 
 
 def _export(commands, name: str, summary: str) -> None:
-    export = commands.add_parser(
-        name, help=summary,
-        description="Export RUN's model to ONNX: imputation, missing indicators, one-hot "
-                    "categories, scaling and (regression) the target's units are in the graph; "
-                    "run it with ONNX Runtime, no mlpkit needed.")
-    export.add_argument("run", help="run folder (mlpkit train) or model folder (save())")
-    export.add_argument("--format", choices=["onnx"], default="onnx", help="onnx (the only one)")
-    export.add_argument("-o", "--output", required=True, help="file to write, e.g. model.onnx")
-    _overwrite(export)
-    export.set_defaults(handler=run_export)
+    p = add_command(commands, name, summary, "Export RUN's model to ONNX: imputation, missing "
+                    "indicators, one-hot categories, scaling and (regression) the target's "
+                    "units are in the graph; run it with ONNX Runtime, no mlpkit needed.",
+                    run_export)
+    add_run_argument(p, "run folder (mlpkit train) or model folder (save())")
+    p.add_argument("--format", choices=["onnx"], default="onnx", help="onnx (the only one)")
+    add_output_arguments(p, help="file to write, e.g. model.onnx")
 
 
 def _report(commands, name: str, summary: str) -> None:
-    report = commands.add_parser(name, help=summary,
-                                 description="Rebuild RUN/report.html from the run's files.")
-    report.add_argument("run", help=RUN_HELP)
-    report.set_defaults(handler=run_report)
+    add_run_argument(add_command(commands, name, summary,
+                                 "Rebuild RUN/report.html from the run's files.", run_report))
 
 
 def _compare(commands, name: str, summary: str) -> None:
-    compare = commands.add_parser(
-        name, help=summary,
-        description="Overlay the runs' curves and put their metrics side by side.")
-    compare.add_argument("runs", nargs="+", metavar="RUN", help="two or more run folders")
-    compare.add_argument("-o", "--output", default="compare.html", help="HTML file to write")
-    _overwrite(compare)
-    compare.set_defaults(handler=run_compare)
+    p = add_command(commands, name, summary, "Overlay the runs' curves and put their metrics "
+                    "side by side.", run_compare)
+    p.add_argument("runs", nargs="+", metavar="RUN", help="two or more run folders")
+    add_output_arguments(p, required=False, default="compare.html", help="HTML file to write")
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
