@@ -205,6 +205,12 @@ class TrainedModel:
                 f"X has shape {X.shape}, but the model expects (n, {self.spec.n_inputs}).")
         X = X.astype(self.dtype, copy=False) if self.scaler is None else \
             self.scaler.transform(X, dtype=self.dtype)
+        return self.predict_scaled(X, engine, device)
+
+    def predict_scaled(self, X: np.ndarray, engine: str | None = None,
+                       device: str = "auto") -> np.ndarray:
+        """``predict_output`` for rows already scaled as the network sees them (a training
+        run's own splits): the same forward-only network, the answer in the target's units."""
         network = self._network(engine or self.engine, device)
         return self.to_target_units(network.predict_output(X))
 

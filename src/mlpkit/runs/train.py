@@ -165,9 +165,9 @@ def _execute(session: Session, folder: Path, data: Dataset, split: Split,
         return TrainOutcome(folder, state, None, processes, main)
     save_checkpoint(state)     # final weights (the best ones, after early stopping)
     model = session.model()
-    metrics = {} if split.stream else {"train": split_metrics(session, model, split.X, split.y)}
+    metrics = {} if split.stream else {"train": split_metrics(model, split.X, split.y)}
     if split.X_val is not None:
-        metrics["val"] = split_metrics(session, model, split.X_val, split.y_val)
+        metrics["val"] = split_metrics(model, split.X_val, split.y_val)
     metrics["test"] = scored(model, data.test_frames(), data.target) if split.stream \
         else metrics_of(model, model.predict_output(data.X_test), data.y_test)
     metrics["data"] = _data_summary(data, split, metrics)
@@ -185,11 +185,10 @@ def _execute(session: Session, folder: Path, data: Dataset, split: Split,
     return TrainOutcome(folder, state, metrics, processes, findings=findings)
 
 
-def split_metrics(session: Session, model: TrainedModel, X: np.ndarray,
-                  y: np.ndarray) -> dict[str, Any]:
-    """The metrics of rows of a split (scaled as the network sees them), in the data's units."""
-    return metrics_of(model, model.to_target_units(session.stepper.predict_output(X)),
-                      model.to_target_units(y))
+def split_metrics(model: TrainedModel, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    """The metrics of rows of a split (scaled as the network sees them), in the data's units,
+    through the model every door predicts with (as the test rows are)."""
+    return metrics_of(model, model.predict_scaled(X), model.to_target_units(y))
 
 
 def _scaling(scaler: Standardizer | None):

@@ -79,8 +79,8 @@ def run_trial(trial, base: RunConfig, space: SearchSpace, data: Dataset, out: Pa
     state = session.fit(split, [report], progress=False)
     model = session.model()
     metrics = {} if split.X is None else {      # a streamed table's rows stay on disk
-        "train": run_folder.split_metrics(session, model, split.X, split.y)}
-    metrics |= {"val": run_folder.split_metrics(session, model, split.X_val, split.y_val),
+        "train": run_folder.split_metrics(model, split.X, split.y)}
+    metrics |= {"val": run_folder.split_metrics(model, split.X_val, split.y_val),
                 "run": {"epochs": len(state.history), "best_epoch": state.best_epoch,
                         "stop_reason": state.stop_reason, "seconds": session.seconds}}
     folder = out / TRIALS / f"{trial.number:04d}"
