@@ -71,6 +71,11 @@ def test_no_import_cycle_among_mlpkits_modules():
     assert cycle(import_graph()) is None
 
 
+def test_every_folder_is_a_package_that_an_install_finds():
+    folders = [d for d in SOURCE.rglob("*") if d.is_dir() and d.name != "__pycache__"]
+    assert [d for d in folders if not (d / "__init__.py").exists()] == []
+
+
 def test_no_module_over_300_lines():
     long = {name: n for name, path in modules().items()
             if (n := len(path.read_text().splitlines())) > 300}
