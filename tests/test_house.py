@@ -76,6 +76,19 @@ def test_every_folder_is_a_package_that_an_install_finds():
     assert [d for d in folders if not (d / "__init__.py").exists()] == []
 
 
+def test_no_source_file_is_ignored_by_git():
+    """A module git ignores works here and is missing from every clone (``runs/`` once was)."""
+    import shutil
+
+    root = SOURCE.parent.parent
+    if shutil.which("git") is None or not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    out = subprocess.run(["git", "ls-files", "--others", "--ignored", "--exclude-standard",
+                          "src"], cwd=root, capture_output=True, text=True, check=True)
+    ignored = [f for f in out.stdout.split() if "__pycache__" not in f and ".egg-info" not in f]
+    assert ignored == []
+
+
 def test_no_module_over_300_lines():
     long = {name: n for name, path in modules().items()
             if (n := len(path.read_text().splitlines())) > 300}
