@@ -184,7 +184,7 @@ def test_warm_start_continues_and_refuses_new_classes():
     assert len(model.loss_curve_) == 10 and model.n_iter_ == 5 and model.t_ == 10 * 300
     assert model.loss_curve_[5] < model.loss_curve_[0]
     assert not np.array_equal(first, model.coefs_[0])
-    with pytest.raises(ValueError, match="warm_start can only be used where y has the same"):
+    with pytest.raises(ValueError, match="warm_start can only be used where `y` has the same"):
         model.fit(X, np.where(y == 2, 7, y))
 
 

@@ -10,14 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from mlpkit.errors import InvalidParameterError
-from mlpkit.validation import check_positive, resolve
-
-
-def _number(value: Any, kind: type) -> bool:
-    """An int (kind int), or an int or float (kind float); never a bool."""
-    allowed = (int,) if kind is int else (int, float)
-    return isinstance(value, allowed) and not isinstance(value, bool)
+from mlpkit.validation import check_positive, is_number, resolve
 
 
 @dataclass(frozen=True)
@@ -47,14 +43,17 @@ class Choice:
 
 @dataclass(frozen=True)
 class Interval:
-    """A number of ``kind`` (int, or float which also takes ints) in [low, high] with each end
-    open or closed; ``optional``: None too. ``to_float``: the value is kept as a float."""
+    """A number of ``kind`` (int, or float which also takes ints; NumPy's as well, kept as
+    Python numbers) in [low, high] with each end open or closed; ``optional``: None too;
+    ``infinite``: also inf (scikit-learn's "never", as ``n_iter_no_change=np.inf``).
+    ``to_float``: the value is kept as a float."""
 
     kind: type
     low: float | None = None
     high: float | None = None
     closed: str = "both"            # "both", "left", "right" or "neither", as scikit-learn
     optional: bool = False
+    infinite: bool = False
     to_float: bool = False
 
     def contains(self, value: float) -> bool:
@@ -67,10 +66,13 @@ class Interval:
     def __call__(self, value: Any, label: str) -> Any:
         if value is None and self.optional:
             return None
+        if self.infinite and is_number(value) and value == math.inf:
+            return math.inf
         if self.low == 0 and self.high is None and self.closed in ("right", "neither"):
             check_positive(value, label, integer=self.kind is int)   # its words, as ever
-        elif not _number(value, self.kind) or not self.contains(value):
+        elif not is_number(value, self.kind is int) or not self.contains(value):
             raise InvalidParameterError(f"{label} must {self.words()}, got {value!r}.")
+        value = value.item() if isinstance(value, np.generic) else value
         return float(value) if self.to_float else value
 
     def words(self) -> str:
@@ -85,10 +87,12 @@ class Interval:
         from numbers import Integral, Real
 
         from sklearn.utils._param_validation import Interval as Range
+        from sklearn.utils._param_validation import Options
 
         kind = Integral if self.kind is int else Real
         return [Range(kind, self.low, self.high, closed=self.closed)] + \
-            ([None] if self.optional else [])
+            ([None] if self.optional else []) + \
+            ([Options(Real, {math.inf})] if self.infinite else [])
 
 
 @dataclass(frozen=True)
@@ -152,9 +156,9 @@ class Seed:
     """A whole number (the estimators also take None or a RandomState, as scikit-learn)."""
 
     def __call__(self, value: Any, label: str) -> Any:
-        if not isinstance(value, int) or isinstance(value, bool):
+        if not is_number(value, integer=True):
             raise InvalidParameterError(f"seed must be a whole number, got {value!r}.")
-        return value
+        return int(value)
 
     def sklearn(self) -> list:
         return ["random_state"]

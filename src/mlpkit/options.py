@@ -149,7 +149,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("patience", "train", None, "stop after N epochs without improvement of the "
            "validation loss (of the training loss when nothing is held out); default: 10 when "
            "--epochs is not given, else off",
-           OPTIONAL_POSITIVE_INT, "--patience", "n_iter_no_change", param_default=10,
+           Interval(int, 0, None, closed="neither", optional=True, infinite=True),
+           "--patience", "n_iter_no_change", param_default=10,
            parse=int),
     Option("tol", "train", 1e-4, "the least improvement that counts, for --patience (lbfgs: "
            "the gradient tolerance)", NON_NEGATIVE, "--tol", "tol", parse=float),

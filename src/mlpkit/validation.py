@@ -10,6 +10,7 @@ hint from ``suggest``.
 from __future__ import annotations
 
 import difflib
+import numbers
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -123,15 +124,22 @@ def check_is_fitted(estimator: Any, attributes: Iterable[str]) -> None:
         )
 
 
+def is_number(value: Any, integer: bool = False) -> bool:
+    """A Python or NumPy number (a whole one if ``integer``), never a boolean: scikit-learn's
+    users pass ``np.int64(0)`` as readily as ``0``."""
+    if isinstance(value, bool | np.bool_):
+        return False
+    return isinstance(value, numbers.Integral if integer else numbers.Real)
+
+
 def check_positive(value: Any, name: str, *, integer: bool = False) -> None:
     """Refuse a hyper-parameter that is not a strictly positive (integer) number."""
-    kind = int if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kind) or not value > 0:
+    if not is_number(value, integer) or not value > 0:
         what = "a positive integer" if integer else "a positive number"
         raise InvalidParameterError(f"{name} must be {what}, got {value!r}.")
 
 
 def check_non_negative(value: Any, name: str) -> None:
     """Refuse a hyper-parameter that is negative or not a number."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+    if not is_number(value) or not value >= 0:
         raise InvalidParameterError(f"{name} must be a number >= 0, got {value!r}.")

@@ -84,7 +84,7 @@ class MLPBase(LearnedAttributes, BaseEstimator):
     def _check_warm_start(self, previous: TrainedModel, schema: Schema) -> None:
         if previous.schema.class_names != schema.class_names or \
                 previous.spec.n_outputs != schema.n_outputs:
-            raise InvalidInputError("warm_start can only be used where y has the same classes "
+            raise InvalidInputError("warm_start can only be used where `y` has the same classes "
                                     "(or outputs) as in the previous call to fit.")
 
     def _train(self, X: np.ndarray, y: np.ndarray, sample_weight, epochs: int | None = None,
@@ -92,7 +92,8 @@ class MLPBase(LearnedAttributes, BaseEstimator):
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, len(y))
         session = self.session_
-        split = session.prepare(X, y, sample_weight)
+        split = session.prepare(X, y, sample_weight,      # too large a batch: clipped
+                                oversized_batch="quiet" if self.batch_size == "auto" else "clip")
         callbacks = list(self.callbacks or [])
         if self.verbose:
             callbacks.append(PrintIterations())
@@ -106,6 +107,8 @@ class MLPBase(LearnedAttributes, BaseEstimator):
 
     def _partial(self, X, y, sample_weight, schema_extra: dict[str, Any]) -> None:
         """One more epoch over (X, y), continuing the weights and optimizer state."""
+        if self.early_stopping:        # scikit-learn's rule and words: nothing is held out
+            raise InvalidInputError("partial_fit does not support early_stopping=True")
         if not hasattr(self, "session_"):
             self._start(X, y, True, schema_extra)
         session = self.session_        # continuing: hold nothing out, never stop; this
@@ -131,7 +134,7 @@ class MLPBase(LearnedAttributes, BaseEstimator):
 
     def _output(self, X) -> np.ndarray:
         features = self._features(X)            # checks fitted-ness first
-        return self.model_.predict_output(features).astype(np.float64)
+        return self.model_.predict_output(features).astype(self.model_.dtype)   # as the net
 
     # ---- model files
     def save(self, path: str | Path, overwrite: bool = False) -> None:

@@ -81,9 +81,10 @@ class MLPClassifier(ClassifierMixin, MLPBase):
         warm = self.warm_start and "model_" in self.__dict__
         X, y = self._validate(X, y, reset=not warm)
         if warm and type_of_target(y) != "multilabel-indicator" and \
-                not set(np.unique(y)) <= set(self.classes_.tolist()):
-            raise InvalidInputError("warm_start can only be used where y has the same classes "
-                                    "as in the previous call to fit.")
+                set(np.unique(y).tolist()) != set(self.classes_.tolist()):
+            raise InvalidInputError(   # scikit-learn's words
+                "warm_start can only be used where `y` has the same classes as in the previous "
+                f"call to fit. Previously got {self.classes_}, `y` has {np.unique(y)}")
         encoded, fields = self._targets(y, warm)
         self._start(X, encoded, False, fields)
         self._train(X, encoded, sample_weight)
@@ -97,6 +98,11 @@ class MLPClassifier(ClassifierMixin, MLPBase):
         if first and classes is None and type_of_target(y) != "multilabel-indicator":
             raise InvalidInputError("The first call to partial_fit needs classes=[...] (all "
                                     "labels), since one batch may not contain them all.")
+        if not first and classes is not None and \
+                set(np.asarray(classes).tolist()) != set(self.classes_.tolist()):
+            raise InvalidInputError(   # scikit-learn's words
+                f"`classes={list(classes)}` is not the same as on last call to partial_fit, "
+                f"was: {self.classes_}")
         encoded, fields = self._targets(y, not first, classes)
         self._partial(X, encoded, sample_weight, fields)
         return self
@@ -161,6 +167,8 @@ class MLPRegressor(RegressorMixin, MLPBase):
         """R^2 on the validation rows, per epoch: 1 - MSE / variance (standardised units;
         uniform average over several targets only approximately)."""
         variance = float(np.var(split.y_val))
+        if variance == 0:           # a constant target: R² 1 if exact, else 0 (force_finite)
+            return [float(loss == 0) for loss in history.column("val_loss")]
         return [1.0 - loss / variance for loss in history.column("val_loss")]
 
     def predict(self, X) -> np.ndarray:

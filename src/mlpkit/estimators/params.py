@@ -6,7 +6,7 @@ The names, defaults and meanings are scikit-learn's MLP's (``solver``, ``alpha``
 the rules scikit-learn attaches to them: momentum and the ``invscaling`` / ``adaptive``
 schedules act with ``solver="sgd"`` only, ``lbfgs`` ignores early stopping and schedules,
 ``partial_fit`` holds nothing out and never stops early, ``batch_size="auto"`` is
-``min(200, n_samples)`` and a larger batch is clipped to the sample count.
+``min(200, n_samples)`` and a larger batch is clipped to the training rows (``Session.prepare``).
 """
 
 from __future__ import annotations
@@ -67,11 +67,8 @@ def run_config(estimator: Any, n_samples: int, incremental: bool) -> RunConfig:
     solver = values["optimizer"]
     if values["hidden"] is not None and not isinstance(values["hidden"], (list, tuple)):
         values["hidden"] = (values["hidden"],)
-    batch = values["batch_size"]
-    if batch == "auto":
-        values["batch_size"] = min(200, n_samples)
-    elif isinstance(batch, (int, np.integer)) and not isinstance(batch, bool):
-        values["batch_size"] = min(int(batch), n_samples)
+    if values["batch_size"] == "auto":       # (larger than the training rows: the session
+        values["batch_size"] = min(200, n_samples)      # clips it, with scikit-learn's warning)
     if solver not in MOMENTUM_OPTIMIZERS:
         values["momentum"] = 0.0                    # momentum is sgd's (and rmsprop's)
     values["nesterov"] = bool(values["nesterov"]) and solver == "sgd" and \

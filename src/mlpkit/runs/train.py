@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -26,9 +25,9 @@ from mlpkit.diagnostics.evidence import Finding
 from mlpkit.diagnostics.statistics import DIAGNOSTICS, layer_statistics
 from mlpkit.errors import InvalidInputError
 from mlpkit.io import atomic
+from mlpkit.io.atomic import json_safe
 from mlpkit.io.checkpoints import CHECKPOINT, load_training_checkpoint, save_training_checkpoint
 from mlpkit.model import TrainedModel
-from mlpkit.io.atomic import json_safe
 from mlpkit.runs.folder import create_run_folder, read_config, write_config
 from mlpkit.runs.metrics import metrics_of
 from mlpkit.runs.use import scored

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import replace
@@ -23,7 +24,7 @@ from mlpkit.data.schema import Schema
 from mlpkit.data.tables.stream import Statistics, StreamedTable
 from mlpkit.data.tables.stream_rows import StreamRows
 from mlpkit.engines import default_engine, make_stepper, thread_limit
-from mlpkit.errors import InvalidParameterError
+from mlpkit.errors import InvalidInputError, InvalidParameterError
 from mlpkit.model import TrainedModel
 from mlpkit.torch_engine.distributed import Group, collective
 from mlpkit.training.budget import check_fits
@@ -89,18 +90,32 @@ class Session:
         return self.schema.task == "classification"
 
     def prepare(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None,
-                copy: bool = True) -> Split:
+                copy: bool = True, oversized_batch: str = "refuse") -> Split:
         """Hold out validation rows (``val_fraction``), fit the scaler on the training rows
         (first call only: later calls continue the same model), scale, weight. ``copy=False``
-        lets the session scale arrays it was given in place (the caller's loss)."""
+        lets the session scale arrays it was given in place (the caller's loss).
+        ``oversized_batch``: a batch larger than the training rows is refused (the command
+        line), or clipped to them with scikit-learn's warning ("clip") or without ("quiet":
+        scikit-learn's "auto")."""
         train = self.config.train
         X_val = y_val = None
         train_rows = val_rows = None
         if train.val_fraction > 0:
             train_rows, val_rows = holdout(y, train.val_fraction, train.seed, self.classification)
+            if len(val_rows) < 2:
+                raise InvalidInputError(   # scikit-learn's words, and the flag
+                    "The validation set is too small. Increase 'validation_fraction' "
+                    "(--val-fraction) or the size of your dataset.")
         n_train = len(y) if train_rows is None else len(train_rows)
-        if not train.full_batch_solver:
-            check_batch_size(train.batch_for(n_train), n_train)
+        batch = None if train.full_batch_solver else train.batch_for(n_train)
+        if batch is not None and batch > n_train and oversized_batch != "refuse":
+            if oversized_batch == "clip":
+                warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is "
+                              "going to be clipped", UserWarning, stacklevel=3)
+            train = replace(train, batch_size=n_train)
+            self.config = replace(self.config, train=train)
+        elif batch is not None:
+            check_batch_size(batch, n_train)
         if self.config.scale and self.scaler is None:       # before any copy: a lower peak
             weights = None if sample_weight is None else np.asarray(sample_weight, np.float64)
             self.scaler = Standardizer.fit(X, train_rows, weights=weights)
