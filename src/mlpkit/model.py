@@ -212,7 +212,11 @@ class TrainedModel:
         """``predict_output`` for rows already scaled as the network sees them (a training
         run's own splits): the same forward-only network, the answer in the target's units."""
         network = self._network(engine or self.engine, device)
-        return self.to_target_units(network.predict_output(X))
+        output = network.predict_output(X)
+        if self.task == "multilabel":       # a label's probability is never exactly 0 or 1
+            tiny = np.finfo(output.dtype).eps
+            np.clip(output, tiny, 1 - tiny, out=output)
+        return self.to_target_units(output)
 
     def to_target_units(self, values: np.ndarray) -> np.ndarray:
         """Regression: the network's standardised values back in the target's own units
