@@ -181,3 +181,15 @@ def test_training_stops_when_the_loss_converges_unless_tol_is_none():
     assert all(v > best - 1e-3 for v in converged.loss_curve_[-5:])
     full = MLPClassifier(max_iter=30, tol=None, random_state=0).fit(X, y)
     assert full.n_iter_ == 30
+
+
+def test_a_class_too_small_to_hold_out_is_named_by_its_label():
+    X = np.arange(12.0).reshape(6, 2)
+    with pytest.raises(InvalidInputError, match=r"Classes with too few members are: \['rare'\]"):
+        MLPClassifier(early_stopping=True).fit(X, ["common"] * 5 + ["rare"])
+
+
+def test_a_validation_set_of_one_row_is_refused():
+    X = np.arange(8.0).reshape(4, 2)
+    with pytest.raises(InvalidInputError, match="The validation set is too small"):
+        MLPRegressor(early_stopping=True, validation_fraction=0.25).fit(X, [1.0, 2.0, 3.0, 4.0])

@@ -18,6 +18,7 @@ on the standardised target.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -167,9 +168,11 @@ class MLPRegressor(RegressorMixin, MLPBase):
         """R^2 on the validation rows, per epoch: 1 - MSE / variance (standardised units;
         uniform average over several targets only approximately)."""
         variance = float(np.var(split.y_val))
+        losses = history.column("val_loss")
         if variance == 0:           # a constant target: R² 1 if exact, else 0 (force_finite)
-            return [float(loss == 0) for loss in history.column("val_loss")]
-        return [1.0 - loss / variance for loss in history.column("val_loss")]
+            return [float(loss == 0) for loss in losses]
+        return [1.0 - loss / variance if np.isfinite(loss) else math.nan   # diverged: no
+                for loss in losses]                                        # score, as sklearn
 
     def predict(self, X) -> np.ndarray:
         return self._output(X)

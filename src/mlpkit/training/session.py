@@ -101,6 +101,7 @@ class Session:
         X_val = y_val = None
         train_rows = val_rows = None
         if train.val_fraction > 0:
+            self._refuse_lonely_classes(y)
             train_rows, val_rows = holdout(y, train.val_fraction, train.seed, self.classification)
             if len(val_rows) < 2:
                 raise InvalidInputError(   # scikit-learn's words, and the flag
@@ -142,6 +143,19 @@ class Session:
                                  train.class_weight if self.classification else None,
                                  self.schema.n_outputs)
         return Split(X, y, weights, X_val, y_val)
+
+    def _refuse_lonely_classes(self, y: np.ndarray) -> None:
+        """A class with one row cannot be split for validation: named by its label, in
+        scikit-learn's words."""
+        if not self.classification:
+            return
+        counts = np.bincount(y, minlength=len(self.schema.class_names))
+        lonely = [name for name, count in zip(self.schema.class_names, counts) if count == 1]
+        if lonely:
+            raise InvalidInputError(
+                "The least populated classes in y have only 1 member, which is too few to "
+                "hold out validation rows (validation_fraction, --val-fraction). Classes with "
+                f"too few members are: {lonely}")
 
     def prepare_stream(self, stream: StreamedTable) -> Split:
         """``prepare`` for a table streamed a chunk at a time: a second pass over it fits the
