@@ -159,8 +159,8 @@ class Session:
 
     def prepare_stream(self, stream: StreamedTable) -> Split:
         """``prepare`` for a table streamed a chunk at a time: a second pass over it fits the
-        scalers and collects the validation rows (``data/stream.py``); the training rows stay
-        on disk and are read again every epoch."""
+        scalers and collects the validation rows (``data/tables/stream.py``); the training rows
+        stay on disk and are read again every epoch."""
         train = self.config.train
         if train.full_batch_solver or train.batch_size is None:
             raise InvalidParameterError(
