@@ -67,7 +67,7 @@ search = GridSearchCV(MLPClassifier(hidden_layer_sizes=(32,), max_iter=300, rand
                       {"alpha": [1e-4, 1e-1], "learning_rate_init": [1e-3, 1e-2]}, cv=3)
 search.fit(X_train / 16, y_train)
 restored = pickle.loads(pickle.dumps(search.best_estimator_))
-print(f"grid search best {search.best_params_}, pickled copy agrees: "
+print(f"grid search best score {search.best_score_:.4f}, pickled copy agrees: "
       f"{bool((restored.predict(X_test / 16) == search.predict(X_test / 16)).all())}")
 
 # sparse input

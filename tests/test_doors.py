@@ -120,7 +120,7 @@ def test_model_saved_from_python_is_predicted_evaluated_and_reported(tmp_path, c
     table = numeric_table(seed=3)
     X, y = table.drop(columns="label"), table["label"].map({0: "low", 1: "mid", 2: "high"})
     estimator = mlpkit.MLPClassifier(hidden_layer_sizes=(16,), learning_rate_init=0.01,
-                                     max_iter=60, random_state=0).fit(X, y)
+                                     max_iter=60, random_state=0, scale=True).fit(X, y)
     estimator.save(tmp_path / "model")
     rows = pd.concat([X, y.rename("label")], axis=1)
     rows.to_csv(tmp_path / "rows.csv", index=False)

@@ -100,13 +100,19 @@ def test_dataframes_keep_feature_names_and_the_parameters_follow_the_data_dtype(
     assert integers.coefs_[0].dtype == np.float64              # as scikit-learn
 
 
-def test_fitted_attributes_and_early_stopping():
+@pytest.mark.parametrize("monitor", ["score", "loss"])
+def test_fitted_attributes_and_early_stopping(monitor):
+    """Early stopping keeps the epoch of the best validation score (scikit-learn's rule, the
+    default) or of the least validation loss (mlpkit's)."""
     X, y = make_blobs(400, centers=2, cluster_std=3.0, random_state=3)
     model = MLPClassifier(max_iter=300, learning_rate_init=0.05, early_stopping=True,
-                          n_iter_no_change=5, random_state=0).fit(X, y)
+                          n_iter_no_change=5, random_state=0, monitor=monitor).fit(X, y)
     assert model.n_iter_ == len(model.history_) == len(model.loss_curve_) < 300
-    assert len(model.validation_loss_curve_) == model.n_iter_
-    assert model.best_epoch_ == 1 + int(np.argmin(model.validation_loss_curve_))
+    assert len(model.validation_loss_curve_) == model.n_iter_ == len(model.validation_scores_)
+    best = np.argmax(model.validation_scores_) if monitor == "score" else \
+        np.argmin(model.validation_loss_curve_)
+    assert model.best_epoch_ == 1 + int(best)
+    assert model.n_iter_ == model.best_epoch_ + 5              # patience after the best
     assert set(model.history_[0]) >= {"epoch", "train_loss", "val_loss", "lr", "seconds"}
 
 
@@ -184,8 +190,14 @@ def test_training_stops_when_the_loss_converges_unless_tol_is_none():
 
 
 def test_a_class_too_small_to_hold_out_is_named_by_its_label():
-    X = np.arange(12.0).reshape(6, 2)
+    X = np.arange(18.0).reshape(9, 2)
     with pytest.raises(InvalidInputError, match=r"Classes with too few members are: \['rare'\]"):
+        MLPClassifier(early_stopping=True).fit(X, ["common"] * 4 + ["other"] * 4 + ["rare"])
+
+
+def test_a_binary_class_too_small_to_hold_out_is_named_as_scikit_learn_and_by_its_label():
+    X = np.arange(12.0).reshape(6, 2)
+    with pytest.raises(InvalidInputError, match=r"are: \['True'\] \(label rare\)"):
         MLPClassifier(early_stopping=True).fit(X, ["common"] * 5 + ["rare"])
 
 

@@ -88,7 +88,8 @@ def test_the_estimators_take_scikit_learns_parameters_with_its_defaults():
 def test_defaults_differ_between_doors_only_where_declared():
     differing = {o.name for o in OPTIONS if o.param_default is not SAME}
     assert differing == {"epochs", "patience", "seed", "val_fraction",      # scikit-learn's
-                         "momentum", "nesterov", "alpha", "weight_decay", "schedule"}
+                         "momentum", "nesterov", "alpha", "weight_decay", "schedule",
+                         "scale", "init"}
     values = RunConfig().option_values()
     assert values == {o.name: o.default for o in OPTIONS}
 
@@ -119,8 +120,8 @@ def test_one_value_reaches_the_same_setting_through_every_door(name, tmp_path):
         assert name in ("checkpoint_every", "animate")      # run-folder matters only
         return
     params = {option.param: value}
-    if name in ("val_fraction", "patience"):
-        params["early_stopping"] = True
+    if name in ("val_fraction", "patience"):      # (watching the loss, as the command line)
+        params.update(early_stopping=True, monitor="loss")
     if name in ("momentum", "nesterov"):
         params.update(solver="sgd", momentum=0.9 if name == "nesterov" else value)
     if name == "nesterov":

@@ -3,8 +3,8 @@
 The installed scikit-learn's ``neural_network/tests/test_mlp.py`` is copied at test time into
 a temporary folder (nothing of it lives in this repository), its import line is pointed at
 mlpkit's estimators with the engine's default set, and pytest runs it in a fresh process.
-What fails must be exactly the tests named below, each with its reason: a fix makes this test
-fail until the list is shortened, and a regression makes it fail at once.
+What fails must be exactly the tests named below, each with its reason (each reads or sets
+scikit-learn's private state), so a regression makes this test fail at once.
 """
 
 import os
@@ -26,29 +26,6 @@ PRIVATE = {
     "test_adaptive_learning_rate": "reads the private _optimizer",
     "test_n_iter_no_change": "reads the private _no_improvement_count",
     "test_n_iter_no_change_inf": "reads the private _no_improvement_count",
-}
-# Behaviour that still differs from scikit-learn's (issue 30 goes on).
-NOT_YET = {
-    "test_lbfgs_classification_maxfun[X1-y1]": "mlpkit standardises the features: with the "
-                                               "identity activation L-BFGS converges on this "
-                                               "set within max_fun, so no warning is due",
-    "test_nonfinite_params": "mlpkit standardises the features, so these huge inputs train "
-                             "without non-finite weights and nothing is raised",
-    "test_early_stopping_stratified": "the one-member-class error names the class by its "
-                                      "label ('1'); scikit-learn's by its binarised value "
-                                      "('True')",
-    "test_mlp_loading_from_joblib_partial_fit": "200 partial_fit steps on one point land "
-                                                "1e-4 off (the target scaler of the first "
-                                                "fit)",
-    "test_preserve_feature_names[MLPClassifier]": "a classifier refuses a y of one class",
-    "test_mlp_vs_poisson_glm_equivalent": "no loss='poisson'",
-}
-# ... on one engine only
-ON_ENGINE = {
-    "numpy": {},
-    "torch": {"test_mlp_diverging_loss": "the torch engine's last validation loss of a "
-                                         "diverging run is huge but finite, so its score is "
-                                         "not NaN"},
 }
 SHIM = '''
 import inspect
@@ -119,4 +96,4 @@ def run_against(engine: str, folder: Path) -> tuple[set[str], set[str]]:
 def test_scikit_learns_mlp_tests_pass_but_the_named_ones(tmp_path, engine):
     passed, failed = run_against(engine, tmp_path)
     assert len(passed) + len(failed) >= 55            # the whole file ran
-    assert failed == set(PRIVATE) | set(NOT_YET) | set(ON_ENGINE[engine])
+    assert failed == set(PRIVATE)

@@ -30,19 +30,33 @@ def _validate_fields(obj: Any, names: list[str]) -> None:
         object.__setattr__(obj, name, BY_NAME[name].validate(getattr(obj, name)))
 
 
+REGRESSION_LOSSES = ("mse", "poisson")
+LINKS = ("identity", "log")       # prediction = output, or exp(output) (the Poisson loss's)
+
+
 def loss_for(task: str, loss: str | None) -> str:
     """The loss a task trains with: cross-entropy or MSE (on softmax vs one-hot) for
-    classification, MSE for regression."""
+    classification, MSE or the Poisson deviance for regression."""
     chosen = loss or ("cross_entropy" if task == "classification" else "mse")
-    if task == "regression" and chosen != "mse":
-        raise InvalidParameterError(f"A regression target trains with loss 'mse', not {chosen!r}.")
+    if task == "regression" and chosen not in REGRESSION_LOSSES:
+        raise InvalidParameterError(f"A regression target trains with loss 'mse' or 'poisson', "
+                                    f"not {chosen!r}.")
+    if task != "regression" and chosen == "poisson":
+        raise InvalidParameterError("loss 'poisson' is for a regression target (counts); a "
+                                    "classifier trains with 'cross_entropy' or 'mse'.")
     return chosen
+
+
+def link_for(task: str, loss: str | None) -> str:
+    """How a regression network's outputs become predictions: exp under the Poisson loss."""
+    return "log" if task == "regression" and loss_for(task, loss) == "poisson" else "identity"
 
 
 def criterion_for(task: str, loss: str | None) -> str:
     """What the network's outputs are trained against, one name that each engine maps to its
     own loss: cross_entropy (logits), softmax_mse (softmax vs one-hot), multilabel_log_loss
-    (a sigmoid per label, summed over labels as scikit-learn's log loss), or mse."""
+    (a sigmoid per label, summed over labels as scikit-learn's log loss), mse or poisson (on
+    log-link outputs)."""
     chosen = loss_for(task, loss)
     if task == "multilabel":
         return "multilabel_log_loss"
@@ -59,11 +73,14 @@ class MLPSpec:
     activation: str = _default("activation")
     init: str = _default("init")
     dropout: float = _default("dropout")
+    link: str = "identity"     # a regression output's link (link_for): log predicts exp(out)
 
     def __post_init__(self) -> None:
         check_positive(self.n_inputs, "n_inputs", integer=True)
         check_positive(self.n_outputs, "n_outputs", integer=True)
         _validate_fields(self, [o.name for o in options.section("model")])
+        if self.link not in LINKS:
+            raise InvalidParameterError(f"Unknown output link {self.link!r}; one of {LINKS}.")
 
     def layers(self) -> list[tuple]:
         """The plan both engines follow, layer by layer:

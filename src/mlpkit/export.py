@@ -164,7 +164,7 @@ def to_onnx(model: TrainedModel):
                    helper.make_tensor_value_info("label", tensor.INT64, ["N", n_labels])]
     else:
         n_targets = model.spec.n_outputs
-        value = out
+        value = graph.op("Exp", [out]) if model.spec.link == "log" else out   # Poisson's mean
         if model.target_scaler is not None:
             value = graph.op("Mul", [value, graph.constant(
                 model.target_scaler.scale.astype(np.float32), "target_scale")])

@@ -35,12 +35,12 @@ from mlpkit.validation import suggest
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "identity")
 ALIASES = {"logistic": "sigmoid",             # scikit-learn's names for the same things
            "squared_error": "mse", "log_loss": "cross_entropy"}
-INITS = ("default", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
-         "normal", "zeros")
+INITS = ("default", "sklearn", "xavier_uniform", "xavier_normal", "kaiming_uniform",
+         "kaiming_normal", "normal", "zeros")
 OPTIMIZERS = ("sgd", "rmsprop", "adam", "adamw", "lbfgs")
 MOMENTUM_OPTIMIZERS = ("sgd", "rmsprop")     # the optimizers momentum applies to
 SCHEDULES = ("step", "cosine", "plateau", "invscaling", "adaptive")
-LOSSES = ("cross_entropy", "mse")
+LOSSES = ("cross_entropy", "mse", "poisson")
 ENGINES = ("numpy", "torch")
 SAME = object()     # param_default: the same default as the command line's
 
@@ -101,17 +101,19 @@ OPTIONS: tuple[Option, ...] = (
            "hidden_layer_sizes", parse=int, nargs="+"),
     Option("activation", "model", "relu", "relu, sigmoid, tanh or identity",
            choice(*ACTIVATIONS), "--activation", "activation", parse=str),
-    Option("init", "model", "default", "weight init: default (PyTorch's), xavier_uniform, "
-           "kaiming_uniform, ...", choice(*INITS), "--init", "init", parse=str,
+    Option("init", "model", "default", "weight init: default (PyTorch's), sklearn "
+           "(scikit-learn's Glorot range, biases too), xavier_uniform, kaiming_uniform, ...",
+           choice(*INITS), "--init", "init", param_default="sklearn", parse=str,
            label="initializer"),
     Option("dropout", "model", 0.0, "dropout after each hidden layer", FRACTION, "--dropout",
            "dropout", parse=float),
     # [data]: preprocessing fitted on the training rows
-    Option("scale", "data", True, "standardise the features with training statistics", FLAG,
-           "--no-scale", "scale"),
+    Option("scale", "data", True, "standardise the features (and a regression target) with "
+           "training statistics", FLAG, "--no-scale", "scale", param_default=False),
     # [train]: how to train
     Option("loss", "train", None, "classification: cross_entropy (default) or mse between "
-           "softmax and one-hot targets; regression: mse (scikit-learn: squared_error)",
+           "softmax and one-hot targets; regression: mse (scikit-learn: squared_error) or "
+           "poisson (half Poisson deviance through a log link, for counts y >= 0)",
            choice(*LOSSES), "--loss", "loss", parse=str, choices=LOSSES),
     Option("optimizer", "train", "adam", "sgd, rmsprop, adam, adamw or lbfgs (full-batch "
            "L-BFGS through SciPy, for small data sets)", choice(*OPTIMIZERS), "--optimizer",
@@ -188,6 +190,9 @@ BY_NAME: dict[str, Option] = {o.name: o for o in OPTIONS}
 ESTIMATOR_ONLY = {
     "early_stopping": "scikit-learn's switch: hold out validation_fraction and watch it "
                       "(off: watch the training loss, as scikit-learn does)",
+    "monitor": "what early_stopping watches: 'score' (the validation accuracy or R², "
+               "scikit-learn's rule, the default) or 'loss' (the validation loss, as the "
+               "command line does)",
     "warm_start": "scikit-learn's switch: fit starts from the weights of the previous fit "
                   "(the command line's --resume continues a run)",
     "callbacks": "Python objects; the command line has its own (checkpoint, progress)",

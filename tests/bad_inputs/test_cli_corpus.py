@@ -160,7 +160,8 @@ CASES = [
      "lbfgs, rmsprop, sgd."),
     ("init-typo", None, [*TRAIN, "--init", "xavier"],
      "mlpkit: error: Unknown initializer 'xavier'. Did you mean 'xavier_normal'? Known: "
-     "default, kaiming_normal, kaiming_uniform, normal, xavier_normal, xavier_uniform, zeros."),
+     "default, kaiming_normal, kaiming_uniform, normal, sklearn, xavier_normal, xavier_uniform, "
+     "zeros."),
     ("dropout-too-large", None, [*TRAIN, "--dropout", "1.5"],
      "mlpkit: error: dropout must lie in [0, 1), got 1.5."),
     ("val-fraction-one", None, [*TRAIN, "--val-fraction", "1"],
@@ -171,7 +172,8 @@ CASES = [
      "mlpkit: error: nesterov needs optimizer 'sgd' and momentum > 0."),
     ("loss-for-regression", None, ["train", "--dataset", "diabetes", "--loss", "cross_entropy",
                                    "--quiet"],
-     "mlpkit: error: A regression target trains with loss 'mse', not 'cross_entropy'."),
+     "mlpkit: error: A regression target trains with loss 'mse' or 'poisson', not "
+     "'cross_entropy'."),
     ("threads-zero", None, [*TRAIN, "--threads", "0"],
      "mlpkit: error: threads must be a positive integer, got 0."),
     ("numpy-on-gpu", None, [*TRAIN, "--engine", "numpy", "--device", "cuda"],

@@ -14,6 +14,7 @@ from mlpkit.numpy_engine import (
     numerical_gradient,
 )
 from mlpkit.numpy_engine.gradcheck import relative_error
+from mlpkit.numpy_engine.losses import PoissonLoss
 
 from .helpers import ACTIVATION_CLASSES, make_mlp
 
@@ -62,10 +63,11 @@ def _loss_cases(rng):
         (CrossEntropyLoss(weight=np.array([1.0, 3.0, 0.5])), logits, labels),
         (BCEWithLogitsLoss(), rng.normal(size=(7, 1)) * 3, binary),
         (BCELoss(), rng.uniform(0.05, 0.95, size=(7, 1)), binary),
+        (PoissonLoss(), rng.normal(size=(7, 2)), rng.poisson(2.0, size=(7, 2)).astype(float)),
     ]
 
 
-@pytest.mark.parametrize("case", range(5))
+@pytest.mark.parametrize("case", range(6))
 def test_loss_gradient(case, rng):
     loss, pred, target = _loss_cases(rng)[case]
     loss.forward(pred, target)

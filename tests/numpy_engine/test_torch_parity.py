@@ -160,3 +160,28 @@ def test_softmax_mse_matches_torch_and_finite_differences(rng):
         assert relative_error(grad, t.grad.numpy()) < TOLERANCE
         numeric = numerical_gradient(lambda w=w: SoftmaxMSELoss()(logits, labels, w), logits)
         assert relative_error(grad, numeric) < 1e-6
+
+
+def test_poisson_loss_matches_torch_and_scikit_learns_deviance(rng):
+    """Half the Poisson deviance of exp(z), weighted and not: its value against
+    scikit-learn's mean_poisson_deviance, its gradient against PyTorch's autograd through
+    its own poisson_nll_loss (which leaves out the terms free of z)."""
+    from sklearn.metrics import mean_poisson_deviance
+
+    from mlpkit.numpy_engine.losses import PoissonLoss
+
+    z = rng.normal(size=(8, 1))
+    y = rng.poisson(np.exp(z[:, 0]) + 0.5).astype(np.float64)[:, None]
+    weights = rng.uniform(0.1, 2.0, 8)
+    for w in (None, weights):
+        loss = PoissonLoss()
+        value = loss(z, y, w)
+        assert value == pytest.approx(
+            0.5 * mean_poisson_deviance(y[:, 0], np.exp(z[:, 0]), sample_weight=w), rel=1e-10)
+        tensor = torch.tensor(z, requires_grad=True)
+        per_row = torch.nn.functional.poisson_nll_loss(tensor, torch.from_numpy(y),
+                                                       log_input=True, reduction="none")
+        weight = torch.ones(8, 1, dtype=torch.float64) if w is None else \
+            torch.from_numpy(w)[:, None]
+        ((per_row * weight).sum() / weight.sum()).backward()
+        assert relative_error(loss.backward(), tensor.grad.numpy()) < TOLERANCE

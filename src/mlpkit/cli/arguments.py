@@ -120,6 +120,8 @@ def dataset_choice(args: argparse.Namespace) -> tuple[str | None, dict[str, Any]
             value = getattr(args, key)
             if value is not None:
                 options["test_path" if key == "test_csv" else key] = value
+        if getattr(args, "loss", None) == "poisson":       # counts: whole numbers, but a
+            options.setdefault("task", "regression")       # rate to learn, not classes
         return "csv", options
     if args.stream:
         raise MlpkitError("--stream reads your own file: pass --csv FILE (a CSV or Parquet "

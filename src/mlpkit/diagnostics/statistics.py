@@ -44,7 +44,8 @@ def input_scale(X: np.ndarray, feature_names: Sequence[str]) -> dict:
 def baseline_loss(task: str, loss: str, y: np.ndarray, weights: np.ndarray | None,
                   n_outputs: int) -> float | None:
     """The training loss of the best constant output: the class (or label) frequencies'
-    entropy, or the target's variance (mean squared error); None where not defined."""
+    entropy, the target's variance (mean squared error) or the half Poisson deviance of its
+    mean; None where not defined."""
     w = np.ones(len(y)) if weights is None else np.asarray(weights, np.float64)
     if task == "classification":
         p = np.bincount(y, weights=w, minlength=n_outputs) / w.sum()
@@ -57,6 +58,10 @@ def baseline_loss(task: str, loss: str, y: np.ndarray, weights: np.ndarray | Non
     if task == "multilabel":
         p = np.clip(mean, 1e-12, 1 - 1e-12)
         return float(-np.sum(p * np.log(p) + (1 - p) * np.log(1 - p)))
+    if loss == "poisson":
+        safe = np.where(y > 0, y, 1.0)
+        deviance = np.where(y > 0, y * np.log(safe / np.maximum(mean, 1e-300)), 0) - y + mean
+        return float(np.mean(np.average(deviance, axis=0, weights=w)))
     return float(np.mean(np.average(np.square(y - mean), axis=0, weights=w)))
 
 

@@ -33,11 +33,8 @@ class LearnedAttributes:
             self.validation_scores_ = self.best_validation_score_ = None
         else:
             self.best_loss_ = None
-            self.validation_scores_ = self._validation_scores(history, split)
+            self.validation_scores_ = history.column("val_score")   # (estimators/scoring.py)
             self.best_validation_score_ = max(self.validation_scores_)
-
-    def _validation_scores(self, history, split) -> list[float]:
-        return history.column("val_accuracy")
 
     def _warn_if_not_converged(self, state) -> None:
         reason = state.stop_reason or ""
@@ -83,5 +80,5 @@ class LearnedAttributes:
     @property
     def out_activation_(self) -> str:
         self._linear_layers()
-        return OUT_ACTIVATION[self.model_.task]
+        return "exp" if self.model_.spec.link == "log" else OUT_ACTIVATION[self.model_.task]
 

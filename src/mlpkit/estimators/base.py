@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,11 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from mlpkit.data.schema import Schema
 from mlpkit.errors import InvalidInputError, InvalidParameterError
 from mlpkit.estimators.attributes import LearnedAttributes
-from mlpkit.estimators.params import parameter_constraints, run_config
+from mlpkit.estimators.params import parameter_constraints, run_config, watches_score
+from mlpkit.estimators.scoring import ValidationScore, watched_score
 from mlpkit.model import TrainedModel, is_table
-from mlpkit.training.callbacks import PrintIterations
+from mlpkit.options import BY_NAME
+from mlpkit.training.callbacks import EarlyStopping, PrintIterations
 from mlpkit.training.session import Session
 
 FLOATS = (np.float64, np.float32)      # float32 stays float32; anything else is float64
@@ -95,12 +98,26 @@ class MLPBase(LearnedAttributes, BaseEstimator):
         split = session.prepare(X, y, sample_weight,      # too large a batch: clipped
                                 oversized_batch="quiet" if self.batch_size == "auto" else "clip")
         callbacks = list(self.callbacks or [])
+        if watches_score(self, epochs is not None):     # scikit-learn's early stopping
+            train = session.config.train
+            patience = BY_NAME["patience"].validate(self.n_iter_no_change)
+            callbacks.insert(0, EarlyStopping(patience, min_delta=train.tol, score=watched_score,
+                                              adaptive=train.schedule == "adaptive"))
+        if split.X_val is not None:
+            callbacks.insert(0, ValidationScore(partial(self._epoch_score, split)))
         if self.verbose:
             callbacks.append(PrintIterations())
         done = len(session.history)
         state = session.fit(split, callbacks, progress=False, epochs=epochs,
                             batch_seed=batch_seed, planned_epochs=planned_epochs)
-        self.model_ = session.model()
+        model = session.model()
+        diverged = "diverged" in (state.stop_reason or "") and split.X_val is None
+        if diverged or not all(np.isfinite(w).all() for w in model.state_dict.values()):
+            raise InvalidInputError(   # scikit-learn's words: without early stopping to keep
+                # the best epoch's weights, a diverged fit has no weights worth keeping
+                "Solver produced non-finite parameter weights. The input data may contain "
+                "large values and need to be preprocessed.")
+        self.model_ = model
         self._learned(state, split, done)
         if epochs is None:
             self._warn_if_not_converged(state)

@@ -18,12 +18,12 @@ on the standardised target.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.metrics import r2_score
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
@@ -59,10 +59,6 @@ class MLPClassifier(ClassifierMixin, MLPBase):
             found = self.classes_
         else:
             found = np.unique(y if classes is None else classes)
-        if len(found) < 2:
-            raise InvalidInputError(
-                f"MLPClassifier needs samples of at least 2 classes in y; got 1 class "
-                f"({found[0]!r}).")
         self.classes_ = found
         fields = {"class_names": [str(c) for c in found],
                   "class_values": [c.item() if isinstance(c, np.generic) else c for c in found]}
@@ -108,8 +104,9 @@ class MLPClassifier(ClassifierMixin, MLPBase):
         self._partial(X, encoded, sample_weight, fields)
         return self
 
-    def _validation_scores(self, history, split) -> list[float]:
-        return history.column("val_accuracy")       # (subset) accuracy, as score()
+    def _epoch_score(self, split, state, record: dict) -> float:
+        """An epoch's validation score: (subset) accuracy, as ``score()``."""
+        return record["val_accuracy"]
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities (n, n_classes), or each label's (n, n_labels) for multi-label."""
@@ -164,15 +161,10 @@ class MLPRegressor(RegressorMixin, MLPBase):
         self._partial(X, y, sample_weight, self._fields(y))
         return self
 
-    def _validation_scores(self, history, split) -> list[float]:
-        """R^2 on the validation rows, per epoch: 1 - MSE / variance (standardised units;
-        uniform average over several targets only approximately)."""
-        variance = float(np.var(split.y_val))
-        losses = history.column("val_loss")
-        if variance == 0:           # a constant target: R² 1 if exact, else 0 (force_finite)
-            return [float(loss == 0) for loss in losses]
-        return [1.0 - loss / variance if np.isfinite(loss) else math.nan   # diverged: no
-                for loss in losses]                                        # score, as sklearn
+    def _epoch_score(self, split, state, record: dict) -> float:
+        """An epoch's R² on the validation rows, as ``score()`` (the same in the units the
+        network learns: R² is unchanged when target and prediction are rescaled alike)."""
+        return r2_score(split.y_val, state.stepper.predict_output(split.X_val))
 
     def predict(self, X) -> np.ndarray:
         return self._output(X)
@@ -192,7 +184,7 @@ def load(path: str | Path) -> MLPClassifier | MLPRegressor:
         params["learning_rate"] = "constant"
     if model.task == "regression":
         params.pop("class_weight", None)
-        params["loss"] = "squared_error"
+        params["loss"] = "poisson" if model.spec.link == "log" else "squared_error"
     if isinstance(params.get("class_weight"), dict):
         params["class_weight"] = {int(k): v for k, v in params["class_weight"].items()}
     watched = options.get("patience") is not None or options.get("epochs", 1) is None

@@ -15,12 +15,13 @@ import inspect
 from typing import Any
 
 import numpy as np
+from sklearn.utils._param_validation import StrOptions
 
 from mlpkit.config import RunConfig
 from mlpkit.errors import InvalidParameterError
 from mlpkit.options import BY_NAME, MOMENTUM_OPTIMIZERS, OPTIONS
 
-EXTRA = {"early_stopping": False, "warm_start": False, "verbose": False,
+EXTRA = {"early_stopping": False, "monitor": "score", "warm_start": False, "verbose": False,
          "callbacks": None}                                    # options.ESTIMATOR_ONLY
 
 
@@ -29,7 +30,8 @@ def parameter_constraints() -> dict[str, list]:
     (``tol`` may also be None here: run every epoch)."""
     table = {o.param: o.check.sklearn() for o in OPTIONS if o.param is not None}
     table["tol"] = [*table["tol"], None]
-    return table | {"early_stopping": ["boolean"], "warm_start": ["boolean"],
+    return table | {"early_stopping": ["boolean"], "monitor": [StrOptions({"score", "loss"})],
+                    "warm_start": ["boolean"],
                     "verbose": ["verbose"], "callbacks": [list, tuple, None]}
 
 
@@ -59,10 +61,21 @@ def seed_from(random_state: Any) -> int:
                                 f"{random_state!r}.")
 
 
+def watches_score(estimator: Any, incremental: bool) -> bool:
+    """Early stopping on the validation score (accuracy or R²), as scikit-learn's, rather
+    than on the validation loss (``monitor="loss"``, mlpkit's own rule)."""
+    return estimator.early_stopping and estimator.monitor == "score" and not incremental and \
+        estimator.solver != "lbfgs" and estimator.tol is not None
+
+
 def run_config(estimator: Any, n_samples: int, incremental: bool) -> RunConfig:
     """The RunConfig an estimator's parameters mean, for ``n_samples`` training rows."""
+    if estimator.monitor not in ("score", "loss"):
+        raise InvalidParameterError(f"monitor must be 'score' (scikit-learn's early stopping) "
+                                    f"or 'loss' (mlpkit's), got {estimator.monitor!r}.")
     values = {o.name: getattr(estimator, o.param) for o in OPTIONS if o.param is not None}
-    values = {name: value if name in ("seed", "tol") and value is None else   # tol=None: run
+    values["seed"] = seed_from(values["seed"])      # (a RandomState gives its next number)
+    values = {name: value if name == "tol" and value is None else   # tol=None: run
               BY_NAME[name].validate(value) for name, value in values.items()}  # all epochs
     solver = values["optimizer"]
     if values["hidden"] is not None and not isinstance(values["hidden"], (list, tuple)):
@@ -78,8 +91,8 @@ def run_config(estimator: Any, n_samples: int, incremental: bool) -> RunConfig:
         values["schedule"] = None                   # as scikit-learn: sgd's schedules
     watch_validation = estimator.early_stopping and not incremental and solver != "lbfgs"
     values["val_fraction"] = values["val_fraction"] if watch_validation else 0.0
-    if values["tol"] is None or incremental or solver == "lbfgs":
+    if values["tol"] is None or incremental or solver == "lbfgs" or \
+            watches_score(estimator, incremental):   # (the estimator's own EarlyStopping)
         values["patience"] = None                   # no convergence stop: all max_iter
     values["tol"] = values["tol"] or 0.0
-    values["seed"] = seed_from(values["seed"])
     return RunConfig().with_options(values)

@@ -24,7 +24,7 @@ class NumpyNetwork:
 
     def __init__(self, spec: MLPSpec, task: str, rng: np.random.Generator | None = None,
                  dtype: np.dtype | type = np.float32) -> None:
-        self.task, self.dtype = task, np.dtype(dtype)
+        self.task, self.dtype, self.link = task, np.dtype(dtype), spec.link
         self.model = build_mlp(spec if rng is not None else replace(spec, init="zeros"),
                                rng if rng is not None else 0, dtype=self.dtype)
 
@@ -39,6 +39,9 @@ class NumpyNetwork:
             return Softmax().forward(out)
         if self.task == "multilabel":
             return _sigmoid(out)
+        if self.link == "log":                          # the Poisson loss's mean: exp(out)
+            with np.errstate(over="ignore"):
+                out = np.exp(out)
         return out[:, 0] if out.shape[1] == 1 else out
 
     def state_dict(self) -> dict[str, np.ndarray]:

@@ -71,8 +71,41 @@ def pytorch_default(rng: np.random.Generator, shape: tuple[int, int],
     return rng.uniform(-bound, bound, size=shape).astype(dtype)
 
 
+def sklearn_uniform(rng: np.random.Generator, shape: tuple[int, int], dtype=np.float32,
+                    factor: float = 6.0) -> np.ndarray:
+    """scikit-learn's MLP: Glorot-uniform in ±sqrt(factor / (fan_in + fan_out)), factor 6
+    (2 under the logistic activation); its bias is drawn from the same range."""
+    fan_in, fan_out = _fans(shape)
+    bound = math.sqrt(factor / (fan_in + fan_out))
+    return rng.uniform(-bound, bound, size=shape).astype(dtype)
+
+
+def sklearn_logistic_uniform(rng: np.random.Generator, shape: tuple[int, int],
+                             dtype=np.float32) -> np.ndarray:
+    return sklearn_uniform(rng, shape, dtype, factor=2.0)
+
+
+def bias_bound(initializer: Initializer, shape: tuple[int, int]) -> float | None:
+    """The range a layer's bias is drawn from by the initialisers that draw it (PyTorch's
+    and scikit-learn's); None: the bias starts at zero."""
+    fan_in, fan_out = _fans(shape)
+    if initializer is pytorch_default:
+        return 1.0 / math.sqrt(fan_in)
+    factors = {sklearn_uniform: 6.0, sklearn_logistic_uniform: 2.0}
+    if initializer in factors:
+        return math.sqrt(factors[initializer] / (fan_in + fan_out))
+    return None
+
+
+def for_activation(init: str, activation: str) -> str:
+    """scikit-learn's initialiser narrows its range under the logistic activation."""
+    return "sklearn_logistic" if init == "sklearn" and activation == "sigmoid" else init
+
+
 INITIALIZERS: dict[str, Initializer] = {
     "default": pytorch_default,
+    "sklearn": sklearn_uniform,
+    "sklearn_logistic": sklearn_logistic_uniform,
     "xavier_uniform": xavier_uniform,
     "glorot_uniform": xavier_uniform,
     "xavier_normal": xavier_normal,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlpkit.errors import InvalidInputError
-from mlpkit.numpy_engine.init import Initializer, get_initializer, pytorch_default
+from mlpkit.numpy_engine.init import Initializer, bias_bound, get_initializer
 from mlpkit.numpy_engine.module import Module, Parameter
 from mlpkit.validation import check_positive
 
@@ -21,8 +21,9 @@ from mlpkit.validation import check_positive
 class Linear(Module):
     """``y = x W^T + b``; weights drawn by ``init`` from ``rng`` (a Generator or a seed).
 
-    ``init="default"`` is PyTorch's own (weight and bias uniform in ±1/sqrt(in_features)); any
-    other initialiser draws the weight and sets the bias to zero.
+    ``init="default"`` is PyTorch's own (weight and bias uniform in ±1/sqrt(in_features)) and
+    ``init="sklearn"`` scikit-learn's (both uniform in its Glorot range); any other
+    initialiser draws the weight and sets the bias to zero.
     """
 
     def __init__(
@@ -44,11 +45,9 @@ class Linear(Module):
         self.weight = Parameter(initializer(rng, (out_features, in_features), np.dtype(dtype)))
         self.bias: Parameter | None = None
         if bias:
-            if initializer is pytorch_default:  # PyTorch draws the bias from the same range
-                bound = 1.0 / np.sqrt(in_features)
-                b = rng.uniform(-bound, bound, size=out_features).astype(dtype)
-            else:
-                b = np.zeros(out_features, dtype=dtype)
+            bound = bias_bound(initializer, (out_features, in_features))
+            b = np.zeros(out_features, dtype=dtype) if bound is None else \
+                rng.uniform(-bound, bound, size=out_features).astype(dtype)
             self.bias = Parameter(b)
         self._input: np.ndarray | None = None
 

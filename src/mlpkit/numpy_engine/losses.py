@@ -70,6 +70,31 @@ class MSELoss(Loss):
         return self._cached(self._diff) * self._scale
 
 
+class PoissonLoss(Loss):
+    """Half the Poisson deviance of the log-link prediction mu = exp(z), as scikit-learn's:
+    mean(y log(y / mu) - y + mu); gradient (exp(z) - y) / N (the log link makes it simple)."""
+
+    _residual: np.ndarray | None = None
+
+    def forward(self, z: np.ndarray, target: np.ndarray,
+                sample_weight: np.ndarray | None = None) -> float:
+        y = self._same_shape_target(z, target)
+        with np.errstate(over="ignore"):
+            mu = np.exp(z)
+        y_log_y = np.where(y > 0, y * np.log(np.where(y > 0, y, 1)), 0)    # 0 log 0 = 0
+        deviance = y_log_y - y * z - y + mu               # y log(y / mu) - y + mu
+        self._residual = mu - y
+        if sample_weight is None:
+            self._scale = 1.0 / deviance.size
+            return float(np.mean(deviance))
+        w = np.asarray(sample_weight, dtype=z.dtype)   # per sample, then weighted: as MSELoss
+        self._scale = (1.0 / z.shape[1]) * (w / w.sum())[:, None]
+        return float(np.dot(w, deviance.mean(axis=1)) / w.sum())
+
+    def backward(self) -> np.ndarray:
+        return self._cached(self._residual) * self._scale
+
+
 class CrossEntropyLoss(Loss):
     """Softmax + negative log-likelihood on logits, fused.
 
@@ -228,6 +253,7 @@ class SoftmaxMSELoss(Loss):
 
 LOSSES: dict[str, type[Loss]] = {
     "mse": MSELoss,
+    "poisson": PoissonLoss,
     "cross_entropy": CrossEntropyLoss,
     "bce_with_logits": BCEWithLogitsLoss,
     "multilabel_log_loss": MultiLabelLogLoss,
@@ -237,5 +263,5 @@ LOSSES: dict[str, type[Loss]] = {
 
 
 def get_loss(name: str) -> Loss:
-    """A new loss by name ("cross_entropy", "mse", "bce_with_logits", "bce")."""
+    """A new loss by name ("cross_entropy", "mse", "poisson", "bce_with_logits", ...)."""
     return resolve("loss", name, LOSSES)()

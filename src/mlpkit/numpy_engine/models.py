@@ -6,6 +6,7 @@ import numpy as np
 
 from mlpkit.config import MLPSpec
 from mlpkit.numpy_engine.activations import get_activation
+from mlpkit.numpy_engine.init import for_activation
 from mlpkit.numpy_engine.layers import Dropout, Linear
 from mlpkit.numpy_engine.module import Module
 from mlpkit.numpy_engine.network import Sequential
@@ -15,10 +16,11 @@ def build_mlp(spec: MLPSpec, rng: np.random.Generator | int | None = None,
               dtype: type | np.dtype = np.float32) -> Sequential:
     """Layers in ``spec.layers()`` order, weights drawn from ``rng`` layer by layer."""
     rng = np.random.default_rng(rng)
+    init = for_activation(spec.init, spec.activation)
     layers: list[Module] = []
     for kind, *args in spec.layers():
         if kind == "linear":
-            layers.append(Linear(args[0], args[1], init=spec.init, rng=rng, dtype=dtype))
+            layers.append(Linear(args[0], args[1], init=init, rng=rng, dtype=dtype))
         elif kind == "activation":
             layers.append(get_activation(args[0]))
         else:

@@ -29,7 +29,7 @@ class TorchNetwork:
 
     def __init__(self, spec: MLPSpec, task: str, device: torch.device,
                  model: nn.Module | None = None, dtype: np.dtype | type = np.float32) -> None:
-        self.task, self.dtype = task, np.dtype(dtype)
+        self.task, self.dtype, self.link = task, np.dtype(dtype), spec.link
         self.device = device
         self.model = empty_mlp(spec, device, torch_dtype(dtype)) if model is None else model
         # the parameter tensors themselves (loading copies into them): a state dict without
@@ -51,7 +51,9 @@ class TorchNetwork:
             out = torch.softmax(out, dim=1)
         elif self.task == "multilabel":
             out = torch.sigmoid(out)
-        elif out.shape[1] == 1:
+        if self.link == "log":                          # the Poisson loss's mean: exp(out)
+            out = torch.exp(out)
+        if self.task == "regression" and out.shape[1] == 1:
             out = out[:, 0]
         return out.cpu().numpy()
 

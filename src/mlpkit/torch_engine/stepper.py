@@ -36,6 +36,12 @@ OPTIMIZERS = {"sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop, "adam": to
               "adamw": torch.optim.AdamW}
 
 
+def poisson_deviance(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Half the Poisson deviance of mu = exp(z), element-wise: y log(y / mu) - y + mu (the
+    NumPy engine's PoissonLoss, for autograd)."""
+    return torch.special.xlogy(y, y) - y * z - y + torch.exp(z)
+
+
 class TorchStepper(StepperBase, TorchNetwork):
     def __init__(self, spec: MLPSpec, task: str, config: TrainConfig,
                  device: torch.device, data_loader: bool = False,
@@ -72,6 +78,8 @@ class TorchStepper(StepperBase, TorchNetwork):
         if self.task == "multilabel":     # the sum over labels, as scikit-learn's log loss
             return nn.functional.binary_cross_entropy_with_logits(
                 out, target, reduction="none").sum(dim=1)
+        if self.criterion == "poisson":
+            return poisson_deviance(out, target).mean(dim=1)
         prediction, wanted = self._squared_error_inputs(out, target)
         return (prediction - wanted).square().mean(dim=1)
 
@@ -81,6 +89,8 @@ class TorchStepper(StepperBase, TorchNetwork):
             return nn.functional.cross_entropy(out, target)
         if self.task == "multilabel":
             return nn.functional.binary_cross_entropy_with_logits(out, target) * out.shape[1]
+        if self.criterion == "poisson":
+            return poisson_deviance(out, target).mean()
         return nn.functional.mse_loss(*self._squared_error_inputs(out, target))
 
     def _loss(self, out: torch.Tensor, target: torch.Tensor,

@@ -55,12 +55,14 @@ class EarlyStopping(Callback):
     It watches the validation loss when there is validation data, and then restores the best
     weights; otherwise the training loss (convergence, as scikit-learn's MLP), keeping the last
     weights. ``restore_best=False`` never restores. ``adaptive`` (scikit-learn's adaptive
-    schedule): divide the learning rate by 5 instead of stopping, until it falls to 1e-6."""
+    schedule): divide the learning rate by 5 instead of stopping, until it falls to 1e-6.
+    ``score``: watch this score of each epoch's record instead (higher is better, as
+    scikit-learn's early stopping watches the validation accuracy or R²)."""
 
     def __init__(self, patience: int, min_delta: float = 0.0, restore_best: bool = True,
-                 adaptive: bool = False) -> None:
+                 adaptive: bool = False, score: Callable[[dict], float] | None = None) -> None:
         self.patience, self.min_delta, self.restore_best = patience, min_delta, restore_best
-        self.adaptive = adaptive
+        self.adaptive, self.score = adaptive, score
         self.reset()
 
     def reset(self) -> None:
@@ -74,7 +76,7 @@ class EarlyStopping(Callback):
         self.best_state = arrays or None
 
     def on_epoch_end(self, state: TrainingState, record: dict) -> None:
-        value = _monitored(record)
+        value = _monitored(record) if self.score is None else -self.score(record)
         if value < self.best - self.min_delta:
             self.best, self.wait = value, 0
             if self.restore_best and record.get("val_loss") is not None:

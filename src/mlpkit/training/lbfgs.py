@@ -38,15 +38,18 @@ def fit_lbfgs(stepper: Stepper, X: np.ndarray, y: np.ndarray, config: TrainConfi
     state, callbacks = begin(stepper, ArrayRows(X, y, weights), config, callbacks, state,
                              resume_from, rng)
     iterations = config.max_epochs - len(state.history)
+    recorded = len(state.history)
     started = [time.perf_counter()]
 
-    def on_iteration(intermediate_result) -> None:
-        stepper.load_parameter_vector(intermediate_result.x)
+    def record(x: np.ndarray, loss: float) -> None:
+        stepper.load_parameter_vector(x)
         stepper.samples_seen += len(y)
         end_epoch(state, callbacks, validation, started[0],
-                  {"epoch": len(state.history) + 1,
-                   "train_loss": float(intermediate_result.fun), "train_accuracy": None,
-                   "lr": None})
+                  {"epoch": len(state.history) + 1, "train_loss": float(loss),
+                   "train_accuracy": None, "lr": None})
+
+    def on_iteration(intermediate_result) -> None:
+        record(intermediate_result.x, intermediate_result.fun)
         started[0] = time.perf_counter()
         if state.stop_training or state.interrupt_requested:
             state.interrupted = state.interrupt_requested and not state.stop_training
@@ -59,6 +62,8 @@ def fit_lbfgs(stepper: Stepper, X: np.ndarray, y: np.ndarray, config: TrainConfi
                                   method="L-BFGS-B", callback=on_iteration,
                                   options={"maxiter": iterations, "maxfun": config.max_fun,
                                            "gtol": config.tol})
+            if len(state.history) == recorded:    # converged where it started: that point
+                record(result.x, result.fun)        # is the run's one epoch
             if not (state.stop_training or state.interrupted):
                 stepper.load_parameter_vector(result.x)     # SciPy's best point
             state.converged = bool(result.status == 0)

@@ -18,7 +18,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from mlpkit.config import MLPSpec, RunConfig
+from mlpkit.config import MLPSpec, RunConfig, link_for
 from mlpkit.data.preprocessing import Standardizer
 from mlpkit.data.schema import Schema
 from mlpkit.data.tables.stream import Statistics, StreamedTable
@@ -61,7 +61,8 @@ class Session:
         self.schema = schema
         self.dtype = np.dtype(dtype)      # the parameters' (float64 when the data is float64)
         self.spec = MLPSpec(len(schema.feature_names), schema.n_outputs, config.hidden,
-                            config.activation, config.init, config.dropout)
+                            config.activation, config.init, config.dropout,
+                            link_for(schema.task, config.train.loss))
         check_fits(self.spec, config.train)          # before any weight is allocated
         self._stepper = None
         self.scaler: Standardizer | None = None
@@ -100,6 +101,10 @@ class Session:
         train = self.config.train
         X_val = y_val = None
         train_rows = val_rows = None
+        if self.spec.link == "log" and np.min(y) < 0:
+            raise InvalidInputError(   # scikit-learn's words, and the fix
+                "Some value(s) of y are negative which is not allowed for Poisson regression; "
+                "use loss 'squared_error' (--loss mse) for a target that can be negative.")
         if train.val_fraction > 0:
             self._refuse_lonely_classes(y)
             train_rows, val_rows = holdout(y, train.val_fraction, train.seed, self.classification)
@@ -120,9 +125,9 @@ class Session:
         if self.config.scale and self.scaler is None:       # before any copy: a lower peak
             weights = None if sample_weight is None else np.asarray(sample_weight, np.float64)
             self.scaler = Standardizer.fit(X, train_rows, weights=weights)
-            if self.schema.task == "regression":
+            if self.schema.task == "regression" and self.spec.link == "identity":
                 self.target_scaler = Standardizer.fit(target_columns(y), train_rows,
-                                                      weights=weights)
+                                                      weights=weights)   # (counts stay counts)
         if train_rows is not None:
             X_val, y_val = X[val_rows], y[val_rows]
             X, y = X[train_rows], y[train_rows]          # fresh arrays: ours to scale in place
@@ -149,13 +154,17 @@ class Session:
         scikit-learn's words."""
         if not self.classification:
             return
-        counts = np.bincount(y, minlength=len(self.schema.class_names))
-        lonely = [name for name, count in zip(self.schema.class_names, counts) if count == 1]
-        if lonely:
+        names = self.schema.class_names
+        counts = np.bincount(y, minlength=len(names))
+        lonely = [i for i, count in enumerate(counts) if count == 1]
+        if lonely:      # a binary problem's classes as scikit-learn names them: False, True
+            said = [str(bool(i)) for i in lonely] if len(names) == 2 else \
+                [names[i] for i in lonely]
+            labels = f" (label {', '.join(names[i] for i in lonely)})" if len(names) == 2 else ""
             raise InvalidInputError(
                 "The least populated classes in y have only 1 member, which is too few to "
                 "hold out validation rows (validation_fraction, --val-fraction). Classes with "
-                f"too few members are: {lonely}")
+                f"too few members are: {said}{labels}")
 
     def prepare_stream(self, stream: StreamedTable) -> Split:
         """``prepare`` for a table streamed a chunk at a time: a second pass over it fits the
@@ -175,8 +184,10 @@ class Session:
         if batch < world:
             raise InvalidParameterError(
                 f"--batch-size {batch} is smaller than the {world} processes; each needs rows.")
-        if self.scaler is None:
-            self.scaler, self.target_scaler = statistics.scaler, statistics.target_scaler
+        if self.scaler is None:     # (a Poisson target stays in counts)
+            self.scaler = statistics.scaler
+            self.target_scaler = statistics.target_scaler if self.spec.link == "identity" \
+                else None
         per_class = class_weights(statistics.class_counts, train.class_weight) \
             if self.classification and train.class_weight is not None else None
 
