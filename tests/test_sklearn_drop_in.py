@@ -317,3 +317,39 @@ def test_scikit_learns_parameter_errors_are_one_line_and_name_the_parameter():
         with pytest.raises(ValueError) as info:
             MLPClassifier(max_iter=2, **params).fit(X, y)
         assert words in str(info.value) and "\n" not in str(info.value)
+
+
+# ---- the same objective as scikit-learn's, to the letter
+@pytest.mark.parametrize("kind", ["squared_error", "poisson", "three_classes"])
+def test_lbfgs_from_scikit_learns_weights_reaches_scikit_learns_fit(kind):
+    """Given scikit-learn's weights (assigned to coefs_ / intercepts_) and warm_start, 20
+    L-BFGS iterations land where scikit-learn's do, to rounding: the loss (half the MSE, half
+    the Poisson deviance, log loss; alpha's penalty), its gradient and loss_ are scikit-learn's
+    own. (Over hundreds of iterations rounding differences grow, as between any two codes.)"""
+    from sklearn.neural_network import MLPClassifier as SkClassifier
+    from sklearn.neural_network import MLPRegressor as SkRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    if kind == "three_classes":
+        y, ours_cls, theirs_cls, extra = np.digitize(X[:, 0] + X[:, 1], [-0.5, 0.5]), \
+            MLPClassifier, SkClassifier, {}
+    else:
+        rate = np.exp(0.5 * X[:, 0] - 0.3 * X[:, 1])
+        y = rng.poisson(rate).astype(float) if kind == "poisson" else rate + X[:, 2]
+        ours_cls, theirs_cls, extra = MLPRegressor, SkRegressor, {"loss": kind}
+    params = dict(hidden_layer_sizes=(5,), activation="tanh", solver="lbfgs", alpha=1e-3,
+                  tol=1e-9, max_iter=1, warm_start=True, random_state=0, **extra)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs = theirs_cls(**params).fit(X, y)
+        ours = ours_cls(**params).fit(X, y)
+        ours.coefs_, ours.intercepts_ = theirs.coefs_, theirs.intercepts_   # the same start
+        theirs.set_params(max_iter=20).fit(X, y)
+        ours.set_params(max_iter=20).fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_ == 20
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-9)
+    for mine, reference in zip(ours.coefs_ + ours.intercepts_,
+                               theirs.coefs_ + theirs.intercepts_):
+        np.testing.assert_allclose(mine, reference, atol=1e-8)
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-8)

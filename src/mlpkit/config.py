@@ -30,19 +30,20 @@ def _validate_fields(obj: Any, names: list[str]) -> None:
         object.__setattr__(obj, name, BY_NAME[name].validate(getattr(obj, name)))
 
 
-REGRESSION_LOSSES = ("mse", "poisson")
+REGRESSION_LOSSES = ("mse", "squared_error", "poisson")
 LINKS = ("identity", "log")       # prediction = output, or exp(output) (the Poisson loss's)
 
 
 def loss_for(task: str, loss: str | None) -> str:
     """The loss a task trains with: cross-entropy or MSE (on softmax vs one-hot) for
-    classification, MSE or the Poisson deviance for regression."""
+    classification; MSE, half of it (scikit-learn's squared_error) or half the Poisson
+    deviance for regression."""
     chosen = loss or ("cross_entropy" if task == "classification" else "mse")
     if task == "regression" and chosen not in REGRESSION_LOSSES:
-        raise InvalidParameterError(f"A regression target trains with loss 'mse' or 'poisson', "
-                                    f"not {chosen!r}.")
-    if task != "regression" and chosen == "poisson":
-        raise InvalidParameterError("loss 'poisson' is for a regression target (counts); a "
+        raise InvalidParameterError(f"A regression target trains with loss 'mse', "
+                                    f"'squared_error' or 'poisson', not {chosen!r}.")
+    if task != "regression" and chosen in ("squared_error", "poisson"):
+        raise InvalidParameterError(f"loss {chosen!r} is for a regression target; a "
                                     "classifier trains with 'cross_entropy' or 'mse'.")
     return chosen
 
@@ -55,8 +56,8 @@ def link_for(task: str, loss: str | None) -> str:
 def criterion_for(task: str, loss: str | None) -> str:
     """What the network's outputs are trained against, one name that each engine maps to its
     own loss: cross_entropy (logits), softmax_mse (softmax vs one-hot), multilabel_log_loss
-    (a sigmoid per label, summed over labels as scikit-learn's log loss), mse or poisson (on
-    log-link outputs)."""
+    (a sigmoid per label, summed over labels as scikit-learn's log loss), mse, squared_error
+    (half the MSE) or poisson (on log-link outputs)."""
     chosen = loss_for(task, loss)
     if task == "multilabel":
         return "multilabel_log_loss"

@@ -34,13 +34,13 @@ from mlpkit.validation import suggest
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "identity")
 ALIASES = {"logistic": "sigmoid",             # scikit-learn's names for the same things
-           "squared_error": "mse", "log_loss": "cross_entropy"}
+           "log_loss": "cross_entropy"}
 INITS = ("default", "sklearn", "xavier_uniform", "xavier_normal", "kaiming_uniform",
          "kaiming_normal", "normal", "zeros")
 OPTIMIZERS = ("sgd", "rmsprop", "adam", "adamw", "lbfgs")
 MOMENTUM_OPTIMIZERS = ("sgd", "rmsprop")     # the optimizers momentum applies to
 SCHEDULES = ("step", "cosine", "plateau", "invscaling", "adaptive")
-LOSSES = ("cross_entropy", "mse", "poisson")
+LOSSES = ("cross_entropy", "mse", "squared_error", "poisson")
 ENGINES = ("numpy", "torch")
 SAME = object()     # param_default: the same default as the command line's
 
@@ -112,8 +112,9 @@ OPTIONS: tuple[Option, ...] = (
            "training statistics", FLAG, "--no-scale", "scale", param_default=False),
     # [train]: how to train
     Option("loss", "train", None, "classification: cross_entropy (default) or mse between "
-           "softmax and one-hot targets; regression: mse (scikit-learn: squared_error) or "
-           "poisson (half Poisson deviance through a log link, for counts y >= 0)",
+           "softmax and one-hot targets; regression: mse, squared_error (half the MSE, "
+           "scikit-learn's) or poisson (half the Poisson deviance through a log link, for "
+           "counts y >= 0)",
            choice(*LOSSES), "--loss", "loss", parse=str, choices=LOSSES),
     Option("optimizer", "train", "adam", "sgd, rmsprop, adam, adamw or lbfgs (full-batch "
            "L-BFGS through SciPy, for small data sets)", choice(*OPTIMIZERS), "--optimizer",

@@ -62,7 +62,8 @@ def baseline_loss(task: str, loss: str, y: np.ndarray, weights: np.ndarray | Non
         safe = np.where(y > 0, y, 1.0)
         deviance = np.where(y > 0, y * np.log(safe / np.maximum(mean, 1e-300)), 0) - y + mean
         return float(np.mean(np.average(deviance, axis=0, weights=w)))
-    return float(np.mean(np.average(np.square(y - mean), axis=0, weights=w)))
+    variance = float(np.mean(np.average(np.square(y - mean), axis=0, weights=w)))
+    return variance / 2 if loss == "squared_error" else variance
 
 
 class LayerStatistics(Callback):

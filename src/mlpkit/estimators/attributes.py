@@ -61,12 +61,39 @@ class LearnedAttributes:
 
     @property
     def coefs_(self) -> list[np.ndarray]:
-        """Weight matrices, (n_inputs, n_outputs) per layer, as scikit-learn's."""
+        """Weight matrices, (n_inputs, n_outputs) per layer, as scikit-learn's; assigning a
+        list of the same shapes sets the model's weights (``warm_start`` goes on from them)."""
         return [w.T.copy() for w, _ in self._linear_layers()]
+
+    @coefs_.setter
+    def coefs_(self, values: list[np.ndarray]) -> None:
+        self._set_layers("weight", [np.asarray(v).T for v in values])
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
         return [b.copy() for _, b in self._linear_layers()]
+
+    @intercepts_.setter
+    def intercepts_(self, values: list[np.ndarray]) -> None:
+        self._set_layers("bias", [np.asarray(v) for v in values])
+
+    def _set_layers(self, kind: str, values: list[np.ndarray]) -> None:
+        from dataclasses import replace
+
+        from mlpkit.errors import InvalidInputError
+
+        current = self._linear_layers()
+        state = self.model_.state_dict
+        names = sorted((k for k in state if k.endswith(f".{kind}")),
+                       key=lambda k: int(k.split(".")[0]))
+        wanted = [state[name].shape for name in names]
+        if len(values) != len(current) or [v.shape for v in values] != wanted:
+            raise InvalidInputError(
+                f"{'coefs_' if kind == 'weight' else 'intercepts_'} must be {len(wanted)} arrays "
+                f"of the fitted shapes; got {[v.shape for v in values]}.")
+        updated = {**state, **{name: v.astype(state[name].dtype)
+                               for name, v in zip(names, values)}}
+        self.model_ = replace(self.model_, state_dict=updated, _networks={})
 
     @property
     def n_layers_(self) -> int:

@@ -77,6 +77,7 @@ class MLPBase(LearnedAttributes, BaseEstimator):
         if warm:
             self._check_warm_start(previous, schema)
         self.session_ = Session(config, schema, dtype=X.dtype)
+        self.session_.scikit_learn_stopping = True
         if warm:                     # continue from the fitted weights and preprocessing
             self.session_.stepper.load_state_dict(previous.state_dict)
             self.session_.stepper.samples_seen = getattr(self, "t_", 0)
@@ -102,7 +103,8 @@ class MLPBase(LearnedAttributes, BaseEstimator):
             train = session.config.train
             patience = BY_NAME["patience"].validate(self.n_iter_no_change)
             callbacks.insert(0, EarlyStopping(patience, min_delta=train.tol, score=watched_score,
-                                              adaptive=train.schedule == "adaptive"))
+                                              adaptive=train.schedule == "adaptive",
+                                              scikit_learn=True))
         if split.X_val is not None:
             callbacks.insert(0, ValidationScore(partial(self._epoch_score, split)))
         if self.verbose:

@@ -9,11 +9,10 @@ class weights, schedules, model files. Training runs through the same ``Session`
 ``mlpkit train`` and the fitted model is a ``TrainedModel`` (``model_``), the one every door
 predicts with.
 
-Where they differ from scikit-learn's, on purpose: features (and a regression target) are
-standardised with the training rows' statistics unless ``scale=False``; a binary classifier
-has two softmax outputs, not one logistic output; early stopping watches the validation
-loss (scikit-learn: its score) and keeps the best weights; the loss curve of a regressor is
-on the standardised target.
+scikit-learn's behaviour is the default: its initialisation, raw features, its losses, its
+early stopping on the validation score; ``scale=True`` and ``monitor="loss"`` choose
+mlpkit's own (the command line's). Where they still differ: a binary classifier has two
+softmax outputs, not one logistic output, and ``random_state`` seeds other random streams.
 """
 
 from __future__ import annotations
@@ -184,7 +183,7 @@ def load(path: str | Path) -> MLPClassifier | MLPRegressor:
         params["learning_rate"] = "constant"
     if model.task == "regression":
         params.pop("class_weight", None)
-        params["loss"] = "poisson" if model.spec.link == "log" else "squared_error"
+        params["loss"] = options.get("loss") or "mse"       # the command line's default
     if isinstance(params.get("class_weight"), dict):
         params["class_weight"] = {int(k): v for k, v in params["class_weight"].items()}
     watched = options.get("patience") is not None or options.get("epochs", 1) is None

@@ -7,6 +7,8 @@ cross-entropy also take per-sample weights w: the loss becomes ``sum_i w_i l_i /
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from mlpkit.errors import InvalidInputError
@@ -50,21 +52,25 @@ class Loss:
 
 
 class MSELoss(Loss):
-    """mean((pred - target)^2); gradient 2 (pred - target) / N."""
+    """mean((pred - target)^2); gradient 2 (pred - target) / N. ``half``: half of it,
+    scikit-learn's ``squared_error`` (gradient (pred - target) / N)."""
 
     _diff: np.ndarray | None = None
+
+    def __init__(self, half: bool = False) -> None:
+        self.factor = 0.5 if half else 1.0
 
     def forward(self, pred: np.ndarray, target: np.ndarray,
                 sample_weight: np.ndarray | None = None) -> float:
         self._diff = pred - self._same_shape_target(pred, target)
         if sample_weight is None:
-            self._scale = 2.0 / self._diff.size
-            return float(np.mean(np.square(self._diff)))
+            self._scale = 2.0 * self.factor / self._diff.size
+            return self.factor * float(np.mean(np.square(self._diff)))
         # per sample: mean over outputs; then the weighted mean over samples
         w = np.asarray(sample_weight, dtype=pred.dtype)
         per_sample = np.square(self._diff).mean(axis=1)
-        self._scale = (2.0 / pred.shape[1]) * (w / w.sum())[:, None]
-        return float(np.dot(w, per_sample) / w.sum())
+        self._scale = (2.0 * self.factor / pred.shape[1]) * (w / w.sum())[:, None]
+        return self.factor * float(np.dot(w, per_sample) / w.sum())
 
     def backward(self) -> np.ndarray:
         return self._cached(self._diff) * self._scale
@@ -251,8 +257,9 @@ class SoftmaxMSELoss(Loss):
         return self._softmax.backward(self._mse.backward())
 
 
-LOSSES: dict[str, type[Loss]] = {
+LOSSES: dict[str, Callable[[], Loss]] = {
     "mse": MSELoss,
+    "squared_error": lambda: MSELoss(half=True),
     "poisson": PoissonLoss,
     "cross_entropy": CrossEntropyLoss,
     "bce_with_logits": BCEWithLogitsLoss,

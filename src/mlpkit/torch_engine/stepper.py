@@ -56,6 +56,7 @@ class TorchStepper(StepperBase, TorchNetwork):
                               lambda name, **kwargs: OPTIMIZERS[name](
                                   self.model.parameters(), **kwargs))
         self.softmax_mse = self.criterion == "softmax_mse"
+        self.mse_factor = 0.5 if self.criterion == "squared_error" else 1.0   # scikit-learn's
         self._parameters = list(self.model.parameters())
         self._generator = None      # dropout's own generator state; None: nothing random
         if spec.dropout > 0:                                      # each rank its own masks
@@ -81,7 +82,7 @@ class TorchStepper(StepperBase, TorchNetwork):
         if self.criterion == "poisson":
             return poisson_deviance(out, target).mean(dim=1)
         prediction, wanted = self._squared_error_inputs(out, target)
-        return (prediction - wanted).square().mean(dim=1)
+        return (prediction - wanted).square().mean(dim=1) * self.mse_factor
 
     def _mean_loss(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """The unweighted mean, through PyTorch's fused reductions (fewer ops per step)."""
@@ -91,7 +92,7 @@ class TorchStepper(StepperBase, TorchNetwork):
             return nn.functional.binary_cross_entropy_with_logits(out, target) * out.shape[1]
         if self.criterion == "poisson":
             return poisson_deviance(out, target).mean()
-        return nn.functional.mse_loss(*self._squared_error_inputs(out, target))
+        return nn.functional.mse_loss(*self._squared_error_inputs(out, target)) * self.mse_factor
 
     def _loss(self, out: torch.Tensor, target: torch.Tensor,
               weight: torch.Tensor | None) -> torch.Tensor:

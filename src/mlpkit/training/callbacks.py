@@ -57,12 +57,15 @@ class EarlyStopping(Callback):
     weights. ``restore_best=False`` never restores. ``adaptive`` (scikit-learn's adaptive
     schedule): divide the learning rate by 5 instead of stopping, until it falls to 1e-6.
     ``score``: watch this score of each epoch's record instead (higher is better, as
-    scikit-learn's early stopping watches the validation accuracy or R²)."""
+    scikit-learn's early stopping watches the validation accuracy or R²). ``scikit_learn``:
+    its MLP's counting, for the estimators: the best moves on any improvement (only one by
+    ``min_delta`` resets the count), and it stops when the count exceeds ``patience``."""
 
     def __init__(self, patience: int, min_delta: float = 0.0, restore_best: bool = True,
-                 adaptive: bool = False, score: Callable[[dict], float] | None = None) -> None:
+                 adaptive: bool = False, score: Callable[[dict], float] | None = None,
+                 scikit_learn: bool = False) -> None:
         self.patience, self.min_delta, self.restore_best = patience, min_delta, restore_best
-        self.adaptive, self.score = adaptive, score
+        self.adaptive, self.score, self.scikit_learn = adaptive, score, scikit_learn
         self.reset()
 
     def reset(self) -> None:
@@ -77,16 +80,19 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, state: TrainingState, record: dict) -> None:
         value = _monitored(record) if self.score is None else -self.score(record)
-        if value < self.best - self.min_delta:
-            self.best, self.wait = value, 0
+        improved = value < self.best - self.min_delta
+        if improved or self.scikit_learn and value < self.best:
+            self.best = value
             if self.restore_best and record.get("val_loss") is not None:
                 self.best_state = state.stepper.state_dict()
             state.best_epoch = record["epoch"]
-        else:
-            self.wait += 1
-            if self.wait >= self.patience and self.adaptive and state.stepper.lr > 1e-6:
+        self.wait = 0 if improved else self.wait + 1
+        exhausted = self.wait > self.patience if self.scikit_learn else \
+            self.wait >= self.patience
+        if exhausted:
+            if self.adaptive and state.stepper.lr > 1e-6:
                 state.stepper.lr, self.wait = state.stepper.lr / 5.0, 0
-            elif self.wait >= self.patience:
+            else:
                 state.stop_training = True
                 state.stop_reason = (f"early stopping: no improvement for {self.patience} epochs; "
                                      f"best epoch {state.best_epoch}")

@@ -69,6 +69,7 @@ class Session:
         self.target_scaler: Standardizer | None = None     # regression: y in its own units
         self.history = History()
         self.seconds = 0.0
+        self.scikit_learn_stopping = False   # the estimators: its MLP's counting (callbacks)
 
     @property
     def stepper(self):
@@ -104,7 +105,7 @@ class Session:
         if self.spec.link == "log" and np.min(y) < 0:
             raise InvalidInputError(   # scikit-learn's words, and the fix
                 "Some value(s) of y are negative which is not allowed for Poisson regression; "
-                "use loss 'squared_error' (--loss mse) for a target that can be negative.")
+                "use loss 'squared_error' (or mse) for a target that can be negative.")
         if train.val_fraction > 0:
             self._refuse_lonely_classes(y)
             train_rows, val_rows = holdout(y, train.val_fraction, train.seed, self.classification)
@@ -232,7 +233,8 @@ class Session:
             chain.append(LearningRateSchedule(train.schedule, train.lr, train.power_t))
         if train.stopping_patience:
             chain.append(EarlyStopping(train.stopping_patience, min_delta=train.tol,
-                                       adaptive=train.schedule == "adaptive"))
+                                       adaptive=train.schedule == "adaptive",
+                                       scikit_learn=self.scikit_learn_stopping))
         chain += list(callbacks)
         if checkpoint is not None:
             chain.append(Checkpoint(checkpoint, self.config.checkpoint_every))
