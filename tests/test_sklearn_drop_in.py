@@ -163,11 +163,18 @@ def test_invscaling_and_adaptive_follow_scikit_learns_rules():
                               learning_rate_init=0.2, max_iter=4, random_state=0).fit(X, y)
     rates = [r["lr"] for r in model.history_]
     assert rates == pytest.approx([0.2] + [0.2 / (k * 300 + 1) ** 0.5 for k in (1, 2, 3)])
-    adaptive = MLPClassifier(solver="sgd", learning_rate="adaptive", learning_rate_init=0.5,
-                             n_iter_no_change=2, tol=10.0, max_iter=12, random_state=0).fit(X, y)
-    rates = [r["lr"] for r in adaptive.history_]     # tol=10: no epoch ever improves enough
-    assert rates[:3] == [0.5, 0.5, 0.5] and rates[3] == pytest.approx(0.1)
-    assert rates[5] == pytest.approx(0.02)
+    from sklearn.neural_network import MLPClassifier as SkClassifier
+
+    params = dict(solver="sgd", learning_rate="adaptive", learning_rate_init=0.5,
+                  n_iter_no_change=2, tol=10.0, random_state=0)  # tol=10: nothing improves
+    adaptive = MLPClassifier(**params, max_iter=12).fit(X, y)
+    rates = [r["lr"] for r in adaptive.history_]     # the rate each epoch trained with
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs = [SkClassifier(**params, max_iter=k).fit(X, y)._optimizer.learning_rate
+                  for k in range(1, 9)]              # scikit-learn's after k epochs
+    assert rates[1:9] == pytest.approx(theirs)
+    assert rates[:5] == pytest.approx([0.5, 0.5, 0.5, 0.5, 0.1])   # count > n_iter_no_change
     with pytest.warns(ConvergenceWarning):          # adam ignores sgd's schedules, as sklearn
         ignored = MLPClassifier(learning_rate="invscaling", max_iter=3, random_state=0).fit(X, y)
     assert {r["lr"] for r in ignored.history_} == {0.001}
@@ -353,3 +360,26 @@ def test_lbfgs_from_scikit_learns_weights_reaches_scikit_learns_fit(kind):
                                theirs.coefs_ + theirs.intercepts_):
         np.testing.assert_allclose(mine, reference, atol=1e-8)
     np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-8)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("activation", ["relu", "logistic"])
+def test_a_random_state_gives_scikit_learns_initial_weights_and_its_lbfgs_fit(engine,
+                                                                             activation):
+    """init="sklearn" draws from RandomState(random_state) in scikit-learn's order and
+    bounds (factor 2 under logistic), so 15 L-BFGS iterations from the same seed give its
+    weights."""
+    from sklearn.neural_network import MLPRegressor as SkRegressor
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(150, 4))
+    y = np.sin(X[:, 0]) + X[:, 1] * X[:, 2]
+    params = dict(hidden_layer_sizes=(20, 10), activation=activation, solver="lbfgs",
+                  max_iter=15, random_state=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs = SkRegressor(**params).fit(X, y)
+        ours = MLPRegressor(**params, engine=engine).fit(X, y)
+    for mine, reference in zip(ours.coefs_ + ours.intercepts_,
+                               theirs.coefs_ + theirs.intercepts_):
+        np.testing.assert_allclose(mine, reference, atol=1e-8)

@@ -35,9 +35,8 @@ LINKS = ("identity", "log")       # prediction = output, or exp(output) (the Poi
 
 
 def loss_for(task: str, loss: str | None) -> str:
-    """The loss a task trains with: cross-entropy or MSE (on softmax vs one-hot) for
-    classification; MSE, half of it (scikit-learn's squared_error) or half the Poisson
-    deviance for regression."""
+    """The loss a task trains with: cross_entropy or mse (softmax vs one-hot) to classify;
+    mse, squared_error (half the MSE, scikit-learn's) or poisson for regression."""
     chosen = loss or ("cross_entropy" if task == "classification" else "mse")
     if task == "regression" and chosen not in REGRESSION_LOSSES:
         raise InvalidParameterError(f"A regression target trains with loss 'mse', "

@@ -172,8 +172,8 @@ CASES = [
      "mlpkit: error: nesterov needs optimizer 'sgd' and momentum > 0."),
     ("loss-for-regression", None, ["train", "--dataset", "diabetes", "--loss", "cross_entropy",
                                    "--quiet"],
-     "mlpkit: error: A regression target trains with loss 'mse' or 'poisson', not "
-     "'cross_entropy'."),
+     "mlpkit: error: A regression target trains with loss 'mse', 'squared_error' or "
+     "'poisson', not 'cross_entropy'."),
     ("threads-zero", None, [*TRAIN, "--threads", "0"],
      "mlpkit: error: threads must be a positive integer, got 0."),
     ("numpy-on-gpu", None, [*TRAIN, "--engine", "numpy", "--device", "cuda"],

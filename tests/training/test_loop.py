@@ -217,8 +217,8 @@ def test_regression_refuses_cross_entropy():
 
     with pytest.raises(InvalidParameterError) as info:
         make_stepper("numpy", MLPSpec(2, 1), "regression", TrainConfig(loss="cross_entropy"))
-    assert str(info.value) == ("A regression target trains with loss 'mse' or 'poisson', not "
-                               "'cross_entropy'.")
+    assert str(info.value) == ("A regression target trains with loss 'mse', 'squared_error' "
+                               "or 'poisson', not 'cross_entropy'.")
 
 
 def test_two_callbacks_of_one_class_keep_separate_checkpoint_entries(moons):

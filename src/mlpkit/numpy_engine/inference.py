@@ -22,7 +22,7 @@ class NumpyNetwork:
     given, so loading a model draws no random numbers. Parameters are ``dtype`` (float32, or
     float64 for float64 data)."""
 
-    def __init__(self, spec: MLPSpec, task: str, rng: np.random.Generator | None = None,
+    def __init__(self, spec: MLPSpec, task: str, rng: np.random.Generator | int | None = None,
                  dtype: np.dtype | type = np.float32) -> None:
         self.task, self.dtype, self.link = task, np.dtype(dtype), spec.link
         self.model = build_mlp(spec if rng is not None else replace(spec, init="zeros"),

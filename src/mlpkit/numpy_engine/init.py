@@ -74,10 +74,12 @@ def pytorch_default(rng: np.random.Generator, shape: tuple[int, int],
 def sklearn_uniform(rng: np.random.Generator, shape: tuple[int, int], dtype=np.float32,
                     factor: float = 6.0) -> np.ndarray:
     """scikit-learn's MLP: Glorot-uniform in ±sqrt(factor / (fan_in + fan_out)), factor 6
-    (2 under the logistic activation); its bias is drawn from the same range."""
+    (2 under the logistic activation); its bias is drawn from the same range. Drawn in its
+    (fan_in, fan_out) layout, so its RandomState gives its very numbers."""
     fan_in, fan_out = _fans(shape)
     bound = math.sqrt(factor / (fan_in + fan_out))
-    return rng.uniform(-bound, bound, size=shape).astype(dtype)
+    return np.ascontiguousarray(rng.uniform(-bound, bound, size=(fan_in, fan_out)).T,
+                                dtype=dtype)
 
 
 def sklearn_logistic_uniform(rng: np.random.Generator, shape: tuple[int, int],

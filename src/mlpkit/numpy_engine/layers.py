@@ -33,14 +33,14 @@ class Linear(Module):
         bias: bool = True,
         *,
         init: str | Initializer = "default",
-        rng: np.random.Generator | int | None = None,
+        rng: np.random.Generator | np.random.RandomState | int | None = None,
         dtype: type | np.dtype = np.float32,
     ) -> None:
         check_positive(in_features, "in_features", integer=True)
         check_positive(out_features, "out_features", integer=True)
         self.in_features = in_features
         self.out_features = out_features
-        rng = np.random.default_rng(rng)
+        rng = rng if isinstance(rng, np.random.RandomState) else np.random.default_rng(rng)
         initializer = get_initializer(init)
         self.weight = Parameter(initializer(rng, (out_features, in_features), np.dtype(dtype)))
         self.bias: Parameter | None = None

@@ -14,13 +14,18 @@ from mlpkit.numpy_engine.network import Sequential
 
 def build_mlp(spec: MLPSpec, rng: np.random.Generator | int | None = None,
               dtype: type | np.dtype = np.float32) -> Sequential:
-    """Layers in ``spec.layers()`` order, weights drawn from ``rng`` layer by layer."""
+    """Layers in ``spec.layers()`` order, weights drawn from ``rng`` layer by layer. With an
+    int seed, ``init="sklearn"`` draws them from ``RandomState(seed)`` in scikit-learn's
+    order, so a ``random_state`` gives scikit-learn's own initial weights."""
+    weights_rng = np.random.RandomState(rng) if spec.init == "sklearn" and \
+        isinstance(rng, (int, np.integer)) else None
     rng = np.random.default_rng(rng)
     init = for_activation(spec.init, spec.activation)
     layers: list[Module] = []
     for kind, *args in spec.layers():
         if kind == "linear":
-            layers.append(Linear(args[0], args[1], init=init, rng=rng, dtype=dtype))
+            layers.append(Linear(args[0], args[1], init=init, rng=weights_rng or rng,
+                                 dtype=dtype))
         elif kind == "activation":
             layers.append(get_activation(args[0]))
         else:

@@ -17,7 +17,7 @@ from mlpkit.numpy_engine.optim import get_optimizer
 class NumpyStepper(StepperBase, NumpyNetwork):
     def __init__(self, spec: MLPSpec, task: str, config: TrainConfig,
                  dtype: np.dtype | type = np.float32) -> None:
-        super().__init__(spec, task, np.random.default_rng(config.seed), dtype)
+        super().__init__(spec, task, config.seed, dtype)      # (a seed: see build_mlp)
         self._set_up_training(config, self.model.named_parameters(),
                               lambda name, **kwargs: get_optimizer(
                                   name, self.model.parameters(), **kwargs))

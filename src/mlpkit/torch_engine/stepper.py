@@ -46,7 +46,7 @@ class TorchStepper(StepperBase, TorchNetwork):
     def __init__(self, spec: MLPSpec, task: str, config: TrainConfig,
                  device: torch.device, data_loader: bool = False,
                  dtype: np.dtype | type = np.float32, group: Group | None = None) -> None:
-        model = build_mlp(spec, np.random.default_rng(config.seed), torch_dtype(dtype), device)
+        model = build_mlp(spec, config.seed, torch_dtype(dtype), device)   # (see build_mlp)
         super().__init__(spec, task, device, model, dtype)
         self.data_loader = data_loader
         self.group = group
