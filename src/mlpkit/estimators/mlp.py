@@ -12,7 +12,8 @@ predicts with.
 scikit-learn's behaviour is the default: its initialisation, raw features, its losses, its
 early stopping on the validation score; ``scale=True`` and ``monitor="loss"`` choose
 mlpkit's own (the command line's). Where they still differ: a binary classifier has two
-softmax outputs, not one logistic output, and ``random_state`` seeds other random streams.
+softmax outputs, not one logistic output, and the batches' order and the validation split
+come from other random streams (the initial weights are scikit-learn's for an int seed).
 """
 
 from __future__ import annotations
