@@ -12,7 +12,7 @@ from sklearn.utils.estimator_checks import check_estimator
 
 import mlpkit
 from mlpkit import MLPClassifier, MLPRegressor
-from mlpkit.errors import InvalidInputError
+from mlpkit.errors import InvalidInputError, InvalidParameterError
 
 pytest.importorskip("torch")
 
@@ -206,3 +206,15 @@ def test_a_validation_set_of_one_row_is_refused():
     X = np.arange(8.0).reshape(4, 2)
     with pytest.raises(InvalidInputError, match="The validation set is too small"):
         MLPRegressor(early_stopping=True, validation_fraction=0.25).fit(X, [1.0, 2.0, 3.0, 4.0])
+
+
+def test_coefs_and_intercepts_are_settable_with_the_fitted_shapes():
+    X, y = make_blobs(90, centers=3, random_state=0)
+    model = MLPClassifier((6,), max_iter=5, random_state=0).fit(X, y)
+    model.coefs_ = [np.zeros_like(w) for w in model.coefs_]
+    model.intercepts_ = [np.zeros_like(b) for b in model.intercepts_]
+    np.testing.assert_allclose(model.predict_proba(X[:4]), np.full((4, 3), 1 / 3))
+    with pytest.raises(InvalidInputError, match="coefs_ must be 2 arrays of the fitted shapes"):
+        model.coefs_ = [np.zeros((2, 6))]
+    with pytest.raises(InvalidParameterError, match="monitor must be 'score'"):
+        MLPClassifier(early_stopping=True, monitor="accuracy").fit(X, y)

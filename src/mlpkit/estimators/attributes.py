@@ -9,9 +9,12 @@ each fit, with scikit-learn's ``ConvergenceWarning`` where it would warn.
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+
+from mlpkit.errors import InvalidInputError
 
 OUT_ACTIVATION = {"classification": "softmax", "multilabel": "logistic",
                   "regression": "identity"}
@@ -78,10 +81,6 @@ class LearnedAttributes:
         self._set_layers("bias", [np.asarray(v) for v in values])
 
     def _set_layers(self, kind: str, values: list[np.ndarray]) -> None:
-        from dataclasses import replace
-
-        from mlpkit.errors import InvalidInputError
-
         current = self._linear_layers()
         state = self.model_.state_dict
         names = sorted((k for k in state if k.endswith(f".{kind}")),
