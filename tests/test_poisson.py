@@ -64,3 +64,16 @@ def test_poisson_refuses_negative_counts_and_classifiers():
         mlpkit.MLPRegressor(loss="poisson").fit(X, [1.0, 2.0, -1.0, 0.0])
     with pytest.raises(InvalidParameterError, match="'poisson' is for a regression target"):
         mlpkit.MLPClassifier(loss="poisson").fit(X, [0, 1, 0, 1])
+
+
+def test_a_streamed_poisson_table_with_a_negative_count_is_refused_before_training(tmp_path,
+                                                                                    capsys):
+    table = counts(seed=2)
+    table.loc[240:259, "visits"] = -3               # twenty rows: some are training rows
+    table.to_csv(tmp_path / "counts.csv", index=False)
+    run = tmp_path / "run"
+    assert main(["train", "--csv", str(tmp_path / "counts.csv"), "--target", "visits",
+                 "--loss", "poisson", "--stream", "--batch-size", "32", "--epochs", "2",
+                 "--out", str(run), "--quiet"]) == 2
+    assert "negative which is not allowed for Poisson regression" in capsys.readouterr().err
+    assert not run.exists()                           # nothing half-written

@@ -102,10 +102,7 @@ class Session:
         train = self.config.train
         X_val = y_val = None
         train_rows = val_rows = None
-        if self.spec.link == "log" and np.min(y) < 0:
-            raise InvalidInputError(   # scikit-learn's words, and the fix
-                "Some value(s) of y are negative which is not allowed for Poisson regression; "
-                "use loss 'squared_error' (or mse) for a target that can be negative.")
+        self._refuse_negative_counts(np.min(y))
         if train.val_fraction > 0:
             self._refuse_lonely_classes(y)
             train_rows, val_rows = holdout(y, train.val_fraction, train.seed, self.classification)
@@ -150,6 +147,12 @@ class Session:
                                  self.schema.n_outputs)
         return Split(X, y, weights, X_val, y_val)
 
+    def _refuse_negative_counts(self, lowest: float | None) -> None:
+        if self.spec.link == "log" and lowest is not None and lowest < 0:
+            raise InvalidInputError(   # scikit-learn's words, and the fix
+                "Some value(s) of y are negative which is not allowed for Poisson regression; "
+                "use loss 'squared_error' (or mse) for a target that can be negative.")
+
     def _refuse_lonely_classes(self, y: np.ndarray) -> None:
         """A class with one row cannot be split for validation: named by its label, in
         scikit-learn's words."""
@@ -181,6 +184,7 @@ class Session:
             return stream.statistics(train.val_fraction, train.seed, self.config.scale)
 
         statistics = second_pass() if self.group is None else self.group.from_main(second_pass)
+        self._refuse_negative_counts(statistics.target_min)
         batch = train.batch_for(sum(statistics.train_rows))
         if batch < world:
             raise InvalidParameterError(

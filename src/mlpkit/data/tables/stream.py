@@ -77,6 +77,7 @@ class Statistics:
     train_rows: list[int]            # training rows per chunk (every rank can plan its steps)
     class_counts: np.ndarray | None
     validation_share: float          # of the non-test rows (lower than asked on huge tables)
+    target_min: float | None = None  # regression: the least target value (a Poisson check)
 
 
 @dataclass
@@ -165,6 +166,7 @@ class StreamedTable:
         features, targets = Moments(width), Moments(1)
         counts = np.zeros(self.n_classes, np.int64) if self.task == "classification" else None
         train_rows, kept_X, kept_y = [], [], []
+        lowest = np.inf
         for chunk in self.table.chunks:
             where = self.table.where(chunk)
             frame = self.usable(self.table.read(chunk, self.dtypes))
@@ -177,10 +179,14 @@ class StreamedTable:
                     targets.add(y[:, None])
             if counts is not None:
                 counts += np.bincount(y, minlength=self.n_classes)
+            elif len(y):
+                lowest = min(lowest, float(np.min(y)))
             if len(validation):
                 X_val, y_val = self.encode(validation, where)
                 kept_X.append(X_val)
                 kept_y.append(y_val)
+                if counts is None:
+                    lowest = min(lowest, float(np.min(y_val)))
         if not sum(train_rows):
             raise InvalidInputError(f"'{self.table.path}' has no training rows left after the "
                                     "test and validation rows; add rows or lower test_size.")
@@ -191,4 +197,5 @@ class StreamedTable:
                                     "share; pass --val-fraction 0.")
         target_scaler = targets.standardizer() if scale and counts is None else None
         return Statistics(features.standardizer() if scale else None, target_scaler, X_val,
-                          y_val, train_rows, counts, share)
+                          y_val, train_rows, counts, share,
+                          None if counts is not None else lowest)
