@@ -28,7 +28,7 @@ from mlpkit.validation import check_array
 
 KNOWN_KEYS = {"format", "format_version", "spec", "task", "class_names", "class_values",
               "feature_names", "input_names", "target", "engine", "versions", "options",
-              "preprocessing", "n_targets"}
+              "preprocessing", "n_targets", "weights_sha256"}
 TASKS = ("classification", "regression", "multilabel")
 
 

@@ -47,22 +47,55 @@ def safetensors_header(header: dict, length: int | None = None) -> bytes:
 
 W = "'run/model.safetensors'"
 J = "'run/model.json'"
+
+
+def unrecorded(damage):
+    """``damage``, and the weights' SHA-256 struck from model.json, as a forger would (the
+    record proves integrity, not origin): what the reader's own checks must then catch."""
+    def both(run, marker):
+        damage(run, marker)
+        meta = json.loads((run / "model.json").read_text())
+        del meta["weights_sha256"]
+        (run / "model.json").write_text(json.dumps(meta))
+    return both
+
+
+def write_weights(make):
+    return lambda run, marker: (run / "model.safetensors").write_bytes(make(run, marker))
+
+
+def flip_a_byte(run, marker):
+    data = bytearray((run / "model.safetensors").read_bytes())
+    data[-5] ^= 0x01                                   # in the last weight's bytes
+    (run / "model.safetensors").write_bytes(bytes(data))
+
+
+ALTERED = f"{W} is not the file model.json was written with (its SHA-256 differs: altered, " \
+    "truncated or from another run); restore it or retrain."
 CASES = [
-    ("pickle-payload-as-weights", lambda run, marker: (run / "model.safetensors").write_bytes(
-        pickle.dumps(Payload(marker))), f"{W} is not a valid safetensors file ("),
-    ("torch-save-zip-as-weights", lambda run, marker: __import__("torch").save(
-        {"w": Payload(marker)}, run / "model.safetensors"),
+    ("pickle-payload-as-weights", unrecorded(write_weights(
+        lambda run, marker: pickle.dumps(Payload(marker)))),
      f"{W} is not a valid safetensors file ("),
-    ("truncated-weights", lambda run, marker: (run / "model.safetensors").write_bytes(
-        (run / "model.safetensors").read_bytes()[:-100]), f"{W} is not a valid safetensors file ("),
-    ("absurd-header-length", lambda run, marker: (run / "model.safetensors").write_bytes(
-        safetensors_header({}, length=2**62)), f"{W} is not a valid safetensors file ("),
-    ("absurd-tensor-size", lambda run, marker: (run / "model.safetensors").write_bytes(
-        safetensors_header({"0.weight": {"dtype": "F32", "shape": [100000, 100000],
-                                         "data_offsets": [0, 40_000_000_000]}})),
+    ("torch-save-zip-as-weights", unrecorded(lambda run, marker: __import__("torch").save(
+        {"w": Payload(marker)}, run / "model.safetensors")),
      f"{W} is not a valid safetensors file ("),
-    ("empty-weights", lambda run, marker: (run / "model.safetensors").write_bytes(b""),
+    ("truncated-weights", unrecorded(write_weights(
+        lambda run, marker: (run / "model.safetensors").read_bytes()[:-100])),
      f"{W} is not a valid safetensors file ("),
+    ("absurd-header-length", unrecorded(write_weights(
+        lambda run, marker: safetensors_header({}, length=2**62))),
+     f"{W} is not a valid safetensors file ("),
+    ("absurd-tensor-size", unrecorded(write_weights(lambda run, marker: safetensors_header(
+        {"0.weight": {"dtype": "F32", "shape": [100000, 100000],
+                      "data_offsets": [0, 40_000_000_000]}}))),
+     f"{W} is not a valid safetensors file ("),
+    ("empty-weights", unrecorded(write_weights(lambda run, marker: b"")),
+     f"{W} is not a valid safetensors file ("),
+    ("a-flipped-byte", flip_a_byte, ALTERED),
+    ("truncated-with-its-record", write_weights(
+        lambda run, marker: (run / "model.safetensors").read_bytes()[:-100]), ALTERED),
+    ("weights-of-another-run-same-shape", lambda run, marker: rewrite_weights(
+        run, lambda w: w.__iadd__(0.01)), ALTERED),
     ("shapes-disagree-with-json", rewrite_json(set_key(["spec", "hidden"], [9])),
      f"{W}: 0.weight has shape (8, 2), but model.json describes (9, 2)."),
     ("unknown-json-key", rewrite_json(set_key(["exec"], "rm -rf /")),
@@ -91,9 +124,10 @@ CASES = [
      f"{J} has task 'clustering'; expected one of classification, regression, multilabel."),
     ("unknown-engine", rewrite_json(set_key(["engine"], "jax")),
      f"{J} names engine 'jax'; expected 'numpy' or 'torch'."),
-    ("nan-weights", lambda run, marker: rewrite_weights(run, lambda w: w.fill(np.nan)),
+    ("nan-weights", unrecorded(lambda run, marker: rewrite_weights(run, lambda w: w.fill(np.nan))),
      f"{W}: 0.weight holds NaN or infinite values."),
-    ("integer-weights", lambda run, marker: rewrite_weights(run, lambda w: None, np.int32),
+    ("integer-weights", unrecorded(lambda run, marker: rewrite_weights(run, lambda w: None,
+                                                                       np.int32)),
      f"{W}: 0.weight holds int32 values; a model's weights are floating-point numbers."),
     ("weights-linked-outside", lambda run, marker: link_outside(run),
      f"{W} is a link to a file outside the model folder; copy the file itself into the folder."),
@@ -152,3 +186,43 @@ def test_the_payload_is_real(tmp_path):
     marker = tmp_path / "PAYLOAD-RAN"
     pickle.loads(pickle.dumps(Payload(marker)))   # noqa: S301 - deliberately, once, here
     assert marker.exists()
+
+
+def test_an_altered_checkpoint_is_refused_on_resume(tmp_path, monkeypatch, run_cli,
+                                                    trained_run):
+    """A checkpoint that still parses but whose arrays changed after writing (a flipped bit in
+    a weight) is refused, not resumed from."""
+    from safetensors import safe_open
+    from safetensors.numpy import save_file
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(trained_run, tmp_path / "run")
+    path = tmp_path / "run" / "checkpoint.safetensors"
+    with safe_open(path, framework="numpy") as f:
+        header, arrays = f.metadata(), {key: f.get_tensor(key) for key in f.keys()}  # noqa: SIM118
+    name = sorted(arrays)[0]
+    arrays[name] = arrays[name].copy()
+    arrays[name].flat[0] += 1
+    save_file(arrays, path, metadata=header)            # the old record, new numbers
+    code, err = run_cli(["train", "--resume", "run", "--epochs", "5"])
+    assert code == 2 and err == ("mlpkit: error: 'run/checkpoint.safetensors' was altered "
+                                 "after it was written (its arrays' SHA-256 differs) and "
+                                 "cannot be resumed.\n")
+
+
+def test_an_older_model_folder_without_the_record_loads_and_says_so(tmp_path, monkeypatch,
+                                                                     run_cli, trained_run):
+    from mlpkit.io.model_files import UnverifiedModelWarning
+    from mlpkit.model import TrainedModel
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(trained_run, tmp_path / "run")
+    meta = json.loads((tmp_path / "run" / "model.json").read_text())
+    assert len(meta.pop("weights_sha256")) == 64                 # every new folder has it
+    (tmp_path / "run" / "model.json").write_text(json.dumps(meta))
+    (tmp_path / "points.csv").write_text("x0,x1\n1,2\n")
+    code, err = run_cli(["predict", "run", "points.csv", "-o", "out.csv"])
+    assert code == 0 and err.startswith("mlpkit: warning: 'run/model.json' records no SHA-256")
+    assert err.count("\n") == 1
+    with pytest.warns(UnverifiedModelWarning, match="records no SHA-256 of its weights"):
+        TrainedModel.load(tmp_path / "run")

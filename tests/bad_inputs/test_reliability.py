@@ -4,6 +4,7 @@ tree checked for what was (not) written or changed."""
 
 import errno
 import gzip
+import json
 import struct
 import subprocess
 import sys
@@ -226,17 +227,24 @@ def test_float64_weights_are_read_as_float64_and_half_precision_as_float32(tmp_p
 
     from safetensors.numpy import load_file, save_file
 
+    from mlpkit.io.model_files import sha256
     from mlpkit.model import TrainedModel
+
+    def rewritten(arrays):          # new weights, and model.json's record of them
+        save_file(arrays, run / "model.safetensors")
+        meta = json.loads((run / "model.json").read_text())
+        meta["weights_sha256"] = sha256((run / "model.safetensors").read_bytes())
+        (run / "model.json").write_text(json.dumps(meta))
 
     run = tmp_path / "run"
     shutil.copytree(trained_run, run)
     weights = load_file(run / "model.safetensors")
-    save_file({k: v.astype(np.float64) for k, v in weights.items()}, run / "model.safetensors")
+    rewritten({k: v.astype(np.float64) for k, v in weights.items()})
     model = TrainedModel.load(run)
     assert all(w.dtype == np.float64 for w in model.state_dict.values())   # a float64 model
     for key, value in weights.items():
         np.testing.assert_array_equal(model.state_dict[key], value)
-    save_file({k: v.astype(np.float16) for k, v in weights.items()}, run / "model.safetensors")
+    rewritten({k: v.astype(np.float16) for k, v in weights.items()})
     model = TrainedModel.load(run)
     assert all(w.dtype == np.float32 for w in model.state_dict.values())
     for key, value in weights.items():

@@ -2,21 +2,30 @@
 
 Nothing is ever unpickled: safetensors holds only named arrays, JSON only plain data. Either
 engine reads what either engine wrote, because both name parameters as ``nn.Sequential``
-does. Loading checks the format, the version, and every weight's name and shape against the
-architecture the JSON describes.
+does. Loading checks the format, the version, the SHA-256 of the weights file that the JSON
+records (a flipped byte, a truncated file or one from another run is refused), and every
+weight's name and shape against the architecture the JSON describes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from mlpkit.config import MLPSpec
-from mlpkit.errors import InvalidInputError, MlpkitError
+from mlpkit.errors import DataWarning, InvalidInputError, MlpkitError
 from mlpkit.io import atomic
+
+
+class UnverifiedModelWarning(DataWarning):
+    """A model folder from before weights were checksummed: it loads, unverified (the
+    command line prints it as one line)."""
+
 
 FORMAT = "mlpkit-model"
 FORMAT_VERSION = 1
@@ -41,9 +50,15 @@ def save_model(folder: str | Path, state_dict: dict[str, np.ndarray], meta: dict
     folder.mkdir(parents=True, exist_ok=True)
     arrays = {k: np.ascontiguousarray(v, dtype=np.float64 if v.dtype == np.float64 else
                                       np.float32) for k, v in state_dict.items()}
-    atomic.write_bytes(folder / WEIGHTS, save(arrays))
+    weights = save(arrays)
+    atomic.write_bytes(folder / WEIGHTS, weights)
     atomic.write_text(folder / META, json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION,
-                                                 **meta}, indent=2))
+                                                 **meta, "weights_sha256": sha256(weights)},
+                                                indent=2))
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def load_model(folder: str | Path) -> tuple[dict[str, Any], MLPSpec, dict[str, np.ndarray]]:
@@ -80,8 +95,14 @@ def load_model(folder: str | Path) -> tuple[dict[str, Any], MLPSpec, dict[str, n
         raise InvalidInputError(f"'{folder / META}' has no valid spec ({exc}).") from None
     except MlpkitError as exc:
         raise InvalidInputError(f"'{folder / META}' has an invalid spec: {exc}") from None
+    data = (folder / WEIGHTS).read_bytes()
+    recorded = meta.get("weights_sha256")
+    if recorded is not None and recorded != sha256(data):
+        raise InvalidInputError(
+            f"'{folder / WEIGHTS}' is not the file {META} was written with (its SHA-256 "
+            "differs: altered, truncated or from another run); restore it or retrain.")
     try:
-        weights = load((folder / WEIGHTS).read_bytes())
+        weights = load(data)
     except (SafetensorError, ValueError, OSError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InvalidInputError(
@@ -102,6 +123,10 @@ def load_model(folder: str | Path) -> tuple[dict[str, Any], MLPSpec, dict[str, n
                                     "values; a model's weights are floating-point numbers.")
         if not np.isfinite(weights[name]).all():
             raise InvalidInputError(f"'{folder / WEIGHTS}': {name} holds NaN or infinite values.")
+    if recorded is None:
+        warnings.warn(f"'{folder / META}' records no SHA-256 of its weights (an older mlpkit "
+                      "wrote it), so they cannot be verified; save the model again to add it.",
+                      UnverifiedModelWarning, stacklevel=3)
     # the engines compute in float32, or float64 for a model trained on float64 data
     dtype = np.float64 if all(v.dtype == np.float64 for v in weights.values()) else np.float32
     return meta, spec, {k: v.astype(dtype) for k, v in weights.items()}
