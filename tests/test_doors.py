@@ -240,3 +240,28 @@ def test_evaluate_leaves_out_rows_without_a_target_and_says_so(tmp_path, capsys)
     kept = gappy.dropna(subset=["label"])
     assert metrics["accuracy"] == pytest.approx(
         mlpkit.load(run).score(kept.drop(columns="label"), kept["label"].astype(int)), abs=1e-12)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_one_loaded_model_predicts_the_same_from_many_threads_at_once(tmp_path, engine):
+    """As a web server would use it: one model, 8 threads, raw rows with text and gaps; the
+    answers are the one-thread answers, and the torch thread count is left as it was."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import torch
+
+    table = messy_table(seed=4)
+    table.to_csv(tmp_path / "data.csv", index=False)
+    run = tmp_path / "run"
+    assert cli("train", "--csv", tmp_path / "data.csv", "--target", "label", "--hidden", "16",
+               "--epochs", "5", "--engine", engine, "--out", run, "--quiet") == 0
+    rows = table.drop(columns="label")
+    chunks = [rows.iloc[i::8] for i in range(8)]
+    alone = [mlpkit.load(run).predict_proba(chunk) for chunk in chunks]
+    threads = torch.get_num_threads()
+    shared = mlpkit.load(run)                  # its first use is concurrent too
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(shared.predict_proba, chunks * 4))
+    for index, answer in enumerate(together):
+        np.testing.assert_array_equal(answer, alone[index % 8])
+    assert torch.get_num_threads() == threads
