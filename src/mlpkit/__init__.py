@@ -9,11 +9,14 @@ from mlpkit.errors import (
     InvalidInputError,
     InvalidParameterError,
     MlpkitError,
+    NewGapsWarning,
     NotFittedError,
+    UnseenCategoryWarning,
 )
 
 __all__ = ["DataWarning", "InvalidInputError", "InvalidParameterError", "MLPClassifier",
-           "MLPRegressor", "MlpkitError", "NotFittedError", "__version__", "load"]
+           "MLPRegressor", "MlpkitError", "NewGapsWarning", "NotFittedError",
+           "UnseenCategoryWarning", "__version__", "load"]
 
 _LAZY = {"MLPClassifier", "MLPRegressor", "load"}
 

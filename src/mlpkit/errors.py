@@ -27,3 +27,13 @@ class NotFittedError(MlpkitError, AttributeError):
 class DataWarning(UserWarning):
     """Data a model can still use, but not as it was trained: e.g. a category never seen in
     training (encoded as all zeros). The command line prints it as one line on stderr."""
+
+
+class NewGapsWarning(DataWarning):
+    """Prediction rows with a missing value in a column that had none in training: filled with
+    the training's value. Make it an error with ``warnings.simplefilter("error",
+    NewGapsWarning)`` (the command line's ``--strict``)."""
+
+
+class UnseenCategoryWarning(DataWarning):
+    """A category value that training never had: encoded as all zeros."""

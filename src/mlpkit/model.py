@@ -22,6 +22,7 @@ from mlpkit.config import MLPSpec
 from mlpkit.data.preprocessing import Standardizer
 from mlpkit.data.schema import Schema
 from mlpkit.data.tables.encoding import TabularEncoder
+from mlpkit.data.tables.surprises import Surprises
 from mlpkit.errors import InvalidInputError
 from mlpkit.io.model_files import load_model, save_model
 from mlpkit.validation import check_array
@@ -159,16 +160,19 @@ class TrainedModel:
                                     f"network with {spec.n_inputs} inputs.")
 
     # ---- raw rows -> features -> outputs -> labels
-    def features(self, X: Any, source: str = "X") -> np.ndarray:
+    def features(self, X: Any, source: str = "X",
+                 surprises: Surprises | None = None) -> np.ndarray:
         """Raw rows -> the feature matrix the network's scaler expects.
 
         A table is read by column name (any order, extra columns ignored), through the
-        training's encoding if it had one; an array is read by position."""
+        training's encoding if it had one; an array is read by position. What the encoding
+        fills in or zeroes (new gaps, unseen categories) is tallied in ``surprises``, or said
+        at once."""
         encoder = self.schema.encoder
         if encoder is not None:
             if not is_table(X):
                 X = self._as_table(X, [c.name for c in encoder.columns], source)
-            return encoder.transform(X, source)
+            return encoder.transform(X, source, surprises)
         if is_table(X):
             names = self.schema.feature_names
             missing = [name for name in names if name not in X.columns]

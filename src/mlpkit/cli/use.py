@@ -31,7 +31,14 @@ def _evaluate(commands, name: str, summary: str) -> None:
     add_run_argument(p)
     add_data_arguments(p)
     add_engine_arguments(p)
+    _add_strict_argument(p)
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+
+
+def _add_strict_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--strict", action="store_true",
+                   help="refuse rows with a missing value in a column that had none in "
+                        "training, or a category never seen (by default: filled, and said once)")
 
 
 def _predict(commands, name: str, summary: str) -> None:
@@ -44,6 +51,7 @@ def _predict(commands, name: str, summary: str) -> None:
     add_engine_arguments(p)
     p.add_argument("--stream", action="store_true",
                    help="read and write a chunk at a time (any size; CSV or Parquet in)")
+    _add_strict_argument(p)
 
 
 def _convert(commands, name: str, summary: str) -> None:
@@ -82,7 +90,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from mlpkit.runs.use import evaluate
 
     dataset, options = dataset_choice(args)
-    metrics = evaluate(args.run, dataset, options, engine=args.engine, device=args.device)
+    metrics = evaluate(args.run, dataset, options, engine=args.engine, device=args.device,
+                       strict=args.strict)
     if args.json:
         print(json.dumps(metrics, indent=2))
         return 0
@@ -97,7 +106,7 @@ def run_predict(args: argparse.Namespace) -> int:
     from mlpkit.runs.use import predict
 
     n = predict(args.run, args.input, args.output, engine=args.engine, device=args.device,
-                overwrite=args.overwrite, stream=args.stream)
+                overwrite=args.overwrite, stream=args.stream, strict=args.strict)
     print(f"wrote {n} predictions to {args.output}")
     return 0
 

@@ -18,6 +18,7 @@ import numpy as np
 from mlpkit.config import RunConfig
 from mlpkit.data import Dataset, load_dataset
 from mlpkit.data.tables.chunks import CHUNK_BYTES, ChunkedTable
+from mlpkit.data.tables.surprises import Surprises
 from mlpkit.errors import DataWarning, InvalidInputError
 from mlpkit.io import atomic
 from mlpkit.model import TrainedModel
@@ -41,24 +42,27 @@ def file_frames(path: str | Path, stream: bool = False,
 
 
 def scored(model: TrainedModel, frames: Frames, target: str, engine: str | None = None,
-           device: str = "auto") -> dict[str, Any]:
+           device: str = "auto", source: str = "the test rows",
+           strict: bool = False) -> dict[str, Any]:
     """Metrics over labelled rows (in the target's units); rows without a target value are
     left out of the scores and counted as ``rows_without_target``."""
     classification = model.task == "classification"
     metrics = MetricsAccumulator(model.schema.class_names if classification else None)
+    surprises = Surprises(strict)
     dropped = 0
     for frame, where in frames:
         rows = frame.dropna(subset=[target])
         dropped += len(frame) - len(rows)
         if not len(rows):
             continue
-        X = model.features(rows, where)
+        X = model.features(rows, where, surprises)
         y = model.class_indices(rows[target], where) if classification else \
             numeric_target(rows[target], target, where)
         metrics.add(y, model.predict_output(X, engine, device))
     if not metrics.n:
         raise InvalidInputError(f"No row has a value in the target column {target!r}; there "
                                 "is nothing to score.")
+    surprises.say(source)
     result = metrics.result()
     if dropped:
         result["rows_without_target"] = dropped
@@ -78,9 +82,10 @@ def numeric_target(series, target: str, where: str) -> np.ndarray:
 
 def evaluate(folder: str | Path, dataset: str | None = None,
              dataset_options: dict[str, Any] | None = None, engine: str | None = None,
-             device: str = "auto") -> dict[str, Any]:
+             device: str = "auto", strict: bool = False) -> dict[str, Any]:
     """Metrics of a saved model: on its run's test split, on a built-in dataset's test split,
-    or on every row of a CSV or Parquet file (read through the model's own encoding)."""
+    or on every row of a CSV or Parquet file (read through the model's own encoding).
+    ``strict``: refuse a file's rows with a gap or category that training never had."""
     folder = Path(folder)
     model = TrainedModel.load(folder)
     options = dict(dataset_options or {})
@@ -95,7 +100,7 @@ def evaluate(folder: str | Path, dataset: str | None = None,
         if target is None or target not in columns:
             raise InvalidInputError(f"'{path}' has no target column {target!r}; name it with "
                                     "--target.")
-        return scored(model, frames, target, engine, device)
+        return scored(model, frames, target, engine, device, str(path), strict)
     data = _saved_test_split(folder) if dataset is None else load_dataset(dataset, **options)
     if not isinstance(data, Dataset):      # a streamed run: its own hashed test rows
         return scored(model, data.test_frames(), data.target, engine, device)
@@ -121,11 +126,12 @@ def _saved_test_split(folder: Path):
 
 def predict(folder: str | Path, input_csv: str | Path, output_csv: str | Path,
             engine: str | None = None, device: str = "auto", overwrite: bool = False,
-            stream: bool = False, chunk_bytes: int | None = None) -> int:
+            stream: bool = False, chunk_bytes: int | None = None, strict: bool = False) -> int:
     """Write one row per input row: the prediction, then class probabilities. Returns rows.
 
     The output's folder is created if missing; the file appears whole or not at all (an error
-    mid-stream leaves nothing). ``stream``: a chunk at a time (any size)."""
+    mid-stream leaves nothing). ``stream``: a chunk at a time (any size). ``strict``: refuse
+    rows with a gap or a category that training never had, instead of warning once."""
     model = TrainedModel.load(folder)
     output_csv = Path(output_csv)
     atomic.refuse_existing(output_csv, overwrite)
@@ -135,17 +141,18 @@ def predict(folder: str | Path, input_csv: str | Path, output_csv: str | Path,
     columns, frames = file_frames(input_csv, stream, chunk_bytes)
     unused = [c for c in columns if c not in model.input_columns]
     output_csv.parent.mkdir(parents=True, exist_ok=True)
-    rows = 0
+    rows, surprises = 0, Surprises(strict)
     with atomic.writing(output_csv) as temp, \
             temp.open("w", encoding="utf-8", newline="") as out:
         for frame, where in frames:
-            features = model.features(frame, where)       # missing columns refused first
+            features = model.features(frame, where, surprises)    # missing columns refused
             if unused and rows == 0:
                 warnings.warn(f"'{input_csv}' has column(s) {unused[:10]} that the model does "
                               "not use; they are ignored.", DataWarning, stacklevel=2)
             result = prediction_frame(model, model.predict_output(features, engine, device))
             result.to_csv(out, index=False, header=rows == 0)
             rows += len(result)
+    surprises.say(str(input_csv))
     return rows
 
 

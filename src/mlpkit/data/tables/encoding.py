@@ -8,7 +8,6 @@ rows, new missing values and unseen categories included. It serialises to plain 
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,8 @@ import numpy as np
 
 from mlpkit.data.tables import dates
 from mlpkit.data.tables.lines import file_lines, refuse_missing, refuse_non_finite
-from mlpkit.errors import DataWarning, InvalidInputError
+from mlpkit.data.tables.surprises import Surprises
+from mlpkit.errors import InvalidInputError
 
 MISSING = "(missing)"     # the category of a text column's missing values
 
@@ -66,18 +66,26 @@ class TabularEncoder:
         return [(col.name, "left out" if col.role == "dropped" else col.role, col.note)
                 for col in self.columns]
 
-    def transform(self, frame, path: Path | str = "the data") -> np.ndarray:
-        """Raw table -> float32 feature matrix, by column name. Unseen categories become all
-        zeros (with a DataWarning); what cannot be read is refused with its file line."""
+    def transform(self, frame, path: Path | str = "the data",
+                  surprises: Surprises | None = None) -> np.ndarray:
+        """Raw table -> float32 feature matrix, by column name; what cannot be read is refused
+        with its file line. Unseen categories become all zeros, and gaps in a column that had
+        none take the training's fill: both are tallied in ``surprises`` (a file's chunks
+        share one), or said at once as a DataWarning when none is given."""
         missing = [c.name for c in self.used if c.name not in frame.columns]
         if missing:
             raise InvalidInputError(
                 f"'{path}' lacks the feature column(s) {', '.join(map(repr, missing))} that the "
                 "model was trained with."
             )
-        blocks = [_encode(col, frame[col.name], path) for col in self.used]
+        tally = Surprises() if surprises is None else surprises
+        tally.note_gaps({col.name: frame[col.name].isna().to_numpy() for col in self.used
+                         if _new_gaps_are_filled(col)}, frame.index, str(path))
+        blocks = [_encode(col, frame[col.name], path, tally) for col in self.used]
         X = np.hstack(blocks) if blocks else np.empty((len(frame), 0))
         refuse_non_finite(X, self.feature_names, frame.index, path)
+        if surprises is None:
+            tally.say(str(path))
         return X.astype(np.float32)
 
     def to_dict(self) -> dict[str, Any]:
@@ -88,7 +96,16 @@ class TabularEncoder:
         return cls([ColumnEncoding(**c) for c in data["columns"]], list(data.get("notes", [])))
 
 
-def _encode(col: ColumnEncoding, series, path: Path | str) -> np.ndarray:
+def _new_gaps_are_filled(col: ColumnEncoding) -> bool:
+    """Whether a gap is encoded silently although training had none in this column: filled
+    with the training's value, or, in a category column, all zeros (else it is refused)."""
+    if col.role == "category":
+        return MISSING not in col.categories
+    return col.fill is not None and not col.indicator
+
+
+def _encode(col: ColumnEncoding, series, path: Path | str,
+            surprises: Surprises) -> np.ndarray:
     """One column's block of features, (n, k) float64."""
     import pandas as pd
 
@@ -98,10 +115,7 @@ def _encode(col: ColumnEncoding, series, path: Path | str) -> np.ndarray:
         known = np.isin(text, col.categories)
         unseen = sorted(set(text[~known]) - {MISSING})
         if unseen:
-            warnings.warn(
-                f"Column {col.name!r} in '{path}' has value(s) {unseen[:5]} not seen in "
-                f"training ({file_lines(series.index[~known & ~gaps])}); encoded as all zeros.",
-                DataWarning, stacklevel=4)
+            surprises.note_unseen(col.name, unseen, series.index[~known & ~gaps], str(path))
         return (text[:, None] == np.array(col.categories, dtype=object)[None, :]).astype(float)
     if col.fill is None:
         refuse_missing(series, col.name, path)

@@ -11,6 +11,7 @@ from mlpkit.data.tables.columns import fit_encoder
 from mlpkit.data.tables.lines import file_lines
 from mlpkit.data.tables.options import check_options, choose_columns
 from mlpkit.data.tables.read import read_csv
+from mlpkit.data.tables.surprises import Surprises
 from mlpkit.data.tables.target import encode_target, infer_task, label_values
 from mlpkit.errors import InvalidInputError
 
@@ -95,9 +96,15 @@ def load_csv(path: str | Path, target: str | None = None, test_path: str | Path 
 
     encoder = fit_encoder(train_frame, chosen, impute, path, named=features is not None,
                           encode_categorical=encode_categorical)
-    encoder.notes = notes
     X_train = encoder.transform(train_frame, path)
-    X_test = encoder.transform(test_frame, test_source)
+    surprises = Surprises()                 # the test rows' new gaps: a note, not a warning
+    X_test = encoder.transform(test_frame, test_source, surprises)
+    surprises.say(str(test_source), gaps=False)
+    if surprises.gaps:
+        notes.append(f"{surprises.gap_rows.count} test row(s) have missing values in column(s) "
+                     f"{', '.join(map(repr, surprises.gaps))}, which the training rows had none "
+                     "of: filled with the training's values")
+    encoder.notes = notes
     y_train = encode_target(train_frame[target], task, class_names, path, target)
     y_test = encode_target(test_frame[target], task, class_names, test_source, target)
     return Dataset(

@@ -11,10 +11,12 @@ import numpy as np
 from mlpkit.errors import InvalidInputError
 
 
-def file_lines(rows: Any, limit: int = 5) -> str:
-    """Data row labels (pandas' default index, kept through splits) -> file lines (header = 1)."""
+def file_lines(rows: Any, limit: int = 5, total: int | None = None) -> str:
+    """Data row labels (pandas' default index, kept through splits) -> file lines (header = 1).
+    ``total``: how many rows there are in all, when ``rows`` holds only the first few."""
     numbers = [int(r) + 2 for r in list(rows)[:limit]]
-    more = "" if len(rows) <= limit else f" and {len(rows) - limit} more"
+    total = len(rows) if total is None else total
+    more = "" if total <= limit else f" and {total - limit} more"
     return ("line " if len(numbers) == 1 else "lines ") + ", ".join(map(str, numbers)) + more
 
 
