@@ -100,9 +100,15 @@ class ChunkedTable:
         source = self.files[chunk.file]
         try:
             if self.parquet:
+                import pyarrow as pa
                 import pyarrow.parquet as pq
 
-                frame = pq.ParquetFile(source).read_row_group(chunk.start).to_pandas()
+                try:
+                    group = pq.ParquetFile(source).read_row_group(chunk.start)
+                    group.validate(full=True)       # bad UTF-8 fails here, not in pandas later
+                    frame = group.to_pandas()
+                except (pa.ArrowException, KeyError, TypeError) as exc:   # damaged pages, or
+                    raise ValueError(str(exc) or type(exc).__name__) from None  # pandas' record
                 if dtypes:
                     frame = frame.astype({c: t for c, t in dtypes.items() if c in frame})
                 start = chunk.file_row - 1       # so that errors' "line" is the 1-based row

@@ -1,0 +1,68 @@
+"""Fuzzing every reader, a short profile (``benchmarks/fuzz.py`` runs the long one): mutated
+seed files and pure noise end in a result or one ``MlpkitError``, never another exception."""
+
+import io
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mlpkit.errors import MlpkitError
+from tests.bad_inputs import fuzzing
+
+PROFILE = settings(max_examples=80, deadline=None, derandomize=True,
+                   suppress_health_check=[HealthCheck.function_scoped_fixture])
+MUTATIONS = st.lists(st.tuples(st.integers(0, fuzzing.OPS - 1), st.integers(0, 1 << 20),
+                               st.integers(0, 255)), min_size=1, max_size=8)
+
+
+@pytest.fixture(scope="module")
+def seeds(tmp_path_factory):
+    return fuzzing.seed_files(tmp_path_factory.mktemp("fuzz-seeds"))
+
+
+@pytest.mark.parametrize("name", sorted(fuzzing.TARGETS))
+def test_each_readers_seed_file_is_read(name, seeds, tmp_path):
+    """The targets are meaningful: unmutated, every seed is read, not refused."""
+    assert fuzzing.outcome(name, seeds[fuzzing.TARGETS[name][1]], tmp_path, seeds) == "read"
+
+
+@pytest.mark.parametrize("name", sorted(fuzzing.TARGETS))
+@PROFILE
+@given(ops=MUTATIONS)
+def test_mutated_files_are_read_or_refused_in_one_error(name, seeds, tmp_path, ops):
+    data = fuzzing.mutate(seeds[fuzzing.TARGETS[name][1]], ops)
+    assert fuzzing.outcome(name, data, tmp_path, seeds) in ("read", "refused")
+
+
+@pytest.mark.parametrize("name", sorted(fuzzing.TARGETS))
+@settings(PROFILE, max_examples=20)
+@given(data=st.binary(max_size=400))
+def test_noise_is_refused_in_one_error(name, seeds, tmp_path, data):
+    assert fuzzing.outcome(name, data, tmp_path, seeds) in ("read", "refused")
+
+
+def _parquet(frame, metadata=None) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if metadata is not None:
+        table = table.replace_schema_metadata(metadata)
+    out = io.BytesIO()
+    pq.write_table(table, out, compression=None)
+    return out.getvalue()
+
+
+def test_fuzzings_parquet_findings_are_refused_in_one_line(seeds, tmp_path):
+    """What the long run found: invalid UTF-8 inside a string page (pyarrow raised its base
+    ArrowException when pandas converted it), and a damaged pandas record (a KeyError)."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"day": ["2024-0X-07", "2024-01-08"] * 5, "y": [0, 1] * 5})
+    bad_text = _parquet(frame).replace(b"2024-0X-07", b"2024-0\xff-07")
+    bad_record = _parquet(frame, {b"pandas": json.dumps({"index_columns": []}).encode()})
+    for data in (bad_text, bad_record):
+        with pytest.raises(MlpkitError, match="is malformed"):
+            fuzzing.read_parquet(data, tmp_path, seeds)
