@@ -201,7 +201,7 @@ ESTIMATOR_ONLY = {
 }
 COMMAND_LINE_ONLY = {
     "config", "out", "resume", "quiet",                   # where a run is read from / written
-    "nproc",                      # how many processes train it (the same result, any number)
+    "nproc", "nnodes", "rdzv_endpoint",   # how many processes train it (the same result)
     "dataset", "data_dir", "csv", "target", "test_csv", "impute", "task", "features", "drop",
     "stream", "data_option",
 }

@@ -1,6 +1,6 @@
 """A rank of a 2-process run whose callbacks disagree on purpose: only rank 1 asks to stop,
 after epoch 3. Each rank writes the epochs it trained to OUT/rank<r>.json. Started by
-``distributed.launch`` from test_distributed.py."""
+``launcher.launch`` from test_distributed.py."""
 
 import json
 import os

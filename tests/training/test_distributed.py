@@ -18,7 +18,8 @@ from safetensors.numpy import load_file
 
 from mlpkit.cli import main
 from mlpkit.io.checkpoints import load_training_checkpoint
-from mlpkit.torch_engine.distributed import Group, launch
+from mlpkit.torch_engine.distributed import Group
+from mlpkit.torch_engine.launcher import launch
 
 pytest.importorskip("torch")
 

@@ -17,7 +17,8 @@ from mlpkit.cli.arguments import (
 )
 from mlpkit.errors import MlpkitError
 
-RESUME_COMPANIONS = ("resume", "epochs", "quiet", "command", "handler", "nproc", "argv")
+RESUME_COMPANIONS = ("resume", "epochs", "quiet", "command", "handler", "nproc", "nnodes",
+                     "rdzv_endpoint", "argv")
 
 
 def add_parser(commands, name: str, summary: str) -> None:
@@ -38,6 +39,12 @@ def add_parser(commands, name: str, summary: str) -> None:
     r.add_argument("--nproc", type=int, metavar="N",
                    help="train on N local processes with PyTorch DDP (runs torchrun itself; "
                         "torch engine; gloo on the CPU, one GPU per process with CUDA)")
+    r.add_argument("--nnodes", type=int, metavar="M",
+                   help="with --nproc: train on M machines, N processes each; run this same "
+                        "command on every machine, with --rdzv-endpoint")
+    r.add_argument("--rdzv-endpoint", metavar="HOST:PORT",
+                   help="with --nnodes: where the machines meet (torchrun's c10d rendezvous), "
+                        "e.g. the first machine's address and a free port")
 
 
 def _launch_processes(args: argparse.Namespace) -> int | None:
@@ -45,16 +52,19 @@ def _launch_processes(args: argparse.Namespace) -> int | None:
     checks that need no data), and return their exit code; None: train in this process."""
     from mlpkit.torch_engine import distributed
 
-    nproc = args.nproc
+    nproc, nnodes = args.nproc, args.nnodes or 1
     if nproc < 1:
         raise MlpkitError(f"--nproc must be 1 or more, got {nproc}.")
+    if nnodes < 1 or (nnodes > 1) != bool(args.rdzv_endpoint):
+        raise MlpkitError("--nnodes M (1 or more) and --rdzv-endpoint HOST:PORT go together: "
+                          "several machines meet at one endpoint.")
     if distributed.launched():        # a rank: torchrun started this process
         world = int(os.environ["WORLD_SIZE"])
-        if nproc != world:
-            raise MlpkitError(f"--nproc {nproc} but torchrun started {world} processes; drop "
-                              "--nproc under torchrun.")
+        if nproc * nnodes != world:
+            raise MlpkitError(f"--nproc {nproc} on {nnodes} machine(s) but torchrun started "
+                              f"{world} processes; drop --nproc under torchrun.")
         return None
-    if nproc == 1:
+    if nproc == 1 and nnodes == 1:
         return None
     if args.resume:
         from mlpkit.config import RunConfig
@@ -64,13 +74,18 @@ def _launch_processes(args: argparse.Namespace) -> int | None:
     else:
         run = run_config(args)
     distributed.check_launchable(run.engine, run.train.full_batch_solver)
-    return distributed.launch(nproc, ["-m", "mlpkit", *args.argv])
+    from mlpkit.torch_engine.launcher import launch
+
+    return launch(nproc, ["-m", "mlpkit", *args.argv], nnodes, args.rdzv_endpoint)
 
 
 def run_train(args: argparse.Namespace) -> int:
     from mlpkit.runs.metrics import headline
     from mlpkit.runs.train import resume, train
 
+    if args.nproc is None and (args.nnodes or args.rdzv_endpoint):
+        raise MlpkitError("--nnodes and --rdzv-endpoint need --nproc N: the processes each "
+                          "machine starts.")
     if args.nproc is not None:
         code = _launch_processes(args)
         if code is not None:

@@ -9,7 +9,7 @@ loss, accuracy, validation) are all-reduced, never means of means. Stop decision
 stopping, the NaN guard, Ctrl-C) are agreed with one all-reduced flag, so no rank waits for a
 collective that another has left. Rank 0 alone writes the run folder.
 
-``launch`` is ``torchrun --standalone`` in-process, for ``mlpkit train --nproc N``.
+``launcher.launch`` starts the processes for ``mlpkit train --nproc N [--nnodes M]``.
 """
 
 from __future__ import annotations
@@ -150,6 +150,7 @@ def join(device: str) -> Group | None:
     rank's local GPU when CUDA is asked for or ``auto`` finds one, gloo on the CPU otherwise."""
     if not launched():
         return None
+    end_with_launcher()
     import torch
     import torch.distributed as dist
 
@@ -184,6 +185,23 @@ def join(device: str) -> Group | None:
                  control)
 
 
+def end_with_launcher() -> None:
+    """Die with the torchrun agent that started this rank (Linux): torchrun puts its ranks in
+    sessions of their own, so a killed agent would leave them training on as orphans; like
+    a machine that goes down, the agent and its ranks go together, and the other machines'
+    ranks see a peer failure."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    parent = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL)            # PR_SET_PDEATHSIG: at the parent's exit
+    if os.getppid() != parent:               # it left before prctl took effect
+        os._exit(2)
+
+
 @contextmanager
 def membership(group: Group | None) -> Iterator[None]:
     """A run's time in the process group (nothing when ``group`` is None): at the end every
@@ -216,41 +234,3 @@ def leave(group: Group) -> None:
         if not is_peer_failure(exc):
             raise
     dist.destroy_process_group()
-
-
-def launch(nproc: int, command: Sequence[str]) -> int:
-    """Run ``command`` (a Python module's arguments) on ``nproc`` local processes with a
-    standalone rendezvous, as ``torchrun --standalone --nproc-per-node N -m ...``; returns the
-    exit code. The ranks say what went wrong; this adds one line only for a rank killed
-    outright."""
-    import logging
-    import signal
-    import uuid
-
-    from torch.distributed.elastic.multiprocessing.api import SignalException
-    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
-    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
-
-    for name in list(logging.root.manager.loggerDict):     # the ranks say what went wrong
-        if name.startswith("torch.distributed"):
-            logging.getLogger(name).setLevel(logging.CRITICAL)
-    config = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc,
-                          run_id=str(uuid.uuid4()), rdzv_backend="c10d",
-                          rdzv_endpoint="localhost:0", max_restarts=0, monitor_interval=0.1)
-    try:
-        elastic_launch(config, sys.executable)(*command)
-    except SignalException as exc:
-        return 128 + int(exc.sigval)
-    except ChildFailedError as exc:
-        failures = sorted(exc.failures.items(), key=lambda item: item[1].timestamp)
-        codes = [f.exitcode for _, f in failures if f.exitcode > 0]   # the rank said why
-        killed = [(r, f) for r, f in failures if f.exitcode < 0 and
-                  (not codes or f.exitcode != -signal.SIGTERM)]       # SIGTERM: stopped by us
-        if killed:
-            r, failure = killed[0]
-            print(f"mlpkit: error: process of rank {r} was killed "
-                  f"({signal.Signals(-failure.exitcode).name}); the other processes were "
-                  "stopped.", file=sys.stderr)
-            return 2
-        return max(codes, default=2)
-    return 0
