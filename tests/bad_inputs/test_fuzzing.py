@@ -66,3 +66,29 @@ def test_fuzzings_parquet_findings_are_refused_in_one_line(seeds, tmp_path):
     for data in (bad_text, bad_record):
         with pytest.raises(MlpkitError, match="is malformed"):
             fuzzing.read_parquet(data, tmp_path, seeds)
+
+
+@pytest.mark.parametrize("data, words", [
+    (b"size,co\runt,label\n1,2,a\n3,4,b\n", "has a malformed header line"),     # a lone CR
+    (b"\nsize,count,label\n1,2,a\n", "has an empty first line"),
+    (b"\xef\xbb\xbf", "is empty"),                                                # a BOM only
+])
+@pytest.mark.parametrize("name", ["csv", "csv-stream"])
+def test_fuzzings_csv_findings_are_refused_in_one_line(seeds, tmp_path, name, data, words):
+    """What the long run found: csv.Error from a carriage return in the header, an
+    IndexError from an empty first line (streamed), pandas' EmptyDataError from a byte-order mark alone."""
+    with pytest.raises(MlpkitError, match=words):
+        fuzzing.TARGETS[name][0](data, tmp_path, seeds)
+
+
+def test_a_streamed_target_numeric_at_first_and_text_later_is_all_text(tmp_path):
+    """Found by the long run: labels 1, 2 in the first chunks and 'x' later could not be
+    sorted; as a whole column read in memory, they are all text."""
+    from mlpkit.data import load_dataset
+    from mlpkit.data.tables.first_pass import open_stream
+
+    rows = [f"{i % 7},{1 + i % 2}" for i in range(60)] + ["3,x", "4,x", "5,x"]
+    path = tmp_path / "mixed.csv"
+    path.write_text("a,label\n" + "\n".join(rows) + "\n")
+    streamed = open_stream(path, chunk_bytes=64)
+    assert streamed.class_names == load_dataset("csv", path=path).class_names == ["1", "2", "x"]

@@ -48,6 +48,9 @@ def add_parser(commands, name: str, summary: str) -> None:
                    help="a shared Optuna database (e.g. postgresql://user@host/db) that "
                         "workers on several machines fill together (default: OUT/study.db)")
     s.add_argument("--study-name", default="mlpkit-sweep", help="the study's name in --storage")
+    s.add_argument("--stale-after", type=float, default=120, metavar="SECONDS",
+                   help="a trial whose worker is silent this long (killed, its machine gone) "
+                        "is marked failed and its options tried again (default 120)")
     s.add_argument("--config", help="a config.toml every trial starts from")
     s.add_argument("--quiet", action="store_true", help="no progress bar for the best run")
 
@@ -58,6 +61,9 @@ def build_sweep(args: argparse.Namespace):
     from mlpkit.options import OPTIONS
     from mlpkit.sweep import SearchSpace, Sweep
 
+    if args.stale_after <= 0:
+        raise InvalidInputError(f"--stale-after must be a positive number of seconds, got "
+                                f"{args.stale_after}.")
     base = run_config(args)
     fixed = {o.name for o in OPTIONS if o.flag is not None and getattr(args, o.name) is not None}
     if args.space:
@@ -72,7 +78,7 @@ def build_sweep(args: argparse.Namespace):
         space = SearchSpace.default()
     out = Path(args.out) if args.out else Path("sweeps") / _name(base.dataset, base)
     return Sweep(base, space.without(fixed), out, args.trials, args.timeout, args.jobs,
-                 base.train.seed, args.storage, args.study_name)
+                 base.train.seed, args.storage, args.study_name, args.stale_after)
 
 
 def _name(dataset: str, base) -> str:

@@ -32,8 +32,8 @@ from mlpkit.sweep.space import SearchSpace
 
 STUDY_DB = "study.db"
 FAILURES_IN_A_ROW = 3          # a worker gives up after this many failed trials in a row
-HEARTBEAT_SECONDS = 30         # a RUNNING trial silent for GRACE_SECONDS is failed (a crash)
-GRACE_SECONDS = 120
+STALE_SECONDS = 120            # a RUNNING trial silent this long is failed (its worker died)
+RETRIES = 2                    # ... and its options tried again, up to this many times
 
 
 @dataclass
@@ -50,6 +50,7 @@ class Sweep:
     seed: int = 0
     storage: str | None = None
     study_name: str = "mlpkit-sweep"
+    stale_after: float = STALE_SECONDS      # with a heartbeat every quarter of it
 
     @property
     def storage_url(self) -> str:
@@ -86,6 +87,7 @@ def _quiet_optuna() -> None:
 def open_study(sweep: Sweep):
     """The sweep's study, created on first use; refused when made with other settings."""
     import optuna
+    from optuna.storages import RetryFailedTrialCallback
 
     _quiet_optuna()
     url = sweep.storage_url
@@ -94,9 +96,11 @@ def open_study(sweep: Sweep):
 
     for attempt in range(5):        # workers starting together race to create the tables
         try:
-            storage = optuna.storages.RDBStorage(url, engine_kwargs=engine,
-                                                 heartbeat_interval=HEARTBEAT_SECONDS,
-                                                 grace_period=GRACE_SECONDS)
+            storage = optuna.storages.RDBStorage(
+                url, engine_kwargs=engine,
+                heartbeat_interval=max(1, round(sweep.stale_after / 4)),
+                grace_period=max(1, round(sweep.stale_after)),
+                failed_trial_callback=RetryFailedTrialCallback(max_retry=RETRIES))
             study = optuna.create_study(
                 storage=storage, study_name=sweep.study_name, direction="minimize",
                 load_if_exists=True,

@@ -28,7 +28,7 @@ def header_of(path: str | Path) -> tuple[list[str], str, int]:
         head = f.read(65536)
         f.seek(0)
         first_line = f.readline(MAX_HEADER_BYTES + 1)
-    if not head.strip():
+    if not head.removeprefix(b"\xef\xbb\xbf").strip():       # nothing, or a byte-order mark
         raise InvalidInputError(
             f"CSV file '{path}' is empty; it needs a header row and at least one data row.")
     try:
@@ -45,7 +45,14 @@ def header_of(path: str | Path) -> tuple[list[str], str, int]:
             f"mlpkit reads tables of at most {MAX_COLUMNS} columns. Keep the columns you need.")
     line = first_line.decode("utf-8", errors="replace").rstrip("\r\n")
     separator = _separator(line)
-    header = next(csv.reader(io.StringIO(line), delimiter=separator), [])
+    try:
+        header = next(csv.reader(io.StringIO(line), delimiter=separator), [])
+    except csv.Error as exc:          # e.g. a lone carriage return inside the header
+        raise InvalidInputError(f"CSV file '{path}' has a malformed header line ({exc}); fix "
+                                "the first line: the column names.") from None
+    if not any(name.strip() for name in header):
+        raise InvalidInputError(f"CSV file '{path}' has an empty first line; the first line "
+                                "must be the header naming the columns.")
     if len(header) > MAX_COLUMNS:
         raise InvalidInputError(
             f"CSV file '{path}' has {len(header)} columns; mlpkit reads at most {MAX_COLUMNS}. "

@@ -125,6 +125,8 @@ def _first_pass(stream: StreamedTable, named: bool) -> None:
     _settle_encoder(encoder, pd.concat(sample).nsmallest(SAMPLE_ROWS, "_draw"), gaps, sums,
                     stream.impute)
     if stream.task == "classification":
+        if len({type(v) for v in labels}) > 1:       # a text label in a later chunk: all text,
+            labels = {str(v) for v in labels}         # as a whole column read in memory
         values = sorted(labels)
         if len(values) < 2:
             raise InvalidInputError(f"Target column {target!r} in '{table.path}' has a single "

@@ -29,7 +29,7 @@ def read_csv(path: str | Path):
     header, separator, _ = header_of(path)
     try:
         frame = pd.read_csv(path, encoding="utf-8", sep=separator)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         reason = str(exc).strip().splitlines()[0]
         raise InvalidInputError(f"CSV file '{path}' is malformed: {reason}.") from None
     if frame.empty:
