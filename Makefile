@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,postgres]'
 	touch $(STAMP)
 
 # The report's browser test needs Debian's Chromium and ChromeDriver. Installed when missing
@@ -22,10 +22,20 @@ $(VENV)/.browser: $(STAMP)
 	else echo "note: no Chromium; the browser test will be skipped"; fi
 	touch $@
 
+# The sweep's PostgreSQL test starts a throwaway server from Debian's packages: installed when
+# missing and possible, as Chromium is; otherwise that test is skipped and says why.
+$(VENV)/.postgres: $(STAMP)
+	@if command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    postgresql >/dev/null || echo "note: could not install PostgreSQL"; \
+	else echo "note: no PostgreSQL; the sweep's server test will be skipped"; fi
+	touch $@
+
 demo: $(STAMP)
 	$(BIN)/mlpkit train --dataset moons --hidden 16 16 --epochs 60 --lr 0.01 --animate
 
-test: $(STAMP) $(VENV)/.browser
+test: $(STAMP) $(VENV)/.browser $(VENV)/.postgres
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

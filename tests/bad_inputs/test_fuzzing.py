@@ -76,7 +76,8 @@ def test_fuzzings_parquet_findings_are_refused_in_one_line(seeds, tmp_path):
 @pytest.mark.parametrize("name", ["csv", "csv-stream"])
 def test_fuzzings_csv_findings_are_refused_in_one_line(seeds, tmp_path, name, data, words):
     """What the long run found: csv.Error from a carriage return in the header, an
-    IndexError from an empty first line (streamed), pandas' EmptyDataError from a byte-order mark alone."""
+    IndexError from an empty first line (streamed), pandas' EmptyDataError from a byte-order
+    mark alone."""
     with pytest.raises(MlpkitError, match=words):
         fuzzing.TARGETS[name][0](data, tmp_path, seeds)
 
