@@ -87,7 +87,7 @@ def _quiet_optuna() -> None:
 def open_study(sweep: Sweep):
     """The sweep's study, created on first use; refused when made with other settings."""
     import optuna
-    from optuna.storages import RetryFailedTrialCallback
+    from optuna.storages import RetryHeartbeatStaleTrialCallback
 
     _quiet_optuna()
     url = sweep.storage_url
@@ -100,7 +100,7 @@ def open_study(sweep: Sweep):
                 url, engine_kwargs=engine,
                 heartbeat_interval=max(1, round(sweep.stale_after / 4)),
                 grace_period=max(1, round(sweep.stale_after)),
-                failed_trial_callback=RetryFailedTrialCallback(max_retry=RETRIES))
+                heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=RETRIES))
             study = optuna.create_study(
                 storage=storage, study_name=sweep.study_name, direction="minimize",
                 load_if_exists=True,
