@@ -93,3 +93,21 @@ def test_a_streamed_target_numeric_at_first_and_text_later_is_all_text(tmp_path)
     path.write_text("a,label\n" + "\n".join(rows) + "\n")
     streamed = open_stream(path, chunk_bytes=64)
     assert streamed.class_names == load_dataset("csv", path=path).class_names == ["1", "2", "x"]
+
+
+@pytest.mark.parametrize("change", [
+    {"date_parts": ["year", "dayofwemk"]}, {"fill": "2024-01-21T0p:00:00"},
+    {"date_format": "%Y-%m-%d %d"}, {"role": "text"}, {"categories": None},
+])
+def test_fuzzings_model_json_findings_are_refused_on_loading(seeds, tmp_path, change):
+    """What the long run found: a model.json whose date column names an unknown cycle, holds
+    a fill that is no date or a format with a directive twice loaded, then failed at the
+    first prediction with a KeyError, pandas' DateParseError or re.error."""
+    meta = json.loads(seeds["model_json"])
+    column = next(c for c in meta["preprocessing"]["encoder"]["columns"] if c["role"] == "date")
+    if "categories" in change:
+        column = next(c for c in meta["preprocessing"]["encoder"]["columns"]
+                      if c["role"] == "category")
+    column.update(change)
+    with pytest.raises(MlpkitError, match="is incomplete or malformed"):
+        fuzzing.read_model_json(json.dumps(meta).encode(), tmp_path, seeds)

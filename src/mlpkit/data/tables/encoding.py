@@ -20,6 +20,7 @@ from mlpkit.data.tables.surprises import Surprises
 from mlpkit.errors import InvalidInputError
 
 MISSING = "(missing)"     # the category of a text column's missing values
+ROLES = ("numeric", "category", "date", "dropped")
 
 
 @dataclass
@@ -36,6 +37,38 @@ class ColumnEncoding:
     def __post_init__(self) -> None:      # model files of the first round had no roles
         if self.role is None:
             self.role = "numeric" if self.categories is None else "category"
+        self._check()
+
+    def _check(self) -> None:
+        """What a model file could hold wrongly, refused on loading (a ValueError that
+        ``TrainedModel.load`` words), not as a foreign error at the first prediction."""
+        if self.role not in ROLES or not isinstance(self.name, str) or \
+                not isinstance(self.indicator, bool):
+            raise ValueError(f"column {self.name!r} has no valid role and name")
+        if self.role == "category" and not (isinstance(self.categories, list) and all(
+                isinstance(c, str) for c in self.categories)):
+            raise ValueError(f"category column {self.name!r} needs a list of text categories")
+        if self.role == "numeric" and self.fill is not None and (
+                isinstance(self.fill, bool) or not isinstance(self.fill, int | float)):
+            raise ValueError(f"numeric column {self.name!r} has a fill that is not a number")
+        if self.role == "date":
+            self._check_date()
+
+    def _check_date(self) -> None:
+        import re
+
+        import pandas as pd
+
+        parts = self.date_parts
+        if not isinstance(self.date_format, str) or not isinstance(parts, list) or \
+                not set(parts) <= {"year", *dates.CYCLES}:
+            raise ValueError(f"date column {self.name!r} needs a format and known parts")
+        try:
+            dates.parse(pd.Series(["2000-01-01"]), self.date_format)
+            if self.fill is not None:
+                pd.Timestamp(self.fill)
+        except (re.error, TypeError, ValueError) as exc:
+            raise ValueError(f"date column {self.name!r}: {exc}") from None
 
     @property
     def feature_names(self) -> list[str]:
