@@ -42,9 +42,8 @@ class ColumnEncoding:
     def _check(self) -> None:
         """What a model file could hold wrongly, refused on loading (a ValueError that
         ``TrainedModel.load`` words), not as a foreign error at the first prediction."""
-        if self.role not in ROLES or not isinstance(self.name, str) or \
-                not isinstance(self.indicator, bool):
-            raise ValueError(f"column {self.name!r} has no valid role and name")
+        if self.role not in ROLES or not isinstance(self.indicator, bool):
+            raise ValueError(f"column {self.name!r} has no valid role")
         if self.role == "category" and not (isinstance(self.categories, list) and all(
                 isinstance(c, str) for c in self.categories)):
             raise ValueError(f"category column {self.name!r} needs a list of text categories")
