@@ -117,9 +117,11 @@ def test_a_machine_whose_agent_is_killed_ends_the_other_with_one_line(tmp_path):
     _, stderr = first.communicate(timeout=120)
     assert time.time() - killed_at < 60                  # no hang (the bound: TIMEOUT, 5 min)
     assert first.returncode == 2, stderr
-    assert stderr.strip().splitlines() == [line for line in stderr.strip().splitlines()
-                                           if line.startswith("mlpkit: error: another process")]
-    assert len(stderr.strip().splitlines()) == 1
+    # (the C++ runtime's known line when gloo's threads are torn down under load: see
+    # test_sigterm_to_the_launcher_stops_every_rank_with_the_checkpoint_intact)
+    lines = [line for line in stderr.strip().splitlines()
+             if line != "terminate called without an active exception"]
+    assert len(lines) == 1 and lines[0].startswith("mlpkit: error: another process"), stderr
     assert _gone(orphans)                                # its ranks died with it
     second.communicate()
     load_training_checkpoint(out)                        # intact: rank 0 wrote it whole
