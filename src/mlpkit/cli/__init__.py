@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                              "and PyTorch autograd"),
     "explain": ("inspect", "one training step of a tiny network, every number written out"),
     "datasets": ("teach", "list the built-in data sets with their shapes"),
+    "playground": ("playground", "build and train a network live in the browser"),
 }
 
 

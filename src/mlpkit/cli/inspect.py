@@ -54,6 +54,11 @@ def _explain(commands, name: str, summary: str) -> None:
     p.add_argument("--classes", type=int, default=2, help="classes (2)")
     p.add_argument("--rows", type=int, default=4,
                    help="rows (4: the XOR points; other shapes: seeded random rows)")
+    p.add_argument("--model", metavar="RUN", help="explain a step of this trained classifier "
+                   "(a run or model folder; the playground's export too) instead")
+    p.add_argument("--point", nargs="+", type=float, metavar="V",
+                   help="with --model: the row, one value per input column, in its units")
+    p.add_argument("--label", type=int, default=0, help="with --model: the row's class index")
     add_output_arguments(p, required=False, help="also write the step as an HTML page")
 
 
@@ -105,8 +110,20 @@ def run_gradcheck(args: argparse.Namespace) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    from mlpkit.diagnostics.explain import as_text, explain_step, write_html
+    from mlpkit.diagnostics.explain import as_text, explain_step, explain_trained, write_html
 
+    if args.model is not None:
+        from mlpkit.model import TrainedModel
+
+        if not args.point:
+            raise InvalidInputError("--model needs --point V [V ...]: the row to step on.")
+        steps = explain_trained(TrainedModel.load(args.model), args.point, args.label, args.lr)
+        title = f"One SGD step of {args.model} on {args.point} (class {args.label}, lr {args.lr:g})"
+        print(title)
+        print(as_text(steps))
+        if args.output:
+            print(f"wrote {write_html(steps, args.output, title, args.overwrite)}")
+        return 0
     _check_sizes(hidden=args.hidden, inputs=args.inputs, classes=args.classes, rows=args.rows)
     if args.classes < 2:
         raise InvalidInputError("--classes must be at least 2 (a softmax over classes).")

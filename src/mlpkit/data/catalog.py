@@ -70,9 +70,10 @@ def _synthetic_entry(name: str) -> Entry:
         X, y = generate(**options)
         random_state = options.get("random_state", 0)
         description = inspect.getdoc(generate).splitlines()[0]
-        return _split(name, X, y, [f"x{i}" for i in range(X.shape[1])],
-                      [str(c) for c in range(int(y.max()) + 1)], description, test_size,
-                      random_state)
+        classes = [] if name in synthetic.REGRESSION else \
+            [str(c) for c in range(int(y.max()) + 1)]
+        return _split(name, X, y, [f"x{i}" for i in range(X.shape[1])], classes, description,
+                      test_size, random_state)
 
     options = ("test_size", *inspect.signature(generate).parameters)
     return Entry(name, f"synthetic (seeded {name} generator)", load, options)

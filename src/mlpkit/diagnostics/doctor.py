@@ -13,13 +13,17 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from mlpkit.diagnostics.evidence import Finding, load_run
+from mlpkit.diagnostics.evidence import Finding, Run, load_run
 from mlpkit.diagnostics.rules import EXPLAIN_UNDERFITTING, RULES
 
 
 def diagnose(folder: str | Path) -> list[Finding]:
     """Every finding for the run in ``folder``, warnings first."""
-    run = load_run(folder)
+    return diagnose_run(load_run(folder))
+
+
+def diagnose_run(run: Run) -> list[Finding]:
+    """Every finding for ``run`` (a folder's, or a run still training: the playground's)."""
     findings = [f for rule in RULES if (f := rule(run)) is not None]
     found = {f.id for f in findings}
     hidden = set()

@@ -18,6 +18,7 @@ import numpy as np
 from mlpkit.config import MLPSpec
 from mlpkit.errors import InvalidInputError
 from mlpkit.io import atomic
+from mlpkit.model import TrainedModel, is_table
 from mlpkit.numpy_engine.layers import Linear
 from mlpkit.numpy_engine.losses import get_loss
 from mlpkit.numpy_engine.models import build_mlp
@@ -57,6 +58,37 @@ def explain_step(hidden: tuple[int, ...] = (3,), activation: str = "sigmoid",
     X, y = _points(inputs, classes, rows, seed)
     model = build_mlp(MLPSpec(inputs, classes, tuple(hidden), activation),
                       np.random.default_rng(seed), dtype=np.float64)
+    return explain_model(model, X, y, activation, loss, lr)
+
+
+def explain_trained(model: TrainedModel, row, label: int, lr: float) -> list[Quantity]:
+    """One SGD step of a trained classifier (a saved run, or the playground's live network)
+    on one raw row (values in the data's units, or a one-row table), scaled as the network
+    sees it; float64 throughout."""
+    spec, loss = model.spec, (model.options or {}).get("loss") or "cross_entropy"
+    if model.task != "classification" or spec.dropout or loss not in LOSS_FORMULA or \
+            spec.activation not in DERIVATIVE:
+        raise InvalidInputError(
+            "explain shows a classifier without dropout, trained with cross_entropy or mse and "
+            f"a {'/'.join(DERIVATIVE)} activation; this model is a {model.task} with "
+            f"{spec.activation}, {loss}, dropout {spec.dropout:g}.")
+    if not 0 <= label < spec.n_outputs:
+        raise InvalidInputError(f"--label must be a class index from 0 to "
+                                f"{spec.n_outputs - 1}; got {label}.")
+    network = build_mlp(spec, 0, dtype=np.float64)
+    network.load_state_dict({k: np.asarray(v, np.float64) for k, v in model.state_dict.items()})
+    X = model.features(row if is_table(row) else np.asarray(row, np.float64).reshape(1, -1))
+    if model.scaler is not None:
+        X = model.scaler.transform(X, dtype=np.float64)
+    return explain_model(network, np.asarray(X, np.float64), np.array([label]),
+                         spec.activation, loss, lr)
+
+
+def explain_model(model, X: np.ndarray, y: np.ndarray, activation: str, loss: str,
+                  lr: float) -> list[Quantity]:
+    """Every forward value, the loss, every backward quantity and the update of one SGD step
+    of the NumPy ``model`` (changed by the step) on rows X with classes y."""
+    rows = len(X)
     criterion = get_loss("softmax_mse" if loss == "mse" else loss)
     steps = [Quantity("forward", "X", f"the {rows} input rows", X),
              Quantity("forward", "y", "their classes", y)]

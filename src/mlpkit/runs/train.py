@@ -145,10 +145,7 @@ def _execute(session: Session, folder: Path, data: Dataset, split: Split,
 
     def save_checkpoint(state: TrainingState) -> None:
         save_training_checkpoint(folder, *state.snapshot())   # one file: the resume point
-        session.model().save(folder)
-        atomic.write_text(folder / "history.csv", state.history.to_csv_text())
-        if statistics is not None:
-            atomic.write_text(folder / DIAGNOSTICS, json.dumps(statistics.summary()))
+        save_model(session, folder, state, statistics)
 
     animation = None
     if session.config.animate and main:
@@ -162,7 +159,26 @@ def _execute(session: Session, folder: Path, data: Dataset, split: Split,
                         checkpoint=save_checkpoint if main else None, resume_from=resume_from)
     if state.interrupted or not main:
         return TrainOutcome(folder, state, None, processes, main)
-    save_checkpoint(state)     # final weights (the best ones, after early stopping)
+    save_training_checkpoint(folder, *state.snapshot())   # final weights (the best ones)
+    metrics, findings = write_results(session, folder, data, split, state, statistics,
+                                      animation)
+    return TrainOutcome(folder, state, metrics, processes, findings=findings)
+
+
+def save_model(session: Session, folder: Path, state: TrainingState, statistics) -> None:
+    """The model files, history.csv and the per-layer statistics, as they stand."""
+    session.model().save(folder)
+    atomic.write_text(folder / "history.csv", state.history.to_csv_text())
+    if statistics is not None:
+        atomic.write_text(folder / DIAGNOSTICS, json.dumps(statistics.summary()))
+
+
+def write_results(session: Session, folder: Path, data: Dataset, split: Split,
+                  state: TrainingState, statistics=None, animation=None,
+                  ) -> tuple[dict[str, Any], list[Finding]]:
+    """What a trained run's folder holds besides its config: the model, history, metrics.json,
+    the doctor's findings, plots/ and report.html (a finished run, or the playground's export)."""
+    save_model(session, folder, state, statistics)
     model = session.model()
     metrics = {} if split.stream else {"train": split_metrics(model, split.X, split.y)}
     if split.X_val is not None:
@@ -175,13 +191,14 @@ def _execute(session: Session, folder: Path, data: Dataset, split: Split,
                       "stop_reason": state.stop_reason, "seconds": session.seconds,
                       "engine": config.engine,
                       "device": str(getattr(session.stepper, "device", "cpu")),
-                      "threads": session.threads(), "processes": processes,
+                      "threads": session.threads(),
+                      "processes": 1 if session.group is None else session.group.world,
                       "parameters": session.spec.n_parameters()}
     atomic.write_text(folder / "metrics.json", json.dumps(json_safe(metrics), indent=2))
     findings = diagnose(folder)
     _figures_and_report(folder, state, model, data, split, session.scaler, metrics, animation,
                         findings)
-    return TrainOutcome(folder, state, metrics, processes, findings=findings)
+    return metrics, findings
 
 
 def split_metrics(model: TrainedModel, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """Callbacks: objects with no-op hooks that the loop calls at fixed points.
 
 Lifecycle, per fit: ``reset()`` (forget the previous fit; skipped when a checkpoint was just
-restored), ``on_train_begin``, ``on_epoch_end`` after every epoch, ``on_train_end``. So one
+restored), ``on_train_begin``, ``on_batch_end`` after every optimizer step (only callbacks that
+define it are called: the loop pays nothing otherwise), ``on_epoch_end`` after every epoch,
+``on_train_end``. So one
 callback object can serve several fits and behaves the same in each. A callback that wants
 training to end sets ``state.stop_training`` (and says why in ``state.stop_reason``); nothing
 raises, so the loop always finishes its bookkeeping. In a checkpoint a callback's state is
@@ -35,6 +37,9 @@ class Callback:
 
     def load_state_dict(self, arrays: dict[str, np.ndarray], values: dict) -> None:
         pass
+
+    def on_batch_end(self, state: TrainingState) -> None:
+        """After each optimizer step (minibatch training; L-BFGS has no batches)."""
 
     def on_epoch_end(self, state: TrainingState, record: dict) -> None:
         pass

@@ -80,12 +80,19 @@ def fit(stepper: Stepper, rows, config: TrainConfig, *,
     rng = np.random.default_rng(config.seed)
     state, callbacks = begin(stepper, rows, config, callbacks, state, resume_from, rng)
     batch_size = config.batch_for(len(rows))
+    watchers = [c for c in callbacks if type(c).on_batch_end is not Callback.on_batch_end]
+
+    def should_stop() -> bool:
+        for callback in watchers:
+            callback.on_batch_end(state)
+        return stepper.agree(state.interrupt_requested)
+
     try:
         for epoch in range(len(state.history) + 1, config.max_epochs + 1):
             started = time.perf_counter()
             lr = stepper.lr
             result = run_epoch(stepper, rows.epoch(rng if config.shuffle else None, batch_size),
-                               should_stop=lambda: stepper.agree(state.interrupt_requested))
+                               should_stop)
             if not result.completed:
                 state.interrupted = True
                 break

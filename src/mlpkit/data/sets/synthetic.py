@@ -1,4 +1,5 @@
-"""Seeded toy problems: blobs, circles, moons (scikit-learn's generators), xor and spirals.
+"""Seeded toy problems: blobs, circles, moons (scikit-learn's generators), xor, spirals, and
+one regression surface.
 
 Defaults follow the classic walk-throughs: blobs 1000 points around 4 centres in 2-D with
 random_state 0; circles 10000 points with noise 0.05.
@@ -71,5 +72,17 @@ def spirals(n_samples: int = 1000, n_classes: int = 3, noise: float = 0.2,
     return X, y.astype(np.int64)
 
 
+def surface(n_samples: int = 1000, noise: float = 0.1,
+              random_state: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A smooth regression surface, sin(pi x0) cos(pi x1 / 2) over [-1, 1]^2, plus noise."""
+    check_positive(n_samples, "n_samples", integer=True)
+    check_non_negative(noise, "noise")
+    rng = np.random.default_rng(random_state)
+    X = rng.uniform(-1.0, 1.0, size=(n_samples, 2))
+    y = np.sin(np.pi * X[:, 0]) * np.cos(np.pi * X[:, 1] / 2)
+    return X, y + rng.normal(0.0, noise, size=n_samples)
+
+
 GENERATORS = {"blobs": blobs, "circles": circles, "moons": moons, "xor": xor,
-              "spirals": spirals}
+              "spirals": spirals, "surface": surface}
+REGRESSION = ("surface",)      # the generators whose target is a number, not a class

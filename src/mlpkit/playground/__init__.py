@@ -1,0 +1,1 @@
+"""`mlpkit playground`: live training in the browser (see docs/playground.md)."""
