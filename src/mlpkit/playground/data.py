@@ -29,6 +29,8 @@ class Canvas:
     names: tuple[str, str]
     ranges: tuple[tuple[float, float], tuple[float, float]]
     inputs: np.ndarray          # (GRID * GRID, n_features), row-major from the top-left cell
+    origins: tuple[np.ndarray, np.ndarray]   # each train / test point's index in the loaded
+    #   set (train rows first, then test rows: what ``erased`` names); -(j+1): added point j
 
 
 def load(settings: Settings, csv: dict | None) -> tuple[Dataset, Canvas]:
@@ -36,7 +38,7 @@ def load(settings: Settings, csv: dict | None) -> tuple[Dataset, Canvas]:
     name, options = settings.data_source(csv)
     data = load_dataset(name, **options)
     columns = _picture_columns(data, settings)
-    data = _edited(data, settings, columns)
+    data, origins = _edited(data, settings, columns)
     plain = len(data.feature_names) - _engineered_count(settings)
     columns_all = np.concatenate([data.X_train, data.X_test])[:, :plain]
     picture = columns_all[:, list(columns)]
@@ -49,7 +51,7 @@ def load(settings: Settings, csv: dict | None) -> tuple[Dataset, Canvas]:
     grid[:, columns[0]], grid[:, columns[1]] = gx.ravel(), gy.ravel()
     inputs = np.hstack([grid, engineer(grid[:, list(columns)], settings)])
     return data, Canvas(columns, (data.feature_names[columns[0]], data.feature_names[columns[1]]),
-                        ranges, inputs)
+                        ranges, inputs, origins)
 
 
 def edited(settings: Settings) -> bool:
@@ -101,10 +103,13 @@ def _picture_columns(data: Dataset, settings: Settings) -> tuple[int, int]:
     return chosen[0], chosen[1]
 
 
-def _edited(data: Dataset, settings: Settings, columns: tuple[int, int]) -> Dataset:
-    """Erased points removed, clicked points added to the training rows, engineered inputs."""
+def _edited(data: Dataset, settings: Settings, columns: tuple[int, int],
+            ) -> tuple[Dataset, tuple[np.ndarray, np.ndarray]]:
+    """Erased points removed, clicked points added to the training rows, engineered inputs;
+    and where each point came from."""
+    n_train = len(data.X_train)
     if not edited(settings):
-        return data
+        return data, (np.arange(n_train), np.arange(n_train, n_train + len(data.X_test)))
     n_train = len(data.X_train)
     total = n_train + len(data.X_test)
     erased = np.array([i for i in settings.erased if i < total], dtype=np.int64)
@@ -129,9 +134,11 @@ def _edited(data: Dataset, settings: Settings, columns: tuple[int, int]) -> Data
     names = (data.feature_names[columns[0]], data.feature_names[columns[1]])
     X_train = np.hstack([X_train, engineer(X_train[:, list(columns)], settings)])
     X_test = np.hstack([X_test, engineer(X_test[:, list(columns)], settings)])
+    origins = (np.concatenate([keep_train, -1 - np.arange(len(settings.added))]),
+               keep_test + n_train)
     return replace(data, X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test,
                    feature_names=[*data.feature_names, *engineered_names(names, settings)],
-                   encoder=None, name=f"{data.name}-edited")
+                   encoder=None, name=f"{data.name}-edited"), origins
 
 
 def _padded(values: np.ndarray) -> tuple[float, float]:

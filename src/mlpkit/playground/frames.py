@@ -52,8 +52,8 @@ def make_view(worker) -> View:
         "grid": GRID, "axes": list(canvas.names), "ranges": [list(r) for r in canvas.ranges],
         "inputs": list(data.feature_names), "hidden": list(session.spec.hidden),
         "activation": session.spec.activation, "outputs": session.spec.n_outputs,
-        "train": _points(data.X_train, data.y_train, cx, cy),
-        "test": _points(data.X_test, data.y_test, cx, cy),
+        "train": _points(data.X_train, data.y_train, cx, cy, canvas.origins[0]),
+        "test": _points(data.X_test, data.y_test, cx, cy, canvas.origins[1]),
         "target_range": [float(y_all.min()), float(y_all.max())],
         "input_pictures": [_picture(scaled[:, k], None) for k in range(scaled.shape[1])],
         "settings": worker.settings.to_dict(), "parameters": session.spec.n_parameters()}
@@ -61,12 +61,15 @@ def make_view(worker) -> View:
                 session.target_scaler, scaled, static, worker.test_rows[0], data.y_test)
 
 
-def _points(X: np.ndarray, y: np.ndarray, cx: int, cy: int) -> list[list[float]]:
+def _points(X: np.ndarray, y: np.ndarray, cx: int, cy: int,
+            origins: np.ndarray) -> list[list[float]]:
+    """[x, y, label, origin, row] per point drawn: origin as ``Canvas.origins``, row the
+    point's index among the training (or test) rows."""
     rows = np.arange(len(X))
     if len(rows) > MAX_POINTS_DRAWN:
         rows = np.sort(np.random.default_rng(0).choice(rows, MAX_POINTS_DRAWN, replace=False))
-    return [[round(float(X[i, cx]), 5), round(float(X[i, cy]), 5), float(y[i]), int(i)]
-            for i in rows]
+    return [[round(float(X[i, cx]), 5), round(float(X[i, cy]), 5), float(y[i]),
+             int(origins[i]), int(i)] for i in rows]
 
 
 def _picture(values: np.ndarray, bounds: tuple[float, float] | None) -> str:

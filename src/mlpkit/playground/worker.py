@@ -63,10 +63,13 @@ class Worker:
         self.build = 0
         self.session = self.run = self.live = self.view = None
         self.restart = False
+        self.finished: str | None = None
         self.snapshot: Snapshot | None = None
         self.changed_live: list[str] = []          # live changes since the last reset
         self.error: str | None = None
-        self._rebuild()
+        self.reset_asked = True         # the first network: built on the thread, unless a
+        if csv is not None:             # table is given (its errors are the command's)
+            self._rebuild()
         self.thread = threading.Thread(target=self._main, name="playground-trainer",
                                        daemon=True)
         self.thread.start()
@@ -90,7 +93,8 @@ class Worker:
     def _main(self) -> None:
         while True:
             with self.cond:
-                while not (self.closing or self.queue or self._wants_training()):
+                while not (self.closing or self.queue or self.reset_asked or
+                           self._wants_training()):
                     self.cond.wait()
                 if self.closing:
                     return
