@@ -17,6 +17,9 @@ from mlpkit.errors import InvalidInputError, InvalidParameterError
 from mlpkit.training.history import History
 
 MAX_GRADCHECK = 20000       # parameters checked by finite differences (two passes each)
+TITLES = {"divergence": "Training diverges", "lr-too-high": "Training diverges: the learning "
+          "rate is too high", "lr-too-low": "The learning rate is too low",
+          "dead-relu": "Dead ReLUs", "saturation": "Saturated neurons"}
 CONTROLS = {"play": ("play", 0), "step_batch": ("batch", 1), "step_epoch": ("epoch", 1)}
 
 
@@ -91,6 +94,8 @@ def _finite(value) -> float | None:
 
 def live_findings(worker, state) -> list[dict[str, Any]]:
     """The doctor's rules on the run as it stands, each with its fix as page settings."""
+    if not state.history:
+        return []
     statistics = worker.statistics
     stats = {} if statistics is None else {
         "baseline_loss": statistics.baseline, "inputs": statistics.inputs,
@@ -98,6 +103,7 @@ def live_findings(worker, state) -> list[dict[str, Any]]:
     run = Run(Path("playground"), worker.session.config, History(state.history),
               {"run": {"stop_reason": state.stop_reason}}, stats)
     return [{"id": f.id, "severity": f.severity, "message": f.message,
+             "title": TITLES.get(f.id, f.id.replace("-", " ")),
              "fix": fix_from_advice(f.advice, worker.settings)} for f in diagnose_run(run)]
 
 
@@ -150,7 +156,7 @@ def explain(worker, args: dict[str, Any]) -> dict[str, Any]:
             "command": f"mlpkit explain --model RUN --point {point} --label {label} --lr {lr:g}",
             "quantities": [{"stage": q.stage, "name": q.name, "formula": q.formula,
                             "shape": list(np.shape(q.value)),
-                            "value": np.asarray(q.value, np.float64).tolist()} for q in steps]}
+                            "value": np.asarray(q.value).tolist()} for q in steps]}
 
 
 def gradient_check(worker) -> dict[str, Any]:

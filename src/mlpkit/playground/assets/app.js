@@ -320,7 +320,7 @@ function drawBanner(findings) {
   const warning = findings.find((f) => f.severity === "warning");
   $("banner").hidden = !warning;
   if (!warning) return;
-  $("banner-text").textContent = `${warning.id}: ${warning.message}`;
+  $("banner-text").textContent = `${warning.title}. ${warning.message}`;
   $("banner-fix").hidden = !warning.fix;
   $("banner-fix").textContent = warning.fix ? "apply the fix: " +
     Object.entries(warning.fix).map(([k, v]) => `${k} = ${v}`).join(", ") : "";
