@@ -1,32 +1,19 @@
 """The report and the comparison page, opened from file:// in a real headless Chromium."""
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 from mlpkit.cli import main
+from tests.browser import chromium, severe_errors
 
-CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not (CHROMIUM and DRIVER):
-        pytest.skip("Debian's chromium and chromium-driver are not installed (make test "
-                    "installs them as root with apt-get)")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--window-size=1200,2400"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=DRIVER),
-                              options=options)
+    driver = chromium()
     yield driver
     driver.quit()
 
@@ -48,8 +35,7 @@ def open_page(driver, path: Path, shot: str) -> list[tuple[bool, int]]:
         "return Array.from(document.images).map(i => [i.complete, i.naturalWidth]);")
     ARTIFACTS.mkdir(exist_ok=True)
     driver.save_screenshot(str(ARTIFACTS / shot))
-    errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
-    assert errors == []
+    assert severe_errors(driver) == []
     return images
 
 

@@ -47,12 +47,12 @@ def run_playground(args: argparse.Namespace) -> int:
         worker.close()
         raise InvalidInputError(worker.error)
     server = Playground(worker, args.port)
-    print(f"mlpkit playground: {server.url}", flush=True)
-    if not args.no_browser:
-        import webbrowser
+    try:                       # Ctrl-C may come as soon as the URL is out
+        print(f"mlpkit playground: {server.url}", flush=True)
+        if not args.no_browser:
+            import webbrowser
 
-        threading.Thread(target=webbrowser.open, args=(server.url,), daemon=True).start()
-    try:
+            threading.Thread(target=webbrowser.open, args=(server.url,), daemon=True).start()
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)

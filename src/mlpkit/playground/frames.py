@@ -100,7 +100,7 @@ class Painter:
             "batches": snapshot.batches, "running": snapshot.running,
             "finished": snapshot.finished, "error": snapshot.error,
             "findings": snapshot.findings, "curve_from": curve_from,
-            "curve": snapshot.curve[curve_from:]}
+            "curve": snapshot.curve[curve_from:snapshot.epoch]}
         if not snapshot.weights or snapshot.build != view.build:
             return frame
         self.network.load_state_dict(snapshot.weights)

@@ -48,6 +48,11 @@ class Playground(ThreadingHTTPServer):
         self.port = self.server_address[1]
         self.hosts = {f"127.0.0.1:{self.port}", f"localhost:{self.port}"}
         self.closing = threading.Event()
+        self.serving = False
+
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        self.serving = True
+        super().serve_forever(poll_interval)
 
     @property
     def url(self) -> str:
@@ -56,7 +61,8 @@ class Playground(ThreadingHTTPServer):
     def close(self) -> None:
         self.closing.set()
         self.worker.close()
-        self.shutdown()
+        if self.serving:       # (shutdown waits for a loop that never started otherwise)
+            self.shutdown()
         self.server_close()
 
 
@@ -152,7 +158,7 @@ class Handler(BaseHTTPRequestHandler):
                     curve_from = 0
                 frame = painter.frame(snapshot, curve_from) if painter else \
                     {"version": snapshot.version, "error": snapshot.error}
-                curve_from = len(snapshot.curve)
+                curve_from = snapshot.epoch       # (the curve list grows meanwhile)
                 version = snapshot.version
                 self._event("frame", frame)
                 left = FRAME_INTERVAL - (time.monotonic() - started)

@@ -45,7 +45,7 @@ class Snapshot:
     batches: int
     running: bool
     finished: str | None                # why training ended, if it did
-    curve: list                         # per epoch: train/test loss and score (append-only)
+    curve: list      # per epoch: train/test loss and score (append-only: read [:epoch])
     findings: list = field(default_factory=list)
     error: str | None = None
 
