@@ -173,3 +173,33 @@ def test_edited_points_and_engineered_inputs_train_and_export_their_rows(open_wo
     page, replay = (load_file(f"{folder}/model.safetensors")
                     for folder in (exported["folder"], tmp_path / "replay"))
     assert all(np.array_equal(page[k], replay[k]) for k in page)
+
+
+def test_the_shown_command_and_pytorch_code_are_the_same_network(open_worker, tmp_path):
+    import shlex
+
+    import torch
+
+    from mlpkit.model import TrainedModel
+
+    worker = open_worker(dataset="moons", hidden=(6, 3), activation="relu", epochs=8,
+                         optimizer="sgd", momentum=0.9, nesterov=True, dropout=0.1)
+    run_to_end(worker)
+    shown = ask(worker, "code")
+    exported = ask(worker, "export")["folder"]
+    words = shlex.split(shown["command"])
+    assert words[:2] == ["mlpkit", "train"]
+    assert main([*words[1:], "--out", str(tmp_path / "again"), "--quiet"]) == 0
+    page, again = (load_file(f"{folder}/model.safetensors")
+                   for folder in (exported, tmp_path / "again"))
+    assert all(np.array_equal(page[k], again[k]) for k in page)
+    scope: dict = {}
+    exec(shown["torch"], scope)                    # the page's nn.Sequential, as shown
+    network = scope["model"].eval()
+    network.load_state_dict({k: torch.from_numpy(v) for k, v in page.items()})
+    model = TrainedModel.load(exported)
+    X = model.scaler.transform(worker.data.X_test)
+    with torch.no_grad():
+        logits = network(torch.from_numpy(np.asarray(X, np.float32))).numpy()
+    assert np.allclose(torch.softmax(torch.from_numpy(logits), 1).numpy(),
+                       model.predict_output(worker.data.X_test), atol=1e-6)

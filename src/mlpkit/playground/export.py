@@ -68,12 +68,16 @@ def code(worker) -> dict[str, str]:
 
 
 def train_command(worker) -> str:
+    """``mlpkit train`` with the page's settings (an edited set: the rows an export writes)."""
     run = replay_config(worker)
     words = ["mlpkit", "train"]
-    if run.dataset == "csv" or edited(worker.settings):
-        words += ["--csv", "YOUR.csv"] if run.dataset != "csv" or edited(worker.settings) \
-            else ["--csv", str(run.dataset_options["path"]),
-                  "--target", str(run.dataset_options.get("target"))]
+    if edited(worker.settings):
+        words += ["--csv", "train.csv", "--test-csv", "test.csv", "--target", "label"]
+    elif run.dataset == "csv":
+        options = dict(run.dataset_options)
+        words += ["--csv", str(options.pop("path"))]
+        for key, value in options.items():
+            words += ["--data-option", f"{key}={value}"] if value is not None else []
     else:
         words += ["--dataset", run.dataset]
         for key, value in run.dataset_options.items():

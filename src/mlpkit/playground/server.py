@@ -189,4 +189,4 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def _asset(name: str) -> bytes:
-    return resources.files("mlpkit.playground").joinpath("assets", name).read_bytes()
+    return resources.files("mlpkit.playground.assets").joinpath(name).read_bytes()

@@ -1,0 +1,1 @@
+"""The page: index.html, app.js, style.css (shipped as package data, read by server.py)."""
