@@ -12,7 +12,8 @@ from mlpkit.estimators.params import run_config
 from mlpkit.options import BY_NAME, COMMAND_LINE_ONLY, ESTIMATOR_ONLY, OPTIONS, SAME
 
 # A value other than the default for every option: adding an option means adding it here.
-OTHER = {"hidden": (7, 3), "activation": "tanh", "init": "xavier_uniform", "dropout": 0.25,
+OTHER = {"hidden": (7, 3), "activation": "tanh", "activations": ("relu",), "l1": 0.01,
+         "init": "xavier_uniform", "dropout": 0.25,
          "scale": False, "loss": "mse", "optimizer": "sgd", "lr": 0.05, "momentum": 0.5,
          "nesterov": True, "weight_decay": 0.01, "alpha": 0.01, "schedule": "cosine",
          "power_t": 0.25, "batch_size": 16, "epochs": 7, "shuffle": False, "val_fraction": 0.3,
@@ -117,7 +118,8 @@ def test_one_value_reaches_the_same_setting_through_every_door(name, tmp_path):
 
     option = next(o for o in OPTIONS if o.name == name)
     if option.param is None:
-        assert name in ("checkpoint_every", "animate")      # run-folder matters only
+        assert name in ("checkpoint_every", "animate",      # run-folder matters only
+                        "activations", "l1")      # scikit-learn's MLP has neither
         return
     params = {option.param: value}
     if name in ("val_fraction", "patience"):      # (watching the loss, as the command line)

@@ -153,7 +153,7 @@ def test_csv_training_and_prediction_applies_the_same_encoding(tmp_path):
     (["--epochs", "0"], "mlpkit: error: epochs must be a positive integer, got 0."),
     (["--dataset", "blobz"], "mlpkit: error: Unknown dataset 'blobz'. Did you mean 'blobs'? Known: "
                              "blobs, breast_cancer, circles, csv, diabetes, digits, fashion_mnist, "
-                             "iris, mnist, moons, spirals, wine, xor."),
+                             "iris, mnist, moons, spirals, surface, wine, xor."),
     (["--csv", "nowhere.csv"], "mlpkit: error: CSV file 'nowhere.csv' does not exist; check the "
                                "path."),
     (["--frobnicate"], "mlpkit: error: unrecognized arguments: --frobnicate; see 'mlpkit --help'."),

@@ -74,6 +74,7 @@ class MLPSpec:
     init: str = _default("init")
     dropout: float = _default("dropout")
     link: str = "identity"     # a regression output's link (link_for): log predicts exp(out)
+    activations: tuple[str, ...] | None = None   # per hidden layer, else ``activation`` for all
 
     def __post_init__(self) -> None:
         check_positive(self.n_inputs, "n_inputs", integer=True)
@@ -81,15 +82,22 @@ class MLPSpec:
         _validate_fields(self, [o.name for o in options.section("model")])
         if self.link not in LINKS:
             raise InvalidParameterError(f"Unknown output link {self.link!r}; one of {LINKS}.")
+        broken = _per_layer(self.hidden, self.activations)
+        if broken:
+            raise InvalidParameterError(broken)
+
+    def activation_of(self, layer: int) -> str:
+        """The activation after hidden layer ``layer`` (from 0)."""
+        return self.activation if self.activations is None else self.activations[layer]
 
     def layers(self) -> list[tuple]:
         """The plan both engines follow, layer by layer:
         ("linear", in, out) | ("activation", name) | ("dropout", p)."""
         plan: list[tuple] = []
         width = self.n_inputs
-        for size in self.hidden:
+        for k, size in enumerate(self.hidden):
             plan.append(("linear", width, size))
-            plan.append(("activation", self.activation))
+            plan.append(("activation", self.activation_of(k)))
             if self.dropout > 0:
                 plan.append(("dropout", self.dropout))
             width = size
@@ -103,6 +111,10 @@ class MLPSpec:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["hidden"] = list(self.hidden)
+        if self.activations is None:      # (model files without it read the same)
+            del data["activations"]
+        else:
+            data["activations"] = list(self.activations)
         return data
 
     @classmethod
@@ -125,6 +137,7 @@ class TrainConfig:
     nesterov: bool = _default("nesterov")
     weight_decay: float = _default("weight_decay")
     alpha: float = _default("alpha")
+    l1: float = _default("l1")
     schedule: str | None = _default("schedule")
     power_t: float = _default("power_t")
     batch_size: int | str | None = _default("batch_size")   # None: full batch; "auto"
@@ -195,6 +208,7 @@ class RunConfig:
     dataset_options: dict[str, Any] = field(default_factory=dict)
     hidden: tuple[int, ...] = _default("hidden")
     activation: str = _default("activation")
+    activations: tuple[str, ...] | None = _default("activations")
     init: str = _default("init")
     dropout: float = _default("dropout")
     scale: bool = _default("scale")
@@ -297,4 +311,15 @@ def _lbfgs_dropout(run: RunConfig) -> str | None:
     return None
 
 
-RULES = (_momentum, _nesterov, _lbfgs_schedule, _lbfgs_dropout)
+def _per_layer(hidden: tuple[int, ...], activations: tuple[str, ...] | None) -> str | None:
+    if activations is not None and len(activations) != len(hidden):
+        return (f"activations names {len(activations)} activation(s) for {len(hidden)} hidden "
+                "layer(s); give one per layer (--activations), or one for all (--activation).")
+    return None
+
+
+def _activations(run: RunConfig) -> str | None:
+    return _per_layer(run.hidden, run.activations)
+
+
+RULES = (_momentum, _nesterov, _lbfgs_schedule, _lbfgs_dropout, _activations)

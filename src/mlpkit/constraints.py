@@ -130,6 +130,24 @@ class LayerSizes:
 
 
 @dataclass(frozen=True)
+class PerLayer:
+    """None (every hidden layer the same), or one of ``choice``'s values per hidden layer."""
+
+    choice: Choice
+
+    def __call__(self, value: Any, label: str) -> Any:
+        if value is None:
+            return None
+        values = (value,) if isinstance(value, str) else tuple(value)
+        if not values:
+            raise InvalidParameterError(f"{label} names one value per hidden layer; got none.")
+        return tuple(self.choice(v, label) for v in values)
+
+    def sklearn(self) -> list:
+        return ["array-like", None]
+
+
+@dataclass(frozen=True)
 class BatchSize:
     """A positive whole number, 'auto', or None (full batch; the command line's 'full')."""
 

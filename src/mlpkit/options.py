@@ -26,6 +26,7 @@ from mlpkit.constraints import (
     Flag,
     Interval,
     LayerSizes,
+    PerLayer,
     Seed,
     Text,
 )
@@ -101,6 +102,9 @@ OPTIONS: tuple[Option, ...] = (
            "hidden_layer_sizes", parse=int, nargs="+"),
     Option("activation", "model", "relu", "relu, sigmoid, tanh or identity",
            choice(*ACTIVATIONS), "--activation", "activation", parse=str),
+    Option("activations", "model", None, "one activation per hidden layer, in order (instead "
+           "of --activation for all), e.g. relu tanh", PerLayer(choice(*ACTIVATIONS)),
+           "--activations", parse=str, nargs="+"),
     Option("init", "model", "default", "weight init: default (PyTorch's), sklearn "
            "(scikit-learn's Glorot range, biases too), xavier_uniform, kaiming_uniform, ...",
            choice(*INITS), "--init", "init", param_default="sklearn", parse=str,
@@ -131,6 +135,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("alpha", "train", 0.0, "L2 penalty on the weights, scikit-learn's alpha: "
            "alpha/2 ||W||^2 per batch, divided by the batch's rows", NON_NEGATIVE, "--alpha",
            "alpha", param_default=1e-4, parse=float),
+    Option("l1", "train", 0.0, "L1 penalty on the weights: l1 ||W||_1 per batch, divided by "
+           "the batch's rows (drives weights to exactly zero)", NON_NEGATIVE, "--l1",
+           parse=float),
     Option("schedule", "train", None, "learning-rate schedule: step, cosine, plateau, "
            "invscaling (lr / (t+1)^power_t, t the samples seen) or adaptive (lr / 5 when "
            "--patience epochs fail to improve, instead of stopping)",

@@ -128,7 +128,7 @@ CASES = [
     ("unknown-command", None, ["fly"],
      "mlpkit: error: argument COMMAND: invalid choice: 'fly' (choose from 'train', 'report', "
      "'compare', 'evaluate', 'predict', 'convert', 'export', 'progression', 'sweep', 'doctor', "
-     "'gradcheck', 'explain', 'datasets'); see 'mlpkit "
+     "'gradcheck', 'explain', 'datasets', 'playground'); see 'mlpkit "
      "--help'."),
     ("hidden-negative", None, [*TRAIN, "--hidden", "-5"],
      "mlpkit: error: each hidden layer size must be a positive integer, got -5."),
@@ -180,7 +180,8 @@ CASES = [
      "mlpkit: error: The numpy engine runs on the CPU only; use --engine torch for device 'cuda'."),
     ("dataset-typo", None, ["train", "--dataset", "blobz"],
      "mlpkit: error: Unknown dataset 'blobz'. Did you mean 'blobs'? Known: blobs, breast_cancer, "
-     "circles, csv, diabetes, digits, fashion_mnist, iris, mnist, moons, spirals, wine, xor."),
+     "circles, csv, diabetes, digits, fashion_mnist, iris, mnist, moons, spirals, surface, wine, "
+     "xor."),
     ("dataset-and-csv", csv(GOOD_CSV), ["train", "--dataset", "blobs", "--csv", "data.csv"],
      "mlpkit: error: Give --dataset or --csv, not both."),
     ("dataset-option-typo", None, [*TRAIN, "--data-option", "n_sample=50"],

@@ -88,7 +88,7 @@ def test_listing_matches_what_loads():
 @pytest.mark.parametrize("call, message", [
     (lambda: load_dataset("blob"),
      "Unknown dataset 'blob'. Did you mean 'blobs'? Known: blobs, breast_cancer, circles, csv, "
-     "diabetes, digits, fashion_mnist, iris, mnist, moons, spirals, wine, xor."),
+     "diabetes, digits, fashion_mnist, iris, mnist, moons, spirals, surface, wine, xor."),
     (lambda: load_dataset("blobs", n_sample=10),
      "Unknown option 'n_sample' for dataset 'blobs'. Did you mean 'n_samples'? Options: "
      "test_size, n_samples, centers, n_features, cluster_std, random_state."),

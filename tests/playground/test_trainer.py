@@ -72,16 +72,16 @@ def test_the_same_seed_and_settings_give_the_same_losses_and_reset_starts_over(o
     assert [p["train_loss"] for p in a] == [p["train_loss"] for p in b]
     assert [p["test_loss"] for p in a] == [p["test_loss"] for p in b]
     ask(b_worker, "reset")
-    wait(b_worker, lambda w: w.build == 2 and w.view is not None)
+    wait(b_worker, lambda w: w.view is not None and w.view.build == 2)
     assert run_to_end(b_worker) == a            # a reset keeps the initial weights
     ask(b_worker, "new_seed")
-    wait(b_worker, lambda w: w.build == 3 and w.view is not None)
+    wait(b_worker, lambda w: w.view is not None and w.view.build == 3)
     assert run_to_end(b_worker)[0]["train_loss"] != a[0]["train_loss"]
 
 
 def test_an_export_replayed_by_mlpkit_train_gives_identical_weights(open_worker, tmp_path):
     worker = open_worker(dataset="spirals", hidden=(8, 8), epochs=12, optimizer="adam",
-                         lr=0.01, batch_size=16)
+                         lr=0.01, batch_size=16, activations=("relu", "tanh"), l1=0.001)
     run_to_end(worker)
     exported = ask(worker, "export")
     assert exported["notes"] == []
@@ -98,7 +98,7 @@ def test_switching_engines_keeps_the_curve(open_worker):
     worker = open_worker(dataset="moons", hidden=(8,), epochs=20)
     on_numpy = run_to_end(worker)
     ask(worker, "set", values={"engine": "torch"})
-    wait(worker, lambda w: w.build == 2 and w.view is not None)
+    wait(worker, lambda w: w.view is not None and w.view.build == 2)
     on_torch = run_to_end(worker)
     for key in ("train_loss", "test_loss"):
         assert np.allclose([p[key] for p in on_numpy], [p[key] for p in on_torch],
@@ -112,7 +112,7 @@ def test_live_settings_change_without_a_reset_and_others_reset(open_worker):
     step(worker, "step_epoch")
     assert worker.build == 1 and [p["lr"] for p in worker.curve] == [0.03, 0.1]
     assert ask(worker, "set", values={"hidden": [3]})["ok"] == "reset"
-    wait(worker, lambda w: w.build == 2 and w.view is not None)
+    wait(worker, lambda w: w.view is not None and w.view.build == 2)
     assert worker.session.spec.hidden == (3,)
 
 

@@ -66,8 +66,9 @@ def explain_trained(model: TrainedModel, row, label: int, lr: float) -> list[Qua
     on one raw row (values in the data's units, or a one-row table), scaled as the network
     sees it; float64 throughout."""
     spec, loss = model.spec, (model.options or {}).get("loss") or "cross_entropy"
+    activations = [spec.activation_of(k) for k in range(len(spec.hidden))]
     if model.task != "classification" or spec.dropout or loss not in LOSS_FORMULA or \
-            spec.activation not in DERIVATIVE:
+            not set(activations) <= set(DERIVATIVE):
         raise InvalidInputError(
             "explain shows a classifier without dropout, trained with cross_entropy or mse and "
             f"a {'/'.join(DERIVATIVE)} activation; this model is a {model.task} with "
@@ -81,13 +82,17 @@ def explain_trained(model: TrainedModel, row, label: int, lr: float) -> list[Qua
     if model.scaler is not None:
         X = model.scaler.transform(X, dtype=np.float64)
     return explain_model(network, np.asarray(X, np.float64), np.array([label]),
-                         spec.activation, loss, lr)
+                         activations, loss, lr)
 
 
-def explain_model(model, X: np.ndarray, y: np.ndarray, activation: str, loss: str,
-                  lr: float) -> list[Quantity]:
+def explain_model(model, X: np.ndarray, y: np.ndarray, activation: str | list[str],
+                  loss: str, lr: float) -> list[Quantity]:
     """Every forward value, the loss, every backward quantity and the update of one SGD step
-    of the NumPy ``model`` (changed by the step) on rows X with classes y."""
+    of the NumPy ``model`` (changed by the step) on rows X with classes y; ``activation``: one
+    for every hidden layer, or one per layer."""
+    def name(k: int) -> str:
+        return activation if isinstance(activation, str) else activation[k - 1]
+
     rows = len(X)
     criterion = get_loss("softmax_mse" if loss == "mse" else loss)
     steps = [Quantity("forward", "X", f"the {rows} input rows", X),
@@ -103,7 +108,7 @@ def explain_model(model, X: np.ndarray, y: np.ndarray, activation: str, loss: st
             steps.append(Quantity("forward", f"z{k}", f"{previous} W{k}ᵀ + b{k}", out.copy()))
         else:
             out = layer(out)
-            steps.append(Quantity("forward", f"a{k}", f"{activation}(z{k})", out.copy()))
+            steps.append(Quantity("forward", f"a{k}", f"{name(k)}(z{k})", out.copy()))
             previous = f"a{k}"
     value = criterion(out, y)
     steps.append(Quantity("loss", "L", LOSS_FORMULA[loss], np.array(value)))
@@ -124,7 +129,7 @@ def explain_model(model, X: np.ndarray, y: np.ndarray, activation: str, loss: st
             k -= 1
         else:
             steps.append(Quantity("backward", f"dL/dz{k}",
-                                  f"dL/da{k} ⊙ {DERIVATIVE[activation].replace('a', f'a{k}')}"
+                                  f"dL/da{k} ⊙ {DERIVATIVE[name(k)].replace('a', f'a{k}')}"
                                   .replace("z >", f"z{k} >"), grad.copy()))
     SGD([p for _, p in model.named_parameters()], lr=lr).step()
     for k, layer in enumerate((layer for layer in layers if isinstance(layer, Linear)), 1):

@@ -110,6 +110,8 @@ def saturation(run: Run) -> Finding | None:
         return None
     where = ", ".join(f"layer {n}: {share:.0%}" for n, share in saturated)
     activation = run.stats.get("activation")
+    if isinstance(activation, list):       # one per layer
+        activation = "/".join(sorted(set(activation) & {"sigmoid", "tanh"}))
     return Finding("saturation", "warning",
                    f"Most {activation} outputs sit within 0.01 of their bounds ({where}), where "
                    "their gradient is almost zero.",

@@ -71,11 +71,12 @@ class LayerStatistics(Callback):
 
     key = "LayerStatistics"
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, activation: str,
+    def __init__(self, X: np.ndarray, y: np.ndarray, activation: str | Sequence[str],
                  feature_names: Sequence[str], baseline: float | None, seed: int = 0) -> None:
         rows = np.sort(np.random.default_rng(seed).permutation(len(X))[:PROBE_ROWS])
         self.X, self.y = X[rows], y[rows]
         self.activation, self.feature_names, self.baseline = activation, feature_names, baseline
+        self.per_layer = None if isinstance(activation, str) else list(activation)
         self.reset()
 
     def reset(self) -> None:
@@ -104,16 +105,17 @@ class LayerStatistics(Callback):
                      "update_ratio": _norm(w - self._previous[f"{name}.weight"]) /
                      max(_norm(self._previous[f"{name}.weight"]), 1e-12)}
             if number <= len(activations):          # a hidden layer: its activation's health
-                layer.update(self._activation_health(activations[number - 1]))
+                layer.update(self._activation_health(activations[number - 1], number - 1))
             layers.append(layer)
         self._previous = weights
         self.epochs.append({"epoch": record["epoch"], "layers": layers})
 
-    def _activation_health(self, out: np.ndarray) -> dict:
-        if self.activation == "relu":
+    def _activation_health(self, out: np.ndarray, layer: int) -> dict:
+        activation = self.activation if self.per_layer is None else self.per_layer[layer]
+        if activation == "relu":
             return {"dead": float(np.mean(~(out > 0).any(axis=0)))}
-        if self.activation in BOUNDS:
-            low, high = BOUNDS[self.activation]
+        if activation in BOUNDS:
+            low, high = BOUNDS[activation]
             near = (out <= low + SATURATION_MARGIN) | (out >= high - SATURATION_MARGIN)
             return {"saturated": float(np.mean(near))}
         return {}
@@ -135,5 +137,7 @@ def layer_statistics(session, split) -> LayerStatistics | None:
     task, config = session.schema.task, session.config
     baseline = baseline_loss(task, loss_for(task, config.train.loss), y, weights,
                              session.schema.n_outputs)
-    return LayerStatistics(X, y, session.spec.activation, session.schema.feature_names,
+    spec = session.spec
+    activation = spec.activation if spec.activations is None else spec.activations
+    return LayerStatistics(X, y, activation, session.schema.feature_names,
                            baseline, config.train.seed)

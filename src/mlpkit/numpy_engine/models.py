@@ -20,12 +20,15 @@ def build_mlp(spec: MLPSpec, rng: np.random.Generator | int | None = None,
     weights_rng = np.random.RandomState(rng) if spec.init == "sklearn" and \
         isinstance(rng, (int, np.integer)) else None
     rng = np.random.default_rng(rng)
-    init = for_activation(spec.init, spec.activation)
+    hidden = len(spec.hidden)
     layers: list[Module] = []
+    linear = 0
     for kind, *args in spec.layers():
-        if kind == "linear":
-            layers.append(Linear(args[0], args[1], init=init, rng=weights_rng or rng,
-                                 dtype=dtype))
+        if kind == "linear":     # (scikit-learn's init narrows its range under the logistic)
+            after = spec.activation_of(linear) if linear < hidden else spec.activation
+            layers.append(Linear(args[0], args[1], init=for_activation(spec.init, after),
+                                 rng=weights_rng or rng, dtype=dtype))
+            linear += 1
         elif kind == "activation":
             layers.append(get_activation(args[0]))
         else:

@@ -28,7 +28,7 @@ class NumpyStepper(StepperBase, NumpyNetwork):
         self._w = None if sample_weight is None else sample_weight.astype(self.dtype)
 
     def _backward(self, rows: np.ndarray | slice) -> tuple[float, np.ndarray]:
-        """Gradients of the loss on ``rows`` (plus the alpha penalty) into ``.grad``;
+        """Gradients of the loss on ``rows`` (plus the alpha and l1 penalties) into ``.grad``;
         returns (loss, outputs)."""
         w = None if self._w is None else self._w[rows]
         self.model.zero_grad()
@@ -40,6 +40,11 @@ class NumpyStepper(StepperBase, NumpyNetwork):
             for p in self.penalised:
                 p.grad += scale * p.data
                 loss += 0.5 * scale * float(np.vdot(p.data, p.data))
+        if self.l1:                     # + l1 ||W||_1 / (the rows' total weight)
+            scale = self.l1 / (len(out) if w is None else float(w.sum()))
+            for p in self.penalised:
+                p.grad += scale * np.sign(p.data)
+                loss += scale * float(np.abs(p.data).sum())
         return loss, out
 
     def _correct(self, out: np.ndarray, target: np.ndarray) -> int:

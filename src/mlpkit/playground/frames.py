@@ -51,7 +51,8 @@ def make_view(worker) -> View:
         "build": worker.build, "task": data.task, "classes": list(data.class_names),
         "grid": GRID, "axes": list(canvas.names), "ranges": [list(r) for r in canvas.ranges],
         "inputs": list(data.feature_names), "hidden": list(session.spec.hidden),
-        "activation": session.spec.activation, "outputs": session.spec.n_outputs,
+        "activations": [session.spec.activation_of(k) for k in range(len(session.spec.hidden))],
+        "outputs": session.spec.n_outputs,
         "train": _points(data.X_train, data.y_train, cx, cy, canvas.origins[0]),
         "test": _points(data.X_test, data.y_test, cx, cy, canvas.origins[1]),
         "target_range": [float(y_all.min()), float(y_all.max())],
@@ -105,9 +106,8 @@ class Painter:
             return frame
         self.network.load_state_dict(snapshot.weights)
         outputs, hidden = self._forward(view.grid)
-        bounds = BOUNDED.get(view.spec.activation)
-        frame["neurons"] = [[_picture(layer[:, j], bounds) for j in range(layer.shape[1])]
-                            for layer in hidden]
+        frame["neurons"] = [[_picture(layer[:, j], BOUNDED.get(view.spec.activation_of(k)))
+                             for j in range(layer.shape[1])] for k, layer in enumerate(hidden)]
         linears = [layer for layer in self.network.layers if isinstance(layer, Linear)]
         if sum(layer.weight.data.size for layer in linears) <= MAX_EDGES_SENT:
             frame["weights"] = [np.round(layer.weight.data, 4).tolist() for layer in linears]

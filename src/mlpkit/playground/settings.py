@@ -22,7 +22,7 @@ MAX_ADDED = 2000            # points clicked in
 MAX_WIDTH = 4096            # neurons in a layer, and layers: a bound on the request, not a cap
 MAX_LAYERS = 64             # on the design (the page warns about the cost far below these)
 FOREVER = 10 ** 6           # the epochs of a run with no stop condition
-LIVE = ("lr", "momentum", "alpha", "weight_decay", "speed")   # changed without a reset
+LIVE = ("lr", "momentum", "alpha", "l1", "weight_decay", "speed")   # changed without a reset
 VIEW = ("discretize", "show_test", "hide")                     # the page's alone
 RESTART = ("epochs", "patience")      # the stop condition: the same model trains on
 
@@ -46,6 +46,7 @@ class Settings:
     # network
     hidden: tuple = (4, 2)
     activation: str = "tanh"
+    activations: tuple | None = None  # one per hidden layer, instead of ``activation``
     loss: str | None = None           # None: cross_entropy, or mse for regression
     dropout: float = 0.0
     # training
@@ -56,6 +57,7 @@ class Settings:
     nesterov: bool = False
     schedule: str | None = None
     alpha: float = 0.0                # L2 penalty on the weights (scikit-learn's alpha)
+    l1: float = 0.0                   # L1 penalty on the weights
     weight_decay: float = 0.0
     batch_size: int = 10
     seed: int = 0
@@ -82,7 +84,8 @@ class Settings:
 
     def run_config(self, csv: dict[str, Any] | None = None) -> RunConfig:
         """The run these settings train: the same RunConfig ``mlpkit train`` builds."""
-        options = {"hidden": self.hidden, "activation": self.activation, "loss": self.loss,
+        options = {"hidden": self.hidden, "activation": self.activation,
+                   "activations": self.activations, "loss": self.loss, "l1": self.l1,
                    "dropout": self.dropout, "engine": self.engine,
                    "optimizer": self.optimizer, "lr": self.lr, "momentum": self.momentum,
                    "nesterov": self.nesterov, "schedule": self.schedule, "alpha": self.alpha,
@@ -126,6 +129,10 @@ def _checked(name: str, value: Any, current: Any) -> Any:
     def fail(why: str) -> InvalidParameterError:
         return InvalidParameterError(f"Setting {name!r}: {why} (got {str(value)[:60]!r}).")
 
+    if name == "activations" and value is not None:
+        if not isinstance(value, list | tuple) or len(value) > MAX_LAYERS:
+            raise fail(f"one activation per hidden layer (at most {MAX_LAYERS})")
+        return tuple(value)        # (each name: the option table's check)
     if name in ("added", "erased", "hide", "hidden"):
         if not isinstance(value, list | tuple) or len(value) > MAX_ADDED:
             raise fail(f"a list of at most {MAX_ADDED} items")
@@ -164,7 +171,8 @@ def _checked(name: str, value: Any, current: Any) -> Any:
         return float(value)
     if isinstance(current, bool) and not isinstance(value, bool):
         raise fail("true or false")
-    if name in ("lr", "momentum", "alpha", "weight_decay", "dropout") and not _number(value):
+    if name in ("lr", "momentum", "alpha", "l1", "weight_decay", "dropout") and \
+            not _number(value):
         raise fail("a number")
     if name in ("batch_size", "seed", "epochs", "patience") and \
             not (value is None and name in ("epochs", "patience")) and not _int(value):

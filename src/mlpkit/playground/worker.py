@@ -164,7 +164,6 @@ class Worker:
 
     def _rebuild(self) -> None:
         """A new network from the settings: the same seed gives the same initial weights."""
-        self.build += 1
         self.reset_asked = False
         self.finished = None
         self.budget = None
@@ -181,6 +180,7 @@ class Worker:
             self._publish(force=True)
             return
         self.error = None
+        self.build += 1
         self.run, self.data, self.canvas, self.session, self.split = \
             run, data, canvas, session, split
         self.statistics = layer_statistics(session, split)
@@ -248,12 +248,13 @@ class Worker:
                 for group in stepper.optimizer.param_groups:
                     if key in group:
                         group[key] = value
-        if new.alpha != old.alpha:
-            self.changed_live.append("alpha")
-            stepper.alpha = new.alpha
+        for name in ("alpha", "l1"):
+            if getattr(new, name) != getattr(old, name):
+                self.changed_live.append(name)
+                setattr(stepper, name, getattr(new, name))
         self.session.config = self.session.config.with_options(
             {"lr": new.lr, "momentum": new.momentum, "weight_decay": new.weight_decay,
-             "alpha": new.alpha})
+             "alpha": new.alpha, "l1": new.l1})
         if new.schedule and new.lr != old.lr:     # the schedule starts again from the new lr
             self.restart = True
 

@@ -96,13 +96,14 @@ class TorchStepper(StepperBase, TorchNetwork):
 
     def _loss(self, out: torch.Tensor, target: torch.Tensor,
               weight: torch.Tensor | None) -> torch.Tensor:
-        """The (weighted) mean loss, plus alpha/2 ||W||^2 / (the rows' total weight)."""
+        """The (weighted) mean loss, plus (alpha/2 ||W||^2 + l1 ||W||_1) / (the rows' total
+        weight)."""
         if weight is None:
             loss, total = self._mean_loss(out, target), len(target)
         else:
             total = weight.sum()
             loss = (self._per_sample_loss(out, target) * weight).sum() / total
-        return loss + self._penalty(total) if self.alpha else loss
+        return loss + self._penalty(total) if self.alpha or self.l1 else loss
 
     def _shard_loss(self, out: torch.Tensor, target: torch.Tensor,
                     weight: torch.Tensor | None, total: float) -> torch.Tensor:
@@ -113,10 +114,13 @@ class TorchStepper(StepperBase, TorchNetwork):
         if weight is not None:
             per_sample = per_sample * weight
         loss = per_sample.sum() * (self.group.world / total)
-        return loss + self._penalty(total) if self.alpha else loss
+        return loss + self._penalty(total) if self.alpha or self.l1 else loss
 
     def _penalty(self, total: torch.Tensor | float) -> torch.Tensor:
-        return 0.5 * self.alpha * sum(p.square().sum() for p in self.penalised) / total
+        penalty = 0.5 * self.alpha * sum(p.square().sum() for p in self.penalised)
+        if self.l1:
+            penalty = penalty + self.l1 * sum(p.abs().sum() for p in self.penalised)
+        return penalty / total
 
     def _correct(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if self.classification:

@@ -62,7 +62,7 @@ class Session:
         self.dtype = np.dtype(dtype)      # the parameters' (float64 when the data is float64)
         self.spec = MLPSpec(len(schema.feature_names), schema.n_outputs, config.hidden,
                             config.activation, config.init, config.dropout,
-                            link_for(schema.task, config.train.loss))
+                            link_for(schema.task, config.train.loss), config.activations)
         check_fits(self.spec, config.train)          # before any weight is allocated
         self._stepper = None
         self.scaler: Standardizer | None = None

@@ -262,7 +262,7 @@ def build_comparison(folders: list[str | Path], out: str | Path) -> Path:
         rows.append([esc(name), _number(test.get("accuracy")), _number(test.get("loss")),
                      _number(info.get("epochs")), _number(info.get("seconds")),
                      _number(info.get("parameters")), esc(info.get("engine")),
-                     esc(spec["hidden"]), esc(spec["activation"])])
+                     esc(spec["hidden"]), esc(spec.get("activations") or spec["activation"])])
     page = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>mlpkit "
             f"comparison</title><style>{STYLE}</style></head><body><h1>mlpkit: "
             f"{len(runs)} runs compared</h1>{html_table(header, rows, cls='metrics')}"

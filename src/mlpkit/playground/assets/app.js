@@ -67,6 +67,21 @@ function showSettings() {
       span.append(b);
       if (delta < 0) span.append(` ${width} `);
     }
+    const own = document.createElement("select");       // this layer's activation
+    own.title = "this layer's activation";
+    for (const name of ["", "tanh", "relu", "sigmoid", "identity"]) {
+      const option = document.createElement("option");
+      option.value = name;
+      option.textContent = name || "(as set)";
+      own.append(option);
+    }
+    own.value = s.activations ? s.activations[k] : "";
+    own.onchange = () => {
+      const chosen = s.hidden.map((_, j) => (s.activations ? s.activations[j] : s.activation));
+      chosen[k] = own.value || s.activation;
+      change({activations: chosen.every((a) => a === s.activation) ? null : chosen});
+    };
+    span.append(own);
     buttons.append(span);
   });
 }
@@ -215,7 +230,7 @@ function buildNetwork() {
     const label = document.createElement("div");
     label.className = "label";
     label.style.left = `${layer * COLUMN}px`;
-    label.textContent = layer === 0 ? "inputs" : `${s.hidden[layer - 1]} ${s.activation}`;
+    label.textContent = layer === 0 ? "inputs" : `${s.hidden[layer - 1]} ${s.activations[layer - 1]}`;
     box.append(label);
   });
   const height = Math.max(...columns) * ROW + 30, width = columns.length * COLUMN;
@@ -374,8 +389,12 @@ function wire() {
   $("new-seed").onclick = () => command("new_seed").then((a) => {
     if (a) { pg.settings.seed = a.seed; showSettings(); saveToUrl(); }
   });
-  $("add-layer").onclick = () => change({hidden: [...pg.settings.hidden, 4]});
-  $("remove-layer").onclick = () => change({hidden: pg.settings.hidden.slice(0, -1)});
+  const perLayer = (n) => (pg.settings.activations ?
+    {activations: [...pg.settings.activations, pg.settings.activation].slice(0, n)} : {});
+  $("add-layer").onclick = () => change({hidden: [...pg.settings.hidden, 4],
+                                         ...perLayer(pg.settings.hidden.length + 1)});
+  $("remove-layer").onclick = () => change({hidden: pg.settings.hidden.slice(0, -1),
+                                            ...perLayer(pg.settings.hidden.length - 1)});
   $("undo-edits").onclick = () => change({added: [], erased: []});
   $("explain").onclick = () => explainPoint(0);
   $("gradcheck").onclick = async () => {
