@@ -14,6 +14,7 @@ from typing import Any
 from mlpkit import options
 from mlpkit.errors import InvalidParameterError
 from mlpkit.options import BY_NAME, MOMENTUM_OPTIMIZERS
+from mlpkit.tasks import LINKS
 from mlpkit.validation import check_positive
 
 MAX_EPOCHS = 300      # training to convergence: the most epochs (measured: benchmarks/)
@@ -28,39 +29,6 @@ def _validate_fields(obj: Any, names: list[str]) -> None:
     """Run each option's check on the dataclass field of the same name (normalising it)."""
     for name in names:
         object.__setattr__(obj, name, BY_NAME[name].validate(getattr(obj, name)))
-
-
-REGRESSION_LOSSES = ("mse", "squared_error", "poisson")
-LINKS = ("identity", "log")       # prediction = output, or exp(output) (the Poisson loss's)
-
-
-def loss_for(task: str, loss: str | None) -> str:
-    """The loss a task trains with: cross_entropy or mse (softmax vs one-hot) to classify;
-    mse, squared_error (half the MSE, scikit-learn's) or poisson for regression."""
-    chosen = loss or ("cross_entropy" if task == "classification" else "mse")
-    if task == "regression" and chosen not in REGRESSION_LOSSES:
-        raise InvalidParameterError(f"A regression target trains with loss 'mse', "
-                                    f"'squared_error' or 'poisson', not {chosen!r}.")
-    if task != "regression" and chosen in ("squared_error", "poisson"):
-        raise InvalidParameterError(f"loss {chosen!r} is for a regression target; a "
-                                    "classifier trains with 'cross_entropy' or 'mse'.")
-    return chosen
-
-
-def link_for(task: str, loss: str | None) -> str:
-    """How a regression network's outputs become predictions: exp under the Poisson loss."""
-    return "log" if task == "regression" and loss_for(task, loss) == "poisson" else "identity"
-
-
-def criterion_for(task: str, loss: str | None) -> str:
-    """What the network's outputs are trained against, one name that each engine maps to its
-    own loss: cross_entropy (logits), softmax_mse (softmax vs one-hot), multilabel_log_loss
-    (a sigmoid per label, summed over labels as scikit-learn's log loss), mse, squared_error
-    (half the MSE) or poisson (on log-link outputs)."""
-    chosen = loss_for(task, loss)
-    if task == "multilabel":
-        return "multilabel_log_loss"
-    return "softmax_mse" if task == "classification" and chosen == "mse" else chosen
 
 
 @dataclass

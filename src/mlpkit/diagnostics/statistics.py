@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mlpkit.config import loss_for
 from mlpkit.io.atomic import json_safe
+from mlpkit.tasks import loss_for
 from mlpkit.training.callbacks import Callback
 from mlpkit.training.state import TrainingState
 

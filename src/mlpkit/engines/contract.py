@@ -13,7 +13,7 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
-from mlpkit.config import criterion_for
+from mlpkit.tasks import criterion_for
 
 EVAL_CHUNK = 8192   # rows per forward pass when predicting: bounds memory on large sets
 
@@ -41,7 +41,7 @@ class Stepper(Network, Protocol):
     """A network that trains: everything the loop, L-BFGS and the diagnostics call."""
 
     task: str                   # classification, multilabel or regression
-    criterion: str              # config.criterion_for: the loss the outputs train against
+    criterion: str              # tasks.criterion_for: the loss the outputs train against
     samples_seen: int           # rows trained on, over every fit (scikit-learn's t_)
     lr: float | None            # None for L-BFGS, which chooses its own steps
 

@@ -18,7 +18,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from mlpkit.config import MLPSpec, RunConfig, link_for
+from mlpkit.config import MLPSpec, RunConfig
 from mlpkit.data.preprocessing import Standardizer
 from mlpkit.data.schema import Schema
 from mlpkit.data.tables.stream import Statistics, StreamedTable
@@ -26,6 +26,7 @@ from mlpkit.data.tables.stream_rows import StreamRows
 from mlpkit.engines import default_engine, make_stepper, thread_limit
 from mlpkit.errors import InvalidInputError, InvalidParameterError
 from mlpkit.model import TrainedModel
+from mlpkit.tasks import link_for
 from mlpkit.torch_engine.distributed import Group, collective
 from mlpkit.training.budget import check_fits
 from mlpkit.training.callbacks import (
