@@ -100,8 +100,8 @@ CASES = [
      ["sweep", "--dataset", "iris", "--space", "space.toml"],
      "mlpkit: error: Space file 'space.toml': Unknown parameter 'dropuot'. Did you mean "
      "'dropout'? Known: depth, width, activation, init, dropout, scale, optimizer, lr, "
-     "momentum, nesterov, weight_decay, alpha, schedule, power_t, batch_size, epochs, shuffle, "
-     "patience, tol, beta_1, beta_2, epsilon, max_fun."),
+     "momentum, nesterov, weight_decay, alpha, l1, schedule, power_t, batch_size, epochs, "
+     "shuffle, patience, tol, beta_1, beta_2, epsilon, max_fun."),
     ("sweep-empty-range", csv("[lr]\nlow = 0.1\nhigh = 0.001\nlog = true", "space.toml"),
      ["sweep", "--dataset", "iris", "--space", "space.toml"],
      "mlpkit: error: Space file 'space.toml': [lr] is an empty range (low 0.1 > high 0.001); "
@@ -200,8 +200,9 @@ CASES = [
     ("config-unknown-setting", csv("[train]\nlearning_rate = 1\n", "odd.toml"),
      ["train", "--config", "odd.toml"],
      "mlpkit: error: Unknown [train] setting 'learning_rate'. Known: loss, optimizer, lr, "
-     "momentum, nesterov, weight_decay, alpha, schedule, power_t, batch_size, epochs, shuffle, "
-     "val_fraction, patience, tol, beta_1, beta_2, epsilon, max_fun, class_weight, seed."),
+     "momentum, nesterov, weight_decay, alpha, l1, schedule, power_t, batch_size, epochs, "
+     "shuffle, val_fraction, patience, tol, beta_1, beta_2, epsilon, max_fun, class_weight, "
+     "seed."),
     # ---- CSV files
     ("csv-missing", None, ["train", "--csv", "nowhere.csv"],
      "mlpkit: error: CSV file 'nowhere.csv' does not exist; check the path."),

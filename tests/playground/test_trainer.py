@@ -203,3 +203,19 @@ def test_the_shown_command_and_pytorch_code_are_the_same_network(open_worker, tm
         logits = network(torch.from_numpy(np.asarray(X, np.float32))).numpy()
     assert np.allclose(torch.softmax(torch.from_numpy(logits), 1).numpy(),
                        model.predict_output(worker.data.X_test), atol=1e-6)
+
+
+def test_the_regression_surface_trains_with_r2_curves_and_a_value_picture(open_worker):
+    from mlpkit.playground.frames import Painter
+
+    worker = open_worker(dataset="surface", hidden=(16, 16), optimizer="adam", lr=0.01,
+                         epochs=40)
+    curve = run_to_end(worker)
+    assert worker.data.task == "regression" and curve[-1]["test_score"] > 0.8
+    from sklearn.metrics import r2_score
+
+    predicted = worker.session.model().predict_output(worker.data.X_test)
+    assert curve[-1]["test_score"] == pytest.approx(r2_score(worker.data.y_test, predicted),
+                                                    abs=1e-5)
+    frame = Painter(worker.view).frame(worker.snapshot, 0)
+    assert "confusion" not in frame and len(frame["surface"]) == 4 * 48 * 48 // 3

@@ -27,12 +27,13 @@ from mlpkit import options
 from mlpkit.errors import InvalidInputError, MlpkitError
 
 SHAPE = ("depth", "width")
-# Not searchable: hidden (depth and width are), the loss and the validation share (scores on
-# other terms), the seed (the split), class weights (the scored loss), and where a run runs.
+# Not searchable: hidden (depth and width are) and per-layer activations (one per layer of a
+# depth drawn: activation is), the loss and the validation share (scores on other terms), the
+# seed (the split), class weights (the scored loss), and where a run runs.
 SEARCHABLE = SHAPE + tuple(
     o.name for o in options.OPTIONS
     if o.section in ("model", "data", "train")
-    and o.name not in ("hidden", "loss", "val_fraction", "seed", "class_weight"))
+    and o.name not in ("hidden", "activations", "loss", "val_fraction", "seed", "class_weight"))
 INTEGER = {"depth", "width", "batch_size", "epochs", "patience", "max_fun"}
 
 DEFAULT_SPACE_TOML = """\
