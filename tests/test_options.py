@@ -20,7 +20,8 @@ OTHER = {"hidden": (7, 3), "activation": "tanh", "activations": ("relu",), "l1":
          "patience": 4, "tol": 0.001, "beta_1": 0.8, "beta_2": 0.99, "epsilon": 1e-6,
          "max_fun": 500,
          "class_weight": "balanced", "seed": 11, "engine": "torch", "device": "cpu",
-         "threads": 2, "data_loader": True, "checkpoint_every": 0.5, "animate": True}
+         "threads": 2, "data_loader": True, "checkpoint_every": 0.5, "animate": True,
+         "baselines": False}
 
 
 def train_parser():
@@ -118,7 +119,7 @@ def test_one_value_reaches_the_same_setting_through_every_door(name, tmp_path):
 
     option = next(o for o in OPTIONS if o.name == name)
     if option.param is None:
-        assert name in ("checkpoint_every", "animate",      # run-folder matters only
+        assert name in ("checkpoint_every", "animate", "baselines",   # run folders only
                         "activations", "l1")      # scikit-learn's MLP has neither
         return
     params = {option.param: value}

@@ -186,6 +186,7 @@ class RunConfig:
     data_loader: bool = _default("data_loader")
     checkpoint_every: float = _default("checkpoint_every")
     animate: bool = _default("animate")
+    baselines: bool = _default("baselines")
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:

@@ -188,6 +188,9 @@ OPTIONS: tuple[Option, ...] = (
            "batches through a DataLoader", FLAG, "--data-loader", "data_loader"),
     Option("checkpoint_every", "run", 2.0, "seconds between checkpoints (0: every epoch)",
            NON_NEGATIVE, "--checkpoint-every", parse=float),
+    Option("baselines", "run", True, "a table's run also fits the constant guess, a linear "
+           "model and HistGradientBoosting on its split and reports their test scores",
+           FLAG, "--no-baselines"),
     Option("animate", "run", False, "also write a GIF of the decision boundary forming (2-D "
            "data)", FLAG, "--animate"),
 )

@@ -119,6 +119,12 @@ def run_train(args: argparse.Namespace) -> int:
           f"({info['device']}); {headline(outcome.metrics['test'])}")
     if state.stop_reason:
         print(f"stopped: {state.stop_reason}")
+    baselines = outcome.metrics.get("baselines")
+    if baselines:
+        score = next(iter(next(iter(baselines.values()))))
+        print(f"baselines (test {score}): " + ", ".join(
+            f"{name.replace('_', ' ')} {b[score]:.4f} ({b['seconds']:.2f} s)"
+            for name, b in baselines.items()))
     _print_warnings(outcome.folder, outcome.findings)
     return 0
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import shlex
 from collections.abc import Callable
 
 import numpy as np
@@ -26,6 +27,7 @@ OVERFIT_GAP = 1.5          # later, and 1.5x the training loss, which still fall
 UNDERFIT = 0.7             # training loss still 70 % of the constant guess's
 RARE_SHARE = 0.1           # a class with under a tenth of the largest class's rows ...
 RARE_RECALL = 0.5          # ... and less than half of it recognised
+BASELINE_MARGIN = {"accuracy": 0.01, "r2": 0.02}   # a baseline ahead by more than this
 
 
 # ---- the rules: each returns a Finding or None
@@ -223,6 +225,28 @@ def class_imbalance(run: Run) -> Finding | None:
                    run.again("--class-weight balanced"))
 
 
+def baseline_beats_network(run: Run) -> Finding | None:
+    """A table's run: the best baseline's test score above the network's (by a margin)."""
+    baselines, test = run.metrics.get("baselines"), run.metrics.get("test", {})
+    score = "accuracy" if "accuracy" in test else "r2"
+    if not baselines or test.get(score) is None:
+        return None
+    name, best = max(((n, b[score]) for n, b in baselines.items()), key=lambda nb: nb[1])
+    margin = BASELINE_MARGIN[score]
+    if best <= test[score] + margin:
+        return None
+    from mlpkit.runs.baselines import NAMES
+
+    return Finding("baseline-beats-network", "info",
+                   f"A {NAMES.get(name, name)} with its defaults scores {score} {best:.4f} on "
+                   f"the same test rows, the network {test[score]:.4f}: on this table the "
+                   "network has not earned its place yet.",
+                   {"score": score, "network": test[score],
+                    "baselines": {n: b[score] for n, b in baselines.items()}},
+                   f"mlpkit sweep --config {shlex.quote(str(run.folder / 'config.toml'))} "
+                   "--timeout 600")
+
+
 def _list(values) -> list[float | None]:
     return [float(v) if math.isfinite(v) else None for v in values]
 
@@ -231,4 +255,5 @@ EXPLAIN_UNDERFITTING = ("divergence", "lr-too-high", "lr-too-low", "dead-relu", 
                         "vanishing-gradients", "exploding-gradients")
 RULES: list[Callable[[Run], Finding | None]] = [
     divergence, lr_too_high, lr_too_low, dead_relu, saturation, vanishing_gradients,
-    exploding_gradients, unscaled_inputs, overfitting, underfitting, class_imbalance]
+    exploding_gradients, unscaled_inputs, overfitting, underfitting, class_imbalance,
+    baseline_beats_network]

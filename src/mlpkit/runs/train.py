@@ -28,6 +28,7 @@ from mlpkit.io import atomic
 from mlpkit.io.atomic import json_safe
 from mlpkit.io.checkpoints import CHECKPOINT, load_training_checkpoint, save_training_checkpoint
 from mlpkit.model import TrainedModel
+from mlpkit.runs.baselines import score_baselines
 from mlpkit.runs.folder import create_run_folder, read_config, write_config
 from mlpkit.runs.metrics import metrics_of
 from mlpkit.runs.use import scored
@@ -187,6 +188,10 @@ def write_results(session: Session, folder: Path, data: Dataset, split: Split,
         else metrics_of(model, model.predict_output(data.X_test), data.y_test)
     metrics["data"] = _data_summary(data, split, metrics)
     config = session.config
+    if config.baselines and data.encoder is not None and not split.stream and \
+            model.task != "multilabel" and np.ndim(split.y) == 1:
+        metrics["baselines"] = score_baselines(model, split.X, split.y, data.X_test,
+                                               data.y_test, config.train.seed)
     metrics["run"] = {"epochs": len(state.history), "best_epoch": state.best_epoch,
                       "stop_reason": state.stop_reason, "seconds": session.seconds,
                       "engine": config.engine,

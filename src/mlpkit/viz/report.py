@@ -179,6 +179,8 @@ def build_report(folder: str | Path, findings: list | None = None) -> Path:
         "<h2>Summary</h2>" + html_table(["", "value"], summary),
         "<h2>Metrics</h2>" + html_table(["metric", *splits], score_rows, cls="metrics"),
     ]
+    if metrics.get("baselines"):
+        sections.append(_baselines(metrics, info))
     if "per_class" in test:
         per_class = [[esc(name), _number(v["precision"]), _number(v["recall"]),
                       _number(v["f1"]), _number(v["support"])]
@@ -238,6 +240,20 @@ def _run_again(folder: Path, run: dict[str, Any]) -> str:
             f"{esc(repr(str(folder)))})   # predicts raw rows as mlpkit predict does</pre>"
             "<p>Saved from Python, trained with these options:</p>"
             + html_table(["option", "value"], rows, cls="options"))
+
+
+def _baselines(metrics: dict[str, Any], info: dict[str, Any]) -> str:
+    """The network beside what a user would try instead, on the same split."""
+    from mlpkit.runs.baselines import NAMES
+
+    score = "accuracy" if "accuracy" in metrics["test"] else "r2"
+    rows = [["the network", _number(metrics["test"].get(score)),
+             f"{info.get('seconds', 0):.2f} s"]]
+    rows += [[esc(NAMES.get(name, name)), _number(b[score]), f"{b['seconds']:.2f} s"]
+             for name, b in metrics["baselines"].items()]
+    return ("<h2>Baselines</h2><p>Fitted with their defaults on the network's training rows "
+            "and scored on the same test rows (<code>--no-baselines</code> skips them).</p>" +
+            html_table(["model", f"test {score}", "fit time"], rows, cls="baselines"))
 
 
 def build_comparison(folders: list[str | Path], out: str | Path) -> Path:
