@@ -18,7 +18,7 @@ import numpy as np
 from mlpkit.numpy_engine.activations import Softmax
 from mlpkit.numpy_engine.layers import Linear
 from mlpkit.numpy_engine.models import build_mlp
-from mlpkit.playground.data import GRID
+from mlpkit.playground.data import GRID, engineered_names
 
 MAX_POINTS_DRAWN = 4000        # per split: a larger table is drawn from a seeded sample
 MAX_EDGES_SENT = 20000         # weights sent with each frame (beyond: sizes only)
@@ -46,17 +46,21 @@ def make_view(worker) -> View:
     scaled = canvas.inputs if session.scaler is None else \
         session.scaler.transform(canvas.inputs, dtype=np.float32)
     cx, cy = canvas.columns
+    common = float(np.abs(scaled).max()) or 1.0
     y_all = np.concatenate([data.y_train, data.y_test]).astype(np.float64)
     static = {
         "build": worker.build, "task": data.task, "classes": list(data.class_names),
         "grid": GRID, "axes": list(canvas.names), "ranges": [list(r) for r in canvas.ranges],
         "inputs": list(data.feature_names), "hidden": list(session.spec.hidden),
+        "columns": list(data.feature_names)[:len(data.feature_names) - len(
+            engineered_names(canvas.names, worker.settings))],      # what can be drawn
         "activations": [session.spec.activation_of(k) for k in range(len(session.spec.hidden))],
         "outputs": session.spec.n_outputs,
         "train": _points(data.X_train, data.y_train, cx, cy, canvas.origins[0]),
         "test": _points(data.X_test, data.y_test, cx, cy, canvas.origins[1]),
         "target_range": [float(y_all.min()), float(y_all.max())],
-        "input_pictures": [_picture(scaled[:, k], None) for k in range(scaled.shape[1])],
+        "input_pictures": [_picture(scaled[:, k], (-common, common))     # one scale for all
+                           for k in range(scaled.shape[1])],
         "settings": worker.settings.to_dict(), "parameters": session.spec.n_parameters()}
     return View(worker.build, session.spec, data.task, list(data.class_names), session.scaler,
                 session.target_scaler, scaled, static, worker.test_rows[0], data.y_test)

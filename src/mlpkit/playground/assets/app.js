@@ -103,11 +103,30 @@ function saveToUrl() {
   $("share").href = location.href;
 }
 
+// a table's two drawn columns: any of the network's inputs
+function columnChoices() {
+  const [x, y] = pg.static.axes;
+  for (const [name, chosen] of [["x_column", x], ["y_column", y]]) {
+    const select = document.querySelector(`[data-setting=${name}]`);
+    select.textContent = "";
+    for (const input of pg.static.columns) {
+      const option = document.createElement("option");
+      option.textContent = input;
+      select.append(option);
+    }
+    select.value = chosen;
+  }
+}
+
 // ---- the frame stream
 function listen() {
   const events = new EventSource("/api/events?token=" + encodeURIComponent(TOKEN));
-  events.addEventListener("static", (e) => { pg.static = JSON.parse(e.data); pg.curve = [];
-                                             buildNetwork(); });
+  events.addEventListener("static", (e) => {
+    pg.static = JSON.parse(e.data);
+    pg.curve = [];
+    columnChoices();
+    buildNetwork();
+  });
   events.addEventListener("frame", (e) => {
     const frame = JSON.parse(e.data);
     if (pg.static && frame.build === pg.static.build && frame.curve) {
