@@ -219,3 +219,22 @@ def test_the_regression_surface_trains_with_r2_curves_and_a_value_picture(open_w
                                                     abs=1e-5)
     frame = Painter(worker.view).frame(worker.snapshot, 0)
     assert "confusion" not in frame and len(frame["surface"]) == 4 * 48 * 48 // 3
+
+
+def test_a_table_draws_its_first_two_continuous_columns_by_default(tmp_path):
+    import pandas as pd
+
+    from mlpkit.playground.data import load
+
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"colour": rng.choice(["red", "blue"], 200),
+                          "height": rng.normal(size=200), "age": rng.normal(size=200),
+                          "kind": rng.choice(["a", "b", "c"], 200)})
+    table.loc[:9, "height"] = None                # a gap indicator column too
+    table.to_csv(tmp_path / "t.csv", index=False)
+    csv = {"path": str(tmp_path / "t.csv"), "target": "kind"}
+    data, canvas = load(Settings(dataset="csv"), csv)
+    assert "colour=blue" in data.feature_names and "height=missing" in data.feature_names
+    assert canvas.names == ("height", "age")
+    _, chosen = load(Settings(dataset="csv", x_column="colour=red", y_column="age"), csv)
+    assert chosen.names == ("colour=red", "age")

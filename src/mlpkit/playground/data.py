@@ -88,8 +88,12 @@ def _picture_columns(data: Dataset, settings: Settings) -> tuple[int, int]:
     if len(names) < 2:
         raise InvalidInputError("The playground draws two input columns; this table has "
                                 f"{len(names)} ({', '.join(names)}). Use a table with two or more.")
+    # by default the first two continuous inputs: not a one-hot column nor a gap indicator
+    # (an encoder's "col=value" names), which would draw as two stripes
+    continuous = [k for k, name in enumerate(names) if "=" not in name]
+    defaults = (continuous + [k for k in range(len(names)) if k not in continuous])[:2]
     chosen = []
-    for wanted, fallback in ((settings.x_column, 0), (settings.y_column, 1)):
+    for wanted, fallback in ((settings.x_column, defaults[0]), (settings.y_column, defaults[1])):
         if wanted is None:
             chosen.append(fallback)
         elif wanted in names:
