@@ -21,7 +21,8 @@ OTHER = {"hidden": (7, 3), "activation": "tanh", "activations": ("relu",), "l1":
          "max_fun": 500,
          "class_weight": "balanced", "seed": 11, "engine": "torch", "device": "cpu",
          "threads": 2, "data_loader": True, "checkpoint_every": 0.5, "animate": True,
-         "baselines": False}
+         "baselines": False, "scaler": "robust", "label_smoothing": 0.1,
+         "embedding": "periodic"}
 
 
 def train_parser():

@@ -145,8 +145,8 @@ def test_csv_training_and_prediction_applies_the_same_encoding(tmp_path):
     (["--lr", "-1"], "mlpkit: error: lr must be a positive number, got -1.0."),
     (["--hidden", "0"], "mlpkit: error: each hidden layer size must be a positive integer, got 0."),
     (["--activation", "sigmod"], "mlpkit: error: Unknown activation 'sigmod'. Did you mean "
-                                 "'sigmoid'? Known: identity, logistic, relu, sigmoid, "
-                                 "tanh."),
+                                 "'sigmoid'? Known: identity, logistic, mish, relu, selu, "
+                                 "sigmoid, tanh."),
     (["--batch-size", "abc"], "mlpkit train: error: argument --batch-size: invalid batch size "
                               "'abc' (a whole number, 'auto' or 'full'); see 'mlpkit train "
                               "--help'."),

@@ -16,9 +16,10 @@ from mlpkit.errors import (
 
 __all__ = ["DataWarning", "InvalidInputError", "InvalidParameterError", "MLPClassifier",
            "MLPRegressor", "MlpkitError", "NewGapsWarning", "NotFittedError",
-           "UnseenCategoryWarning", "__version__", "load"]
+           "TabularClassifier", "TabularRegressor", "UnseenCategoryWarning", "__version__",
+           "load"]
 
-_LAZY = {"MLPClassifier", "MLPRegressor", "load"}
+_LAZY = {"MLPClassifier", "MLPRegressor", "TabularClassifier", "TabularRegressor", "load"}
 
 
 def __getattr__(name: str):

@@ -13,12 +13,14 @@ from typing import Any
 
 from mlpkit import options
 from mlpkit.errors import InvalidParameterError
+from mlpkit.option_rules import RULES, per_layer
 from mlpkit.options import BY_NAME, MOMENTUM_OPTIMIZERS
 from mlpkit.tasks import LINKS
 from mlpkit.validation import check_positive
 
 MAX_EPOCHS = 300      # training to convergence: the most epochs (measured: benchmarks/)
 AUTO_PATIENCE = 10    # ... and the epochs without improvement that end it
+PERIODIC = (16, 3)    # a periodic embedding's cosines and output values per feature
 
 
 def _default(name: str) -> Any:
@@ -43,6 +45,8 @@ class MLPSpec:
     dropout: float = _default("dropout")
     link: str = "identity"     # a regression output's link (link_for): log predicts exp(out)
     activations: tuple[str, ...] | None = None   # per hidden layer, else ``activation`` for all
+    embedding: str | None = None     # "periodic": the inputs first go through one
+    embedded: tuple[int, ...] | None = None   # ... which embeds these inputs (None: all)
 
     def __post_init__(self) -> None:
         check_positive(self.n_inputs, "n_inputs", integer=True)
@@ -50,19 +54,30 @@ class MLPSpec:
         _validate_fields(self, [o.name for o in options.section("model")])
         if self.link not in LINKS:
             raise InvalidParameterError(f"Unknown output link {self.link!r}; one of {LINKS}.")
-        broken = _per_layer(self.hidden, self.activations)
+        broken = per_layer(self.hidden, self.activations)
         if broken:
             raise InvalidParameterError(broken)
+        if self.embedded is not None:
+            embedded = tuple(self.embedded)
+            if not embedded or len(set(embedded)) < len(embedded) or not all(
+                    isinstance(i, int) and 0 <= i < self.n_inputs for i in embedded):
+                raise InvalidParameterError(f"embedded must name distinct inputs in "
+                                            f"0..{self.n_inputs - 1}, got {self.embedded!r}.")
+            self.embedded = embedded
 
     def activation_of(self, layer: int) -> str:
         """The activation after hidden layer ``layer`` (from 0)."""
         return self.activation if self.activations is None else self.activations[layer]
 
     def layers(self) -> list[tuple]:
-        """The plan both engines follow, layer by layer:
-        ("linear", in, out) | ("activation", name) | ("dropout", p)."""
+        """The plan both engines follow, layer by layer: ("periodic", features) first when
+        asked for, then ("linear", in, out) | ("activation", name) | ("dropout", p)."""
         plan: list[tuple] = []
         width = self.n_inputs
+        if self.embedding == "periodic":
+            columns = tuple(range(width)) if self.embedded is None else self.embedded
+            plan.append(("periodic", width, columns))
+            width += PERIODIC[1] * len(columns)     # D values per embedded input, and all inputs
         for k, size in enumerate(self.hidden):
             plan.append(("linear", width, size))
             plan.append(("activation", self.activation_of(k)))
@@ -73,8 +88,10 @@ class MLPSpec:
         return plan
 
     def n_parameters(self) -> int:
-        return sum(layer[1] * layer[2] + layer[2] for layer in self.layers()
-                   if layer[0] == "linear")
+        cosines, values = PERIODIC
+        return sum(layer[1] * layer[2] + layer[2] if layer[0] == "linear" else
+                   len(layer[2]) * (cosines * (2 + values) + values) for layer in self.layers()
+                   if layer[0] in ("linear", "periodic"))
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -83,6 +100,11 @@ class MLPSpec:
             del data["activations"]
         else:
             data["activations"] = list(self.activations)
+        for name in ("embedding", "embedded"):     # (likewise)
+            if data[name] is None:
+                del data[name]
+        if self.embedded is not None:
+            data["embedded"] = list(self.embedded)
         return data
 
     @classmethod
@@ -106,6 +128,7 @@ class TrainConfig:
     weight_decay: float = _default("weight_decay")
     alpha: float = _default("alpha")
     l1: float = _default("l1")
+    label_smoothing: float = _default("label_smoothing")
     schedule: str | None = _default("schedule")
     power_t: float = _default("power_t")
     batch_size: int | str | None = _default("batch_size")   # None: full batch; "auto"
@@ -177,9 +200,12 @@ class RunConfig:
     hidden: tuple[int, ...] = _default("hidden")
     activation: str = _default("activation")
     activations: tuple[str, ...] | None = _default("activations")
+    embedding: str | None = _default("embedding")
     init: str = _default("init")
     dropout: float = _default("dropout")
     scale: bool = _default("scale")
+    scaler: str = _default("scaler")
+    clip_output: bool = _default("clip_output")
     engine: str | None = _default("engine")      # None: numpy on the CPU, torch for a GPU
     device: str = _default("device")
     threads: int | None = _default("threads")
@@ -216,6 +242,9 @@ class RunConfig:
         for name, value in self.option_values().items():
             if name == "batch_size" and value is None:
                 value = "full"      # TOML has no null; None elsewhere means "the default"
+            elif value is None and getattr(BY_NAME[name].check, "none", None):
+                value = BY_NAME[name].check.none   # said ("constant", "none"), so the table
+                #                                    recipe's value does not fill it
             elif isinstance(value, tuple):
                 value = list(value)
             elif isinstance(value, dict):
@@ -244,51 +273,13 @@ class RunConfig:
         if isinstance(values.get("class_weight"), dict):
             values["class_weight"] = {int(k): v for k, v in values["class_weight"].items()}
         data = doc.get("data", {})
-        base = cls(dataset=data.get("dataset", "blobs"),
-                   dataset_options=dict(data.get("options", {})))
+        base = cls.for_data(data.get("dataset", "blobs"), dict(data.get("options", {})))
         return base.with_options(values)
 
+    @classmethod
+    def for_data(cls, dataset: str, dataset_options: dict[str, Any]) -> RunConfig:
+        """The defaults for this data: the table recipe's for a user's table (recipe.py)."""
+        from mlpkit.recipe import table_defaults
 
-# ---- the rules that tie options together, one list for every door: each says what is wrong
-# with a RunConfig (every door builds one before any data is read), or None. The rules that
-# depend on the engine actually chosen live with the engines (engines.make_stepper), and those
-# on the number of processes with DDP (torch_engine/distributed.check_launchable).
-def _momentum(run: RunConfig) -> str | None:
-    train = run.train
-    if train.momentum and train.optimizer not in MOMENTUM_OPTIMIZERS:
-        return f"momentum applies to sgd and rmsprop, not {train.optimizer}."
-    return None
-
-
-def _nesterov(run: RunConfig) -> str | None:
-    train = run.train
-    if train.nesterov and (train.optimizer != "sgd" or not train.momentum):
-        return "nesterov needs optimizer 'sgd' and momentum > 0."
-    return None
-
-
-def _lbfgs_schedule(run: RunConfig) -> str | None:
-    if run.train.full_batch_solver and run.train.schedule:
-        return (f"lbfgs chooses its own step sizes; drop the learning-rate schedule "
-                f"{run.train.schedule!r}, or use sgd or adam.")
-    return None
-
-
-def _lbfgs_dropout(run: RunConfig) -> str | None:
-    if run.train.full_batch_solver and run.dropout:
-        return "lbfgs needs a deterministic loss; drop dropout, or use sgd or adam."
-    return None
-
-
-def _per_layer(hidden: tuple[int, ...], activations: tuple[str, ...] | None) -> str | None:
-    if activations is not None and len(activations) != len(hidden):
-        return (f"activations names {len(activations)} activation(s) for {len(hidden)} hidden "
-                "layer(s); give one per layer (--activations), or one for all (--activation).")
-    return None
-
-
-def _activations(run: RunConfig) -> str | None:
-    return _per_layer(run.hidden, run.activations)
-
-
-RULES = (_momentum, _nesterov, _lbfgs_schedule, _lbfgs_dropout, _activations)
+        base = cls(dataset=dataset, dataset_options=dataset_options)
+        return base.with_options(table_defaults(dataset, dataset_options))

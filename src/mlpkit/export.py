@@ -26,13 +26,15 @@ from typing import Any
 
 import numpy as np
 
+from mlpkit.data.preprocessing import CLIP
 from mlpkit.data.tables.encoding import MISSING, ColumnEncoding
 from mlpkit.errors import MlpkitError
 from mlpkit.io import atomic
 from mlpkit.model import TrainedModel
 
 OPSET, ML_OPSET = 17, 3
-ACTIVATIONS = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "identity": None}
+ACTIVATIONS = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "identity": None,
+               "selu": "Selu", "mish": "mish"}      # mish: z tanh(softplus z), composed
 
 
 class MissingExtraError(MlpkitError):
@@ -120,15 +122,37 @@ def _date_fill(col: ColumnEncoding) -> np.ndarray:
 
 
 def _network(graph: _Graph, model: TrainedModel, x: str) -> str:
-    """The layers of the spec: Gemm (x W^T + b) and activations; dropout is off at inference."""
+    """The layers of the spec: the periodic embedding, Gemm (x W^T + b) and activations;
+    dropout is off at inference."""
     for index, (kind, *args) in enumerate(model.spec.layers()):
-        if kind == "linear":
+        if kind == "periodic":
+            x = _periodic(graph, model, index, x)
+        elif kind == "linear":
             weight = graph.constant(model.state_dict[f"{index}.weight"].astype(np.float32), "W")
             bias = graph.constant(model.state_dict[f"{index}.bias"].astype(np.float32), "b")
             x = graph.op("Gemm", [x, weight, bias], transB=1)
+        elif kind == "activation" and args[0] == "mish":     # (Mish is opset 18's)
+            x = graph.op("Mul", [x, graph.op("Tanh", [graph.op("Softplus", [x])])])
         elif kind == "activation" and ACTIVATIONS[args[0]] is not None:
             x = graph.op(ACTIVATIONS[args[0]], [x])
     return x
+
+
+def _periodic(graph: _Graph, model: TrainedModel, index: int, x: str) -> str:
+    """[cos(2 pi w x + b) A + c, flattened; x], as numpy_engine/embedding.py."""
+    weights = {name: model.state_dict[f"{index}.{name}"].astype(np.float32)
+               for name in ("frequencies", "phases", "weight", "bias")}
+    columns = graph.op("Gather", [x, graph.constant(np.array(model.spec.layers()[index][2],
+                                                             np.int64), "columns")], axis=1)
+    column = graph.op("Unsqueeze", [columns, graph.constant(np.array([2], np.int64))])
+    u = graph.op("Add", [graph.op("Mul", [column, graph.constant(
+        np.float32(2 * np.pi) * weights["frequencies"], "frequencies")]),
+        graph.constant(weights["phases"], "phases")])
+    e = graph.op("Einsum", [graph.op("Cos", [u]), graph.constant(weights["weight"], "A")],
+                 equation="nfk,fkd->nfd")
+    e = graph.op("Add", [e, graph.constant(weights["bias"], "c")])
+    flat = graph.op("Reshape", [e, graph.constant(np.array([0, -1], np.int64))])
+    return graph.op("Concat", [flat, x], axis=1)
 
 
 def to_onnx(model: TrainedModel):
@@ -144,6 +168,11 @@ def to_onnx(model: TrainedModel):
     if model.scaler is not None:
         x = graph.op("Sub", [x, graph.constant(model.scaler.mean.astype(np.float32), "mean")])
         x = graph.op("Div", [x, graph.constant(model.scaler.scale.astype(np.float32), "scale")])
+        if model.scaler.clip:       # x / sqrt(1 + (x/3)^2)
+            ratio = graph.op("Div", [x, graph.constant(np.float32(CLIP), "knee")])
+            one = graph.constant(np.float32(1.0), "one")
+            root = graph.op("Sqrt", [graph.op("Add", [one, graph.op("Mul", [ratio, ratio])])])
+            x = graph.op("Div", [x, root])
     out = _network(graph, model, x)
     if model.task == "classification":
         graph.op("Softmax", [out], axis=1, output="probabilities")
@@ -170,6 +199,10 @@ def to_onnx(model: TrainedModel):
                 model.target_scaler.scale.astype(np.float32), "target_scale")])
             value = graph.op("Add", [value, graph.constant(
                 model.target_scaler.mean.astype(np.float32), "target_mean")])
+        if model.target_range is not None:    # clip_output
+            low, high = (bound.astype(np.float32) for bound in model.target_range)
+            value = graph.op("Min", [graph.op("Max", [value, graph.constant(low, "low")]),
+                                     graph.constant(high, "high")])
         if n_targets == 1:                    # one target: a value per row, as predict_output
             value = graph.op("Reshape", [value, graph.constant(np.array([-1], np.int64))])
         graph.op("Identity", [value], output="prediction")

@@ -25,12 +25,12 @@ from mlpkit.data.tables.encoding import TabularEncoder
 from mlpkit.data.tables.surprises import Surprises
 from mlpkit.errors import InvalidInputError
 from mlpkit.io.model_files import load_model, save_model
+from mlpkit.model_checks import check_model
 from mlpkit.validation import check_array
 
 KNOWN_KEYS = {"format", "format_version", "spec", "task", "class_names", "class_values",
               "feature_names", "input_names", "target", "engine", "versions", "options",
               "preprocessing", "n_targets", "weights_sha256"}
-TASKS = ("classification", "regression", "multilabel")
 
 
 def is_table(X: Any) -> bool:
@@ -47,6 +47,7 @@ class TrainedModel:
     engine: str = "numpy"
     options: dict[str, Any] | None = None     # the option values it was trained with
     target_scaler: Standardizer | None = None  # regression: network outputs -> target units
+    target_range: tuple[np.ndarray, np.ndarray] | None = None   # clip_output: low, high
     _networks: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -87,6 +88,9 @@ class TrainedModel:
                 "encoder": None if encoder is None else encoder.to_dict(),
                 "target_scaler": None if self.target_scaler is None else
                 self.target_scaler.to_dict(),
+                **({} if self.target_range is None else {"target_range": {
+                    "low": self.target_range[0].tolist(),
+                    "high": self.target_range[1].tolist()}}),
             },
         }
         save_model(folder, self.state_dict, meta)
@@ -107,57 +111,16 @@ class TrainedModel:
             options = meta.get("options")
             target = pre.get("target_scaler")
             target_scaler = None if target is None else Standardizer.from_dict(target)
+            bounds = pre.get("target_range")
+            target_range = None if bounds is None else \
+                (np.asarray(bounds["low"], np.float64), np.asarray(bounds["high"], np.float64))
             model = cls(spec, weights, schema, scaler, meta.get("engine", "numpy"),
-                        options if isinstance(options, dict) else None, target_scaler)
+                        options if isinstance(options, dict) else None, target_scaler,
+                        target_range)
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidInputError(f"{where} is incomplete or malformed ({exc}).") from None
-        model._check(where)
+        check_model(model, where)
         return model
-
-    def _check(self, where: str) -> None:
-        """The metadata must describe the network it sits beside."""
-        spec, schema = self.spec, self.schema
-        if schema.task not in TASKS:
-            raise InvalidInputError(f"{where} has task {schema.task!r}; expected one of "
-                                    f"{', '.join(TASKS)}.")
-        if self.engine not in ("numpy", "torch"):
-            raise InvalidInputError(f"{where} names engine {self.engine!r}; expected 'numpy' or "
-                                    "'torch'.")
-        if self.scaler is not None:
-            mean, scale = self.scaler.mean, self.scaler.scale
-            if mean.shape != (spec.n_inputs,) or scale.shape != (spec.n_inputs,):
-                raise InvalidInputError(f"{where} has a scaler for {mean.size} features, but the "
-                                        f"network has {spec.n_inputs} inputs.")
-            if not (np.isfinite(mean).all() and np.isfinite(scale).all() and (scale > 0).all()):
-                raise InvalidInputError(f"{where} has a scaler with non-positive or non-finite "
-                                        "values.")
-        target = self.target_scaler
-        if target is not None and (schema.task != "regression"
-                                   or target.mean.shape != (schema.n_targets,)
-                                   or not np.isfinite(target.scale).all()
-                                   or not (target.scale > 0).all()
-                                   or not np.isfinite(target.mean).all()):
-            raise InvalidInputError(f"{where} has an invalid target scaler; only a regression "
-                                    "model has one, with a finite mean and positive scale per "
-                                    "target.")
-        encoder = schema.encoder
-        if encoder is not None and len(encoder.feature_names) != spec.n_inputs:
-            raise InvalidInputError(f"{where}: its CSV encoding makes "
-                                    f"{len(encoder.feature_names)} features, the network "
-                                    f"has {spec.n_inputs} inputs.")
-        if schema.task == "regression" and schema.n_targets != spec.n_outputs:
-            raise InvalidInputError(f"{where} names {schema.n_targets} targets for a network "
-                                    f"with {spec.n_outputs} outputs.")
-        if schema.task != "regression":
-            if len(schema.class_names) != spec.n_outputs:
-                raise InvalidInputError(f"{where} names {len(schema.class_names)} classes for a "
-                                        f"network with {spec.n_outputs} outputs.")
-            if len(schema.class_values) != len(schema.class_names):
-                raise InvalidInputError(f"{where} has {len(schema.class_values)} class values "
-                                        f"for {len(schema.class_names)} class names.")
-        if len(schema.feature_names) != spec.n_inputs:
-            raise InvalidInputError(f"{where} names {len(schema.feature_names)} features for a "
-                                    f"network with {spec.n_inputs} inputs.")
 
     # ---- raw rows -> features -> outputs -> labels
     def features(self, X: Any, source: str = "X",
@@ -220,7 +183,11 @@ class TrainedModel:
         if self.task == "multilabel":       # a label's probability is never exactly 0 or 1
             tiny = np.finfo(output.dtype).eps
             np.clip(output, tiny, 1 - tiny, out=output)
-        return self.to_target_units(output)
+        values = self.to_target_units(output)
+        if self.target_range is not None:       # clip_output: within the training's targets
+            low, high = self.target_range
+            values = np.clip(values, *(low, high) if values.ndim == 2 else (low[0], high[0]))
+        return values
 
     def to_target_units(self, values: np.ndarray) -> np.ndarray:
         """Regression: the network's standardised values back in the target's own units

@@ -15,6 +15,7 @@ convention its users expect (``param_default``).
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,14 +34,15 @@ from mlpkit.constraints import (
 from mlpkit.errors import InvalidParameterError
 from mlpkit.validation import suggest
 
-ACTIVATIONS = ("relu", "sigmoid", "tanh", "identity")
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "identity", "selu", "mish")
 ALIASES = {"logistic": "sigmoid",             # scikit-learn's names for the same things
            "log_loss": "cross_entropy"}
 INITS = ("default", "sklearn", "xavier_uniform", "xavier_normal", "kaiming_uniform",
          "kaiming_normal", "normal", "zeros")
 OPTIMIZERS = ("sgd", "rmsprop", "adam", "adamw", "lbfgs")
 MOMENTUM_OPTIMIZERS = ("sgd", "rmsprop")     # the optimizers momentum applies to
-SCHEDULES = ("step", "cosine", "plateau", "invscaling", "adaptive")
+SCHEDULES = ("step", "cosine", "coslog4", "plateau", "invscaling", "adaptive")
+SCALERS = ("standard", "robust")
 LOSSES = ("cross_entropy", "mse", "squared_error", "poisson")
 ENGINES = ("numpy", "torch")
 SAME = object()     # param_default: the same default as the command line's
@@ -73,6 +75,16 @@ def parse_batch_size(text: str) -> int | str:
             f"invalid batch size {text!r} (a whole number, 'auto' or 'full')") from None
 
 
+def parse_patience(text: str) -> int | float:
+    if text == "inf":
+        return math.inf
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid patience {text!r} (a whole number, or inf)") from None
+
+
 @dataclass(frozen=True)
 class Option:
     name: str                      # the field in MLPSpec / TrainConfig / RunConfig
@@ -100,11 +112,16 @@ OPTIONS: tuple[Option, ...] = (
     # [model]: the network
     Option("hidden", "model", (100,), "hidden layer sizes", LayerSizes(), "--hidden",
            "hidden_layer_sizes", parse=int, nargs="+"),
-    Option("activation", "model", "relu", "relu, sigmoid, tanh or identity",
+    Option("activation", "model", "relu", "relu, sigmoid, tanh, identity, selu or mish",
            choice(*ACTIVATIONS), "--activation", "activation", parse=str),
     Option("activations", "model", None, "one activation per hidden layer, in order (instead "
            "of --activation for all), e.g. relu tanh", PerLayer(choice(*ACTIVATIONS)),
            "--activations", parse=str, nargs="+"),
+    Option("embedding", "model", None, "periodic: each input also goes through 16 cosines of "
+           "learned frequencies and a small linear map to 3 values, put beside the input "
+           "(thresholds become easy to learn; RealMLP's embedding); none: the inputs as they "
+           "are", choice("periodic", none="none"), "--embedding", "embedding", parse=str,
+           choices=("none", "periodic")),
     Option("init", "model", "default", "weight init: default (PyTorch's), sklearn "
            "(scikit-learn's Glorot range, biases too), xavier_uniform, kaiming_uniform, ...",
            choice(*INITS), "--init", "init", param_default="sklearn", parse=str,
@@ -114,6 +131,13 @@ OPTIONS: tuple[Option, ...] = (
     # [data]: preprocessing fitted on the training rows
     Option("scale", "data", True, "standardise the features (and a regression target) with "
            "training statistics", FLAG, "--no-scale", "scale", param_default=False),
+    Option("scaler", "data", "standard", "how features are scaled: standard (mean and standard "
+           "deviation) or robust (median and interquartile range, then a smooth clip to "
+           "(-3, 3): outliers and long tails no longer dominate)", choice(*SCALERS),
+           "--scaler", "scaler", parse=str, choices=SCALERS),
+    Option("clip_output", "data", False, "regression: clip every prediction to the range of "
+           "the training targets (an extrapolating network cannot answer far outside it)",
+           FLAG, "--clip-output", "clip_output"),
     # [train]: how to train
     Option("loss", "train", None, "classification: cross_entropy (default) or mse between "
            "softmax and one-hot targets; regression: mse, squared_error (half the MSE, "
@@ -138,11 +162,16 @@ OPTIONS: tuple[Option, ...] = (
     Option("l1", "train", 0.0, "L1 penalty on the weights: l1 ||W||_1 per batch, divided by "
            "the batch's rows (drives weights to exactly zero)", NON_NEGATIVE, "--l1",
            parse=float),
-    Option("schedule", "train", None, "learning-rate schedule: step, cosine, plateau, "
+    Option("label_smoothing", "train", 0.0, "classification: train against (1 - e) one-hot "
+           "+ e / classes instead of one-hot (cross-entropy; as torch's label_smoothing)",
+           FRACTION, "--label-smoothing", "label_smoothing", parse=float),
+    Option("schedule", "train", None, "learning-rate schedule: step, cosine, coslog4 (four "
+           "cosine cycles on a log time axis, each from 0 up to lr and back; RealMLP's), "
+           "plateau, "
            "invscaling (lr / (t+1)^power_t, t the samples seen) or adaptive (lr / 5 when "
            "--patience epochs fail to improve, instead of stopping)",
            choice(*SCHEDULES, none="constant"), "--schedule", "learning_rate",
-           param_default="constant", parse=str, choices=SCHEDULES),
+           param_default="constant", parse=str, choices=("constant", *SCHEDULES)),
     Option("power_t", "train", 0.5, "the exponent of the invscaling schedule", NON_NEGATIVE,
            "--power-t", "power_t", parse=float),
     Option("batch_size", "train", "auto", "samples per step; 'auto': n/64 rows, between 32 and "
@@ -157,11 +186,11 @@ OPTIONS: tuple[Option, ...] = (
            "(early stopping watches it)", FRACTION, "--val-fraction", "validation_fraction",
            param_default=0.1, parse=float),
     Option("patience", "train", None, "stop after N epochs without improvement of the "
-           "validation loss (of the training loss when nothing is held out); default: 10 when "
-           "--epochs is not given, else off",
+           "validation loss (of the training loss when nothing is held out); inf: never stop, "
+           "but keep the best epoch; default: 10 when --epochs is not given, else off",
            Interval(int, 0, None, closed="neither", optional=True, infinite=True),
            "--patience", "n_iter_no_change", param_default=10,
-           parse=int),
+           parse=parse_patience),
     Option("tol", "train", 1e-4, "the least improvement that counts, for --patience (lbfgs: "
            "the gradient tolerance)", NON_NEGATIVE, "--tol", "tol", parse=float),
     Option("beta_1", "train", 0.9, "adam / adamw: decay of the gradient's running mean",

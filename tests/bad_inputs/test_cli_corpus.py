@@ -99,9 +99,9 @@ CASES = [
     ("sweep-unknown-parameter", csv("[dropuot]\nlow = 0.0\nhigh = 0.5", "space.toml"),
      ["sweep", "--dataset", "iris", "--space", "space.toml"],
      "mlpkit: error: Space file 'space.toml': Unknown parameter 'dropuot'. Did you mean "
-     "'dropout'? Known: depth, width, activation, init, dropout, scale, optimizer, lr, "
-     "momentum, nesterov, weight_decay, alpha, l1, schedule, power_t, batch_size, epochs, "
-     "shuffle, patience, tol, beta_1, beta_2, epsilon, max_fun."),
+     "'dropout'? Known: depth, width, activation, embedding, init, dropout, scale, scaler, "
+     "optimizer, lr, momentum, nesterov, weight_decay, alpha, l1, label_smoothing, schedule, "
+     "power_t, batch_size, epochs, shuffle, patience, tol, beta_1, beta_2, epsilon, max_fun."),
     ("sweep-empty-range", csv("[lr]\nlow = 0.1\nhigh = 0.001\nlog = true", "space.toml"),
      ["sweep", "--dataset", "iris", "--space", "space.toml"],
      "mlpkit: error: Space file 'space.toml': [lr] is an empty range (low 0.1 > high 0.001); "
@@ -154,7 +154,7 @@ CASES = [
      "size, or 'full' (--batch-size full) for full-batch gradient descent."),
     ("activation-typo", None, [*TRAIN, "--activation", "sigmod"],
      "mlpkit: error: Unknown activation 'sigmod'. Did you mean 'sigmoid'? Known: identity, "
-     "logistic, relu, sigmoid, tanh."),
+     "logistic, mish, relu, selu, sigmoid, tanh."),
     ("optimizer-typo", None, [*TRAIN, "--optimizer", "adamm"],
      "mlpkit: error: Unknown optimizer 'adamm'. Did you mean 'adam'? Known: adam, adamw, "
      "lbfgs, rmsprop, sgd."),
@@ -200,9 +200,9 @@ CASES = [
     ("config-unknown-setting", csv("[train]\nlearning_rate = 1\n", "odd.toml"),
      ["train", "--config", "odd.toml"],
      "mlpkit: error: Unknown [train] setting 'learning_rate'. Known: loss, optimizer, lr, "
-     "momentum, nesterov, weight_decay, alpha, l1, schedule, power_t, batch_size, epochs, "
-     "shuffle, val_fraction, patience, tol, beta_1, beta_2, epsilon, max_fun, class_weight, "
-     "seed."),
+     "momentum, nesterov, weight_decay, alpha, l1, label_smoothing, schedule, power_t, "
+     "batch_size, epochs, shuffle, val_fraction, patience, tol, beta_1, beta_2, epsilon, "
+     "max_fun, class_weight, seed."),
     # ---- CSV files
     ("csv-missing", None, ["train", "--csv", "nowhere.csv"],
      "mlpkit: error: CSV file 'nowhere.csv' does not exist; check the path."),

@@ -139,11 +139,12 @@ def run_config(args: argparse.Namespace):
     from mlpkit.options import OPTIONS
     from mlpkit.runs.folder import read_config
 
-    base = RunConfig.from_toml_dict(read_config(args.config)) if args.config else RunConfig()
+    dataset, options = dataset_choice(args)
+    base = RunConfig.from_toml_dict(read_config(args.config)) if args.config else \
+        RunConfig.for_data(dataset or "blobs", options)    # a table: the table recipe's
     given = {o.name: getattr(args, o.name) for o in OPTIONS
              if o.flag is not None and getattr(args, o.name) is not None}
     if given.get("batch_size") == "full":
         given["batch_size"] = None
     run = base.with_options(given)
-    dataset, options = dataset_choice(args)
     return run if dataset is None else replace(run, dataset=dataset, dataset_options=options)

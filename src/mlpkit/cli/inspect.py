@@ -38,6 +38,8 @@ def _gradcheck(commands, name: str, summary: str) -> None:
                    choices=["cross_entropy", "mse", "softmax_mse", "bce_with_logits"])
     p.add_argument("--dtype", default="float64", choices=["float64", "float32"])
     p.add_argument("--outputs", type=int, default=3, help="outputs / classes (3)")
+    p.add_argument("--embedding", choices=["periodic"],
+                   help="put the periodic embedding in front (the table recipe's layer)")
     p.add_argument("--rows", type=int, default=8, help="random rows (8)")
     p.add_argument("--tolerance", type=float, help="largest relative error accepted (1e-5 for "
                                                    "float64, 1e-3 for float32)")
@@ -99,8 +101,9 @@ def run_gradcheck(args: argparse.Namespace) -> int:
     _check_sizes(hidden=args.hidden, inputs=args.inputs, outputs=args.outputs, rows=args.rows)
     tolerance = args.tolerance or TOLERANCE[args.dtype]
     rows = gradient_table(tuple(args.hidden), args.activation, args.loss, args.dtype,
-                          args.inputs, args.outputs, args.rows, args.seed)
-    print(f"{args.inputs}-{'-'.join(map(str, args.hidden))}-{args.outputs} {args.activation}, "
+                          args.inputs, args.outputs, args.rows, args.seed, args.embedding)
+    print(("periodic embedding, " if args.embedding else "")
+          + f"{args.inputs}-{'-'.join(map(str, args.hidden))}-{args.outputs} {args.activation}, "
           f"{args.loss}, {args.dtype}, {args.rows} rows; tolerance {tolerance:g}")
     print(format_table(rows, tolerance))
     worst = max(max(r.vs_differences, r.vs_autograd) for r in rows)

@@ -26,7 +26,9 @@ from mlpkit.numpy_engine.optim import SGD
 
 FOUR_POINTS = (np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]),
                np.array([0, 1, 1, 0]))                # XOR: no straight line separates it
-DERIVATIVE = {"sigmoid": "a ⊙ (1 − a)", "tanh": "1 − a²", "relu": "[z > 0]", "identity": "1"}
+DERIVATIVE = {"sigmoid": "a ⊙ (1 − a)", "tanh": "1 − a²", "relu": "[z > 0]", "identity": "1",
+              "selu": "λ [z > 0] + (a + λα) [z ≤ 0]",
+              "mish": "tanh(sp(z)) + z ⊙ (1 − tanh²(sp(z))) ⊙ σ(z)"}
 LOSS_FORMULA = {"cross_entropy": "−(1/n) Σᵢ log softmax(z)ᵢ,yᵢ",
                 "mse": "(1/(n·k)) Σᵢⱼ (softmax(z)ᵢⱼ − onehot(y)ᵢⱼ)²"}
 OUTPUT_GRADIENT = {"cross_entropy": "(softmax(z) − onehot(y)) / n",

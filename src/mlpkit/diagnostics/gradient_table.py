@@ -70,10 +70,11 @@ def autograd_gradients(spec: MLPSpec, weights: dict[str, np.ndarray], loss: str,
 
 def gradient_table(hidden: tuple[int, ...] = (5, 4), activation: str = "tanh",
                    loss: str = "cross_entropy", dtype: str = "float64", n_inputs: int = 3,
-                   n_outputs: int = 3, rows: int = 8, seed: int = 0) -> list[Row]:
+                   n_outputs: int = 3, rows: int = 8, seed: int = 0,
+                   embedding: str | None = None) -> list[Row]:
     """One row per parameter: backprop against finite differences and against autograd."""
     rng = np.random.default_rng(seed)
-    spec = MLPSpec(n_inputs, n_outputs, tuple(hidden), activation)
+    spec = MLPSpec(n_inputs, n_outputs, tuple(hidden), activation, embedding=embedding)
     X, y = problem(loss, n_inputs, n_outputs, rows, rng)
     model = build_mlp(spec, rng, dtype=np.dtype(dtype))
     criterion = get_loss(loss)

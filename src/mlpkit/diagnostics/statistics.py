@@ -42,15 +42,16 @@ def input_scale(X: np.ndarray, feature_names: Sequence[str]) -> dict:
 
 
 def baseline_loss(task: str, loss: str, y: np.ndarray, weights: np.ndarray | None,
-                  n_outputs: int) -> float | None:
+                  n_outputs: int, smoothing: float = 0.0) -> float | None:
     """The training loss of the best constant output: the class (or label) frequencies'
-    entropy, the target's variance (mean squared error) or the half Poisson deviance of its
-    mean; None where not defined."""
+    entropy (under label smoothing: the smoothed frequencies'), the target's variance (mean
+    squared error) or the half Poisson deviance of its mean; None where not defined."""
     w = np.ones(len(y)) if weights is None else np.asarray(weights, np.float64)
     if task == "classification":
         p = np.bincount(y, weights=w, minlength=n_outputs) / w.sum()
         if loss == "mse":               # softmax vs one-hot, averaged over the classes
             return float((1.0 - np.sum(p * p)) / n_outputs)
+        p = (1.0 - smoothing) * p + smoothing / n_outputs
         p = p[p > 0]
         return float(-np.sum(p * np.log(p)))
     y = np.asarray(y, np.float64).reshape(len(y), -1)
@@ -136,7 +137,7 @@ def layer_statistics(session, split) -> LayerStatistics | None:
         return None
     task, config = session.schema.task, session.config
     baseline = baseline_loss(task, loss_for(task, config.train.loss), y, weights,
-                             session.schema.n_outputs)
+                             session.schema.n_outputs, session.stepper.label_smoothing)
     spec = session.spec
     activation = spec.activation if spec.activations is None else spec.activations
     return LayerStatistics(X, y, activation, session.schema.feature_names,

@@ -112,6 +112,8 @@ class StepperBase:
         """What both engines derive from the config alike: the criterion, the L2 penalty on
         the weights (not the biases), and the optimizer (none for L-BFGS: SciPy steps)."""
         self.criterion = criterion_for(self.task, config.loss)
+        self.label_smoothing = config.label_smoothing if self.criterion == "cross_entropy" \
+            else 0.0        # (the other losses have no one-hot target to smooth)
         self.alpha, self.l1 = config.alpha, config.l1
         self.penalised = [p for name, p in named_parameters if name.endswith("weight")]
         self.optimizer = None if config.full_batch_solver else \

@@ -48,7 +48,8 @@ class LearnedAttributes:
                           f"({state.solver_message}). Increase max_iter or "
                           "scale the data.", ConvergenceWarning, stacklevel=4)
         elif self.solver != "lbfgs" and not state.stop_training and \
-                self.n_iter_ == self.max_iter:
+                self.n_iter_ == self.max_iter and self.n_iter_no_change != np.inf:
+            # (n_iter_no_change=inf: a fixed budget, the best epoch kept; nothing to converge)
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
                           "and the optimization hasn't converged yet.", ConvergenceWarning,
                           stacklevel=4)

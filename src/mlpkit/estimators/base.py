@@ -35,6 +35,7 @@ def incremental_solver(estimator: Any) -> bool:
 
 class MLPBase(LearnedAttributes, BaseEstimator):
     task: str
+    scikit_learn_auto_batch = True      # batch_size="auto": min(200, n), scikit-learn's rule
     _parameter_constraints: dict = parameter_constraints()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -83,6 +84,7 @@ class MLPBase(LearnedAttributes, BaseEstimator):
             self.session_.stepper.samples_seen = getattr(self, "t_", 0)
             self.session_.scaler = previous.scaler
             self.session_.target_scaler = previous.target_scaler
+            self.session_.target_range = previous.target_range
         self._curve_before = list(getattr(self, "loss_curve_", [])) if warm else []
 
     def _check_warm_start(self, previous: TrainedModel, schema: Schema) -> None:

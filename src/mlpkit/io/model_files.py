@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from mlpkit.config import MLPSpec
+from mlpkit.config import PERIODIC, MLPSpec
 from mlpkit.errors import DataWarning, InvalidInputError, MlpkitError
 from mlpkit.io import atomic
 
@@ -39,6 +39,12 @@ def expected_shapes(spec: MLPSpec) -> dict[str, tuple[int, ...]]:
         if kind == "linear":
             shapes[f"{index}.weight"] = (args[1], args[0])
             shapes[f"{index}.bias"] = (args[1],)
+        elif kind == "periodic":
+            (cosines, values), embedded = PERIODIC, len(args[1])
+            shapes |= {f"{index}.frequencies": (embedded, cosines),
+                       f"{index}.phases": (embedded, cosines),
+                       f"{index}.weight": (embedded, cosines, values),
+                       f"{index}.bias": (embedded, values)}
     return shapes
 
 

@@ -67,6 +67,47 @@ class ReLU(_Elementwise):
         return np.where(self._cached_output() > 0, grad_output, 0)
 
 
+class SELU(_Elementwise):
+    """lambda z for z > 0, lambda alpha (e^z - 1) otherwise (self-normalising); its derivative
+    is lambda, or a + lambda alpha below 0 (from the output: lambda alpha e^z = a + lambda
+    alpha)."""
+
+    ALPHA, SCALE = 1.6732632423543772, 1.0507009873554805     # PyTorch's constants
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        out = np.expm1(np.minimum(x, 0))
+        out *= self.ALPHA
+        np.copyto(out, x, where=x > 0)
+        out *= self.SCALE
+        self._output = out
+        return out
+
+    def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        a = self._cached_output()
+        grad = np.where(a > 0, self.SCALE, a + self.SCALE * self.ALPHA).astype(a.dtype)
+        grad *= grad_output
+        return grad
+
+
+class Mish(_Elementwise):
+    """z tanh(softplus(z)), smooth and non-monotone; its derivative
+    tanh(sp) + z sech^2(sp) sigmoid(z), with sp = softplus(z) (so it keeps z, not a)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._input = x
+        self._tanh = np.tanh(np.logaddexp(0, x))        # softplus without overflow
+        self._output = x * self._tanh
+        return self._output
+
+    def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray:
+        self._cached_output()
+        x, t = self._input, self._tanh
+        sigmoid = 0.5 * (1.0 + np.tanh(0.5 * x))
+        grad = t + x * (1.0 - t * t) * sigmoid
+        grad *= grad_output
+        return grad
+
+
 class Identity(_Elementwise):
     """Passes values through: a linear hidden layer (``activation="identity"``)."""
 
@@ -104,6 +145,8 @@ ACTIVATIONS: dict[str, type[Module]] = {
     "tanh": Tanh,
     "relu": ReLU,
     "identity": Identity,
+    "selu": SELU,
+    "mish": Mish,
     "softmax": Softmax,
 }
 

@@ -107,11 +107,14 @@ class CrossEntropyLoss(Loss):
     ``target`` holds class indices (shape (n,)). The fused gradient is simply
     ``(softmax(logits) - onehot(target)) / n``, cheaper and more stable than chaining a Softmax
     layer's Jacobian. With ``weight`` (one per class) the mean is weighted as in PyTorch:
-    ``sum_i w[y_i] l_i / sum_i w[y_i]``.
+    ``sum_i w[y_i] l_i / sum_i w[y_i]``. ``smoothing`` e: the target is (1 - e) one-hot + e/K
+    over K classes, so l_i = (1 - e) nll_i + e/K sum_c -log p_c and the gradient is p - that
+    target (as PyTorch's ``label_smoothing`` with per-sample weights).
     """
 
-    def __init__(self, weight: np.ndarray | None = None) -> None:
+    def __init__(self, weight: np.ndarray | None = None, smoothing: float = 0.0) -> None:
         self.weight = None if weight is None else np.asarray(weight, dtype=np.float64)
+        self.smoothing = smoothing
         self._probs: np.ndarray | None = None
         self._rows = np.arange(0)           # 0..n-1, kept while batches have n rows
 
@@ -148,6 +151,9 @@ class CrossEntropyLoss(Loss):
         probs /= norm                                              # softmax(z)
         rows = self._rows if len(self._rows) == len(target) else np.arange(len(target))
         nll = np.log(norm[:, 0]) - shifted[rows, target]           # -log softmax(z)_y
+        if self.smoothing:       # + e (mean_c -log p_c - nll): mean_c -log p_c = log norm - mean z
+            uniform = np.log(norm[:, 0]) - shifted.mean(axis=1)
+            nll = (1.0 - self.smoothing) * nll + self.smoothing * uniform
         self._probs, self._target, self._rows = probs, target, rows
         w = None if self.weight is None else self.weight[target]
         if sample_weight is not None:
@@ -160,7 +166,9 @@ class CrossEntropyLoss(Loss):
 
     def backward(self) -> np.ndarray:
         grad = self._cached(self._probs).copy()
-        grad[self._rows, self._target] -= 1.0                      # softmax - onehot
+        if self.smoothing:                                         # softmax - smoothed
+            grad -= self.smoothing / grad.shape[1]
+        grad[self._rows, self._target] -= 1.0 - self.smoothing     # softmax - onehot
         grad *= self._sample_scale
         return grad
 

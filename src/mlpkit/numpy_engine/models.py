@@ -6,6 +6,7 @@ import numpy as np
 
 from mlpkit.config import MLPSpec
 from mlpkit.numpy_engine.activations import get_activation
+from mlpkit.numpy_engine.embedding import PeriodicEmbedding
 from mlpkit.numpy_engine.init import for_activation
 from mlpkit.numpy_engine.layers import Dropout, Linear
 from mlpkit.numpy_engine.module import Module
@@ -31,6 +32,8 @@ def build_mlp(spec: MLPSpec, rng: np.random.Generator | int | None = None,
             linear += 1
         elif kind == "activation":
             layers.append(get_activation(args[0]))
+        elif kind == "periodic":
+            layers.append(PeriodicEmbedding(args[1], rng, dtype=dtype))
         else:
             layers.append(Dropout(args[0], rng=rng.spawn(1)[0]))
     return Sequential(*layers)

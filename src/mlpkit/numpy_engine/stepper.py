@@ -8,9 +8,10 @@ import numpy as np
 
 from mlpkit.config import MLPSpec, TrainConfig
 from mlpkit.engines.contract import EpochResult, StepperBase
+from mlpkit.numpy_engine.embedding import PeriodicEmbedding
 from mlpkit.numpy_engine.inference import NumpyNetwork
 from mlpkit.numpy_engine.layers import Dropout, Linear
-from mlpkit.numpy_engine.losses import get_loss, row_argmax
+from mlpkit.numpy_engine.losses import CrossEntropyLoss, get_loss, row_argmax
 from mlpkit.numpy_engine.optim import get_optimizer
 
 
@@ -21,7 +22,9 @@ class NumpyStepper(StepperBase, NumpyNetwork):
         self._set_up_training(config, self.model.named_parameters(),
                               lambda name, **kwargs: get_optimizer(
                                   name, self.model.parameters(), **kwargs))
-        self.loss = get_loss(self.criterion)
+        self.measure = get_loss(self.criterion)      # what evaluate reports
+        self.loss = CrossEntropyLoss(smoothing=self.label_smoothing) \
+            if self.label_smoothing else self.measure     # what training minimises
 
     def bind(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> None:
         self._X, self._y = X, self._target_array(y)
@@ -85,17 +88,17 @@ class NumpyStepper(StepperBase, NumpyNetwork):
         activations, out = [], X
         for layer in self.model.layers:
             out = layer(out)
-            if not isinstance(layer, Linear | Dropout):
+            if not isinstance(layer, Linear | Dropout | PeriodicEmbedding):
                 activations.append(out)
         self.model.zero_grad()
-        self.loss(out, self._target_array(y))
-        self.model.backward(self.loss.backward())
+        self.measure(out, self._target_array(y))
+        self.model.backward(self.measure.backward())
         return {name: p.grad.copy() for name, p in self.model.named_parameters()}, activations
 
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
         out = self._outputs(X)
         target = self._target_array(y)
-        value = self.loss(out, target)
+        value = self.measure(out, target)
         accuracy = self._correct(out, target) / len(out) if self.task != "regression" else None
         return value, accuracy
 

@@ -14,7 +14,7 @@ from mlpkit.runs.train import write_results
 from mlpkit.training.state import TrainingState
 
 TORCH_ACTIVATIONS = {"relu": "nn.ReLU()", "tanh": "nn.Tanh()", "sigmoid": "nn.Sigmoid()",
-                     "identity": "nn.Identity()"}
+                     "identity": "nn.Identity()", "selu": "nn.SELU()", "mish": "nn.Mish()"}
 
 
 def replay_config(worker):

@@ -13,10 +13,31 @@ import numpy as np
 import torch
 from torch import nn
 
-from mlpkit.config import MLPSpec
+from mlpkit.config import PERIODIC, MLPSpec
 from mlpkit.numpy_engine.models import build_mlp as build_numpy_mlp
 
-ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "identity": nn.Identity}
+ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "identity": nn.Identity,
+               "selu": nn.SELU, "mish": nn.Mish}
+
+
+class Periodic(nn.Module):
+    """The NumPy engine's ``PeriodicEmbedding`` (its docstring has the maths) in PyTorch:
+    the same parameters, names and shapes, differentiated by autograd."""
+
+    def __init__(self, columns: tuple[int, ...], dtype: torch.dtype) -> None:
+        super().__init__()
+        self.columns = list(columns)       # (not a buffer: the state dict holds parameters)
+        n_features = len(columns)
+        cosines, values = PERIODIC
+        self.frequencies = nn.Parameter(torch.empty(n_features, cosines, dtype=dtype))
+        self.phases = nn.Parameter(torch.empty(n_features, cosines, dtype=dtype))
+        self.weight = nn.Parameter(torch.empty(n_features, cosines, values, dtype=dtype))
+        self.bias = nn.Parameter(torch.empty(n_features, values, dtype=dtype))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        u = 2.0 * torch.pi * x[:, self.columns].unsqueeze(-1) * self.frequencies + self.phases
+        e = torch.einsum("nfk,fkd->nfd", torch.cos(u), self.weight) + self.bias
+        return torch.cat([e.flatten(1), x], dim=1)
 
 
 def empty_mlp(spec: MLPSpec, device: torch.device | str = "cpu",
@@ -29,6 +50,8 @@ def empty_mlp(spec: MLPSpec, device: torch.device | str = "cpu",
                 layers.append(nn.Linear(args[0], args[1], dtype=dtype))
             elif kind == "activation":
                 layers.append(ACTIVATIONS[args[0]]())
+            elif kind == "periodic":
+                layers.append(Periodic(args[1], dtype))
             else:
                 layers.append(nn.Dropout(args[0]))
     return nn.Sequential(*layers).to_empty(device=device)

@@ -30,7 +30,7 @@ from mlpkit.engines.contract import EpochResult, StepperBase
 from mlpkit.torch_engine.distributed import Group
 from mlpkit.torch_engine.generator import OwnGenerator
 from mlpkit.torch_engine.inference import TorchNetwork, set_mode, torch_dtype
-from mlpkit.torch_engine.models import build_mlp
+from mlpkit.torch_engine.models import Periodic, build_mlp
 
 OPTIMIZERS = {"sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam,
               "adamw": torch.optim.AdamW}
@@ -73,9 +73,12 @@ class TorchStepper(StepperBase, TorchNetwork):
             return torch.softmax(out, dim=1), onehot
         return out, target
 
-    def _per_sample_loss(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    def _per_sample_loss(self, out: torch.Tensor, target: torch.Tensor,
+                         smoothing: float = 0.0) -> torch.Tensor:
+        """Each row's loss; ``smoothing``: the training's label smoothing (evaluation: none)."""
         if self.classification and not self.softmax_mse:
-            return nn.functional.cross_entropy(out, target, reduction="none")
+            return nn.functional.cross_entropy(out, target, reduction="none",
+                                               label_smoothing=smoothing)
         if self.task == "multilabel":     # the sum over labels, as scikit-learn's log loss
             return nn.functional.binary_cross_entropy_with_logits(
                 out, target, reduction="none").sum(dim=1)
@@ -84,10 +87,11 @@ class TorchStepper(StepperBase, TorchNetwork):
         prediction, wanted = self._squared_error_inputs(out, target)
         return (prediction - wanted).square().mean(dim=1) * self.mse_factor
 
-    def _mean_loss(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    def _mean_loss(self, out: torch.Tensor, target: torch.Tensor,
+                   smoothing: float = 0.0) -> torch.Tensor:
         """The unweighted mean, through PyTorch's fused reductions (fewer ops per step)."""
         if self.classification and not self.softmax_mse:
-            return nn.functional.cross_entropy(out, target)
+            return nn.functional.cross_entropy(out, target, label_smoothing=smoothing)
         if self.task == "multilabel":
             return nn.functional.binary_cross_entropy_with_logits(out, target) * out.shape[1]
         if self.criterion == "poisson":
@@ -99,10 +103,11 @@ class TorchStepper(StepperBase, TorchNetwork):
         """The (weighted) mean loss, plus (alpha/2 ||W||^2 + l1 ||W||_1) / (the rows' total
         weight)."""
         if weight is None:
-            loss, total = self._mean_loss(out, target), len(target)
+            loss, total = self._mean_loss(out, target, self.label_smoothing), len(target)
         else:
             total = weight.sum()
-            loss = (self._per_sample_loss(out, target) * weight).sum() / total
+            loss = (self._per_sample_loss(out, target, self.label_smoothing) * weight).sum() \
+                / total
         return loss + self._penalty(total) if self.alpha or self.l1 else loss
 
     def _shard_loss(self, out: torch.Tensor, target: torch.Tensor,
@@ -110,7 +115,7 @@ class TorchStepper(StepperBase, TorchNetwork):
         """A rank's part of a global batch: its summed loss times world / ``total`` (the global
         batch's rows or weight), plus the whole penalty, so DDP's average over the ranks is
         the global batch's ``_loss``."""
-        per_sample = self._per_sample_loss(out, target)
+        per_sample = self._per_sample_loss(out, target, self.label_smoothing)
         if weight is not None:
             per_sample = per_sample * weight
         loss = per_sample.sum() * (self.group.world / total)
@@ -240,7 +245,7 @@ class TorchStepper(StepperBase, TorchNetwork):
         activations, out = [], self._tensor(X)
         for layer in self.model:
             out = layer(out)
-            if not isinstance(layer, nn.Linear | nn.Dropout):
+            if not isinstance(layer, nn.Linear | nn.Dropout | Periodic):
                 activations.append(out.detach().cpu().numpy())
         grads = torch.autograd.grad(self._mean_loss(out, self._target(y)), self._parameters)
         names = [name for name, _ in self.model.named_parameters()]

@@ -131,9 +131,16 @@ class NanGuard(Callback):
             "scale the features.")
 
 
+def coslog4(t: float) -> float:
+    """RealMLP's schedule at t in [0, 1] of the run: 4 cosine cycles, evenly spaced in
+    log2(1 + 15 t), each rising from 0 to 1 and back to 0 (a warm-up, then shorter cycles)."""
+    return 0.5 - 0.5 * math.cos(2.0 * math.pi * math.log2(1.0 + 15.0 * t))
+
+
 class LearningRateSchedule(Callback):
     """step: x0.1 every third of the run; cosine: to 0 over the run (its planned length,
-    ``state.epochs``; a ``partial_fit`` sequence plans over ``max_iter`` calls); plateau: x0.1
+    ``state.epochs``; a ``partial_fit`` sequence plans over ``max_iter`` calls); coslog4:
+    ``coslog4`` at the middle of each epoch of the planned run; plateau: x0.1
     after 3 epochs without improvement of the monitored loss; invscaling (scikit-learn's):
     lr / (t + 1)^power_t after each epoch, t the rows trained on so far."""
 
@@ -150,11 +157,21 @@ class LearningRateSchedule(Callback):
     def load_state_dict(self, arrays: dict[str, np.ndarray], values: dict) -> None:
         self.best, self.wait = values["best"], values["wait"]
 
+    def on_train_begin(self, state: TrainingState) -> None:
+        if self.kind == "coslog4":      # the first epoch's rate (later ones: on_epoch_end)
+            self._coslog4(state, len(state.history))
+
+    def _coslog4(self, state: TrainingState, done: int) -> None:
+        total = state.epochs
+        state.stepper.lr = self.base_lr * coslog4(min(done + 0.5, total) / total)
+
     def on_epoch_end(self, state: TrainingState, record: dict) -> None:
         total = state.epochs
         done = min(record["epoch"], total)
         stepper = state.stepper
-        if self.kind == "step":
+        if self.kind == "coslog4":
+            self._coslog4(state, done)
+        elif self.kind == "step":
             stepper.lr = self.base_lr * 0.1 ** (done // max(1, total // 3))
         elif self.kind == "cosine":
             stepper.lr = self.base_lr * 0.5 * (1.0 + math.cos(math.pi * done / total))

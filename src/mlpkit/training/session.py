@@ -61,13 +61,17 @@ class Session:
                               default_engine(config.device, group is not None))
         self.schema = schema
         self.dtype = np.dtype(dtype)      # the parameters' (float64 when the data is float64)
+        embedded = None if schema.encoder is None else schema.encoder.numbers   # a table's
         self.spec = MLPSpec(len(schema.feature_names), schema.n_outputs, config.hidden,
                             config.activation, config.init, config.dropout,
-                            link_for(schema.task, config.train.loss), config.activations)
+                            link_for(schema.task, config.train.loss), config.activations,
+                            config.embedding if embedded != () else None,  # (no numbers)
+                            embedded if config.embedding else None)
         check_fits(self.spec, config.train)          # before any weight is allocated
         self._stepper = None
         self.scaler: Standardizer | None = None
         self.target_scaler: Standardizer | None = None     # regression: y in its own units
+        self.target_range: tuple[np.ndarray, np.ndarray] | None = None   # clip_output
         self.history = History()
         self.seconds = 0.0
         self.scikit_learn_stopping = False   # the estimators: its MLP's counting (callbacks)
@@ -123,10 +127,17 @@ class Session:
             check_batch_size(batch, n_train)
         if self.config.scale and self.scaler is None:       # before any copy: a lower peak
             weights = None if sample_weight is None else np.asarray(sample_weight, np.float64)
-            self.scaler = Standardizer.fit(X, train_rows, weights=weights)
+            self.scaler = Standardizer.fit_robust(X, train_rows, weights) \
+                if self.config.scaler == "robust" else Standardizer.fit(X, train_rows,
+                                                                        weights=weights)
             if self.schema.task == "regression" and self.spec.link == "identity":
                 self.target_scaler = Standardizer.fit(target_columns(y), train_rows,
                                                       weights=weights)   # (counts stay counts)
+        if self.config.clip_output and self.schema.task == "regression" and \
+                self.target_range is None:
+            targets = target_columns(y) if train_rows is None else target_columns(y)[train_rows]
+            self.target_range = (targets.min(axis=0).astype(np.float64),
+                                 targets.max(axis=0).astype(np.float64))
         if train_rows is not None:
             X_val, y_val = X[val_rows], y[val_rows]
             X, y = X[train_rows], y[train_rows]          # fresh arrays: ours to scale in place
@@ -277,4 +288,5 @@ class Session:
     def model(self) -> TrainedModel:
         """The model as it stands: network, weights, preprocessing, schema, options."""
         return TrainedModel(self.spec, self.stepper.state_dict(), self.schema, self.scaler,
-                            self.config.engine, self.config.option_values(), self.target_scaler)
+                            self.config.engine, self.config.option_values(), self.target_scaler,
+                            self.target_range)

@@ -18,7 +18,8 @@ from mlpkit.data.tables.encoding import MISSING, ColumnEncoding, TabularEncoder
 from mlpkit.data.tables.lines import file_lines
 from mlpkit.errors import InvalidInputError
 
-MAX_CATEGORIES = 50          # more distinct strings than this, unasked: free text, left out
+MAX_CATEGORIES = 50          # more distinct strings than this, unasked: free text, left out,
+REPEATS = 10                 # ... unless each is seen this often on average (a category)
 MAX_NAMED_CATEGORIES = 1000  # ... and when the user names the column with --features
 MIN_ROWS_FOR_ID = 20         # a unique value on every row of a tiny table proves nothing
 
@@ -67,10 +68,12 @@ def infer(series, name: str, impute: str, named: bool, encode_categorical: bool,
     if not named and gaps == 0 and len(categories) == len(series) >= MIN_ROWS_FOR_ID:
         return ColumnEncoding(name, "dropped", note="an ID (a different value on "
                               f"every row); keep it with --features {quote(name)} ...")
-    if not named and len(categories) > MAX_CATEGORIES:
+    if not named and len(categories) > MAX_CATEGORIES and \
+            (len(present) < REPEATS * len(categories) or len(categories) > MAX_NAMED_CATEGORIES):
         return ColumnEncoding(name, "dropped", note=f"free text ({len(categories)} "
-                              f"distinct values, more than {MAX_CATEGORIES} to one-hot "
-                              f"encode); keep it with --features {quote(name)} ...")
+                              f"distinct values, more than {MAX_CATEGORIES}, seen "
+                              f"{len(present) / len(categories):.1f} times each on average); "
+                              f"keep it with --features {quote(name)} ...")
     if len(categories) > MAX_NAMED_CATEGORIES:
         raise InvalidInputError(
             f"Feature column {name!r} in '{path}' holds text with {len(categories)} distinct "

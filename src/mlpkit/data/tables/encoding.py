@@ -90,6 +90,17 @@ class TabularEncoder:
         return [name for col in self.columns for name in col.feature_names]
 
     @property
+    def numbers(self) -> tuple[int, ...]:
+        """The features that are a numeric column's value (not one-hots, indicators or date
+        parts): what a periodic embedding embeds."""
+        positions, start = [], 0
+        for col in self.used:
+            if col.role == "numeric":
+                positions.append(start)
+            start += len(col.feature_names)
+        return tuple(positions)
+
+    @property
     def used(self) -> list[ColumnEncoding]:
         return [col for col in self.columns if col.role != "dropped"]
 

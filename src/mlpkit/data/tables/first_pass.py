@@ -15,7 +15,6 @@ import numpy as np
 
 from mlpkit.data.tables.chunks import CHUNK_BYTES, ChunkedTable
 from mlpkit.data.tables.columns import (
-    MAX_CATEGORIES,
     MAX_NAMED_CATEGORIES,
     category_note,
     date_note,
@@ -86,7 +85,7 @@ def _first_pass(stream: StreamedTable, named: bool) -> None:
     categories = {c.name: set() for c in encoder.used if c.role == "category"}
     gaps = {c.name: 0 for c in encoder.used}
     sums = {c.name: [0.0, 0] for c in encoder.used if c.role == "numeric"}
-    limit = MAX_NAMED_CATEGORIES if named else MAX_CATEGORIES
+    limit = MAX_NAMED_CATEGORIES     # (the first chunk decided which columns are categories)
     labels: set = set()
     sample, dropped, n_dropped = [], [], 0
     for chunk, frame in table.frames(stream.dtypes):

@@ -1,0 +1,31 @@
+"""The table recipe: the defaults a user's own table trains with.
+
+``mlpkit train --csv`` (a table read whole) and ``TabularClassifier`` / ``TabularRegressor``
+start from these values instead of the option table's, which stay the defaults of the built-in
+data sets (and ``MLPClassifier`` / ``MLPRegressor`` keep scikit-learn's). Every value was
+chosen by ``benchmarks/tabular.py`` on twenty public tables, against LightGBM,
+HistGradientBoosting and RealMLP-TD: RESULTS.md, "The table recipe", has each measurement.
+A flag or a ``config.toml`` value still overrides any of them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+TABLE_DEFAULTS: dict[str, Any] = {
+    "scaler": "robust",            # median / IQR, smooth clip: long tails stop dominating
+    "label_smoothing": 0.1,        # classification only
+    "schedule": "coslog4",
+    "beta_2": 0.95,
+    "epochs": 64,
+    "patience": math.inf,          # never stop early, keep the best validation epoch
+}
+
+
+def table_defaults(dataset: str | None, dataset_options: dict[str, Any]) -> dict[str, Any]:
+    """The recipe's values for this data: a table read whole gets them; the built-in sets and
+    a streamed table (whose scaling cannot be robust: no quantiles) keep the general ones."""
+    if dataset == "csv" and not dataset_options.get("stream"):
+        return dict(TABLE_DEFAULTS)
+    return {}
