@@ -212,6 +212,17 @@ def measure(names: list[str], seeds: range, flags: list[str], refresh: bool,
     return results
 
 
+def with_cache(results: dict) -> dict:
+    """Saved results with every contender's cached runs for the same tables and seeds."""
+    cache = json.loads(CACHE.read_text())
+    for name, row in results.items():
+        seeds = range(len(row["mlpkit"]))
+        for kind in CONTENDERS:
+            if all(f"{name}/{s}/{kind}" in cache for s in seeds):
+                row[kind] = [cache[f"{name}/{s}/{kind}"] for s in seeds]
+    return results
+
+
 def report(results: dict) -> None:
     kinds = [k for k in ("mlpkit", *CONTENDERS)
              if all(len(r.get(k, [])) == len(r.get("mlpkit") or r.get(CONTENDERS[0], []))
@@ -265,9 +276,15 @@ def main() -> None:
                         help="run only mlpkit (the competitors from the cache) or only the "
                         "competitors (to fill the cache)")
     parser.add_argument("--save", type=Path, help="also write the results as JSON")
+    parser.add_argument("--load", type=Path, help="report the results a --save wrote (with "
+                        "the competitors' cache) instead of running anything")
     args = parser.parse_args()
     names = args.tables.split(",") if args.tables else list(TABLES)
-    results = measure(names, range(args.seeds), args.flags.split(), args.refresh, args.only)
+    if args.load:
+        results = with_cache(json.loads(args.load.read_text()))
+    else:
+        results = measure(names, range(args.seeds), args.flags.split(), args.refresh,
+                          args.only)
     if args.save:
         args.save.write_text(json.dumps(results, indent=1))
     report(results)

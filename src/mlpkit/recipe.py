@@ -15,11 +15,13 @@ from typing import Any
 
 TABLE_DEFAULTS: dict[str, Any] = {
     "scaler": "robust",            # median / IQR, smooth clip: long tails stop dominating
+    "embedding": "periodic",       # each number also as learned cosines: thresholds
     "label_smoothing": 0.1,        # classification only
-    "schedule": "coslog4",
     "beta_2": 0.95,
+    "lr": 3e-3,
     "epochs": 64,
     "patience": math.inf,          # never stop early, keep the best validation epoch
+    "clip_output": True,           # regression only: within the training targets' range
 }
 
 

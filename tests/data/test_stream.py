@@ -213,7 +213,9 @@ def test_an_epoch_visits_every_training_row_once_and_never_a_held_out_one(data_c
 
 def test_streamed_training_is_repeatable_and_resumes_exactly(tmp_path, data_csv):
     args = ["train", "--csv", str(data_csv), "--target", "y", "--stream", *CHUNK, "--quiet",
-            "--hidden", "8"]
+            "--hidden", "8", "--patience", "100"]
+    general = ["--scaler", "standard", "--embedding", "none", "--label-smoothing", "0",
+               "--beta-2", "0.999", "--lr", "0.001", "--no-clip-output"]   # not the recipe's
     for name in ("a", "b"):
         assert main([*args, "--epochs", "4", "--out", str(tmp_path / name)]) == 0
     assert history(tmp_path / "a") == history(tmp_path / "b")
@@ -222,9 +224,12 @@ def test_streamed_training_is_repeatable_and_resumes_exactly(tmp_path, data_csv)
     assert history(tmp_path / "c") == history(tmp_path / "a")
     metrics = json.loads((tmp_path / "a" / "metrics.json").read_text())
     memory = tmp_path / "memory"              # the same options on the table in memory
-    assert main([a for a in args if a not in ("--stream", *CHUNK)] +
+    assert main([a for a in args if a not in ("--stream", *CHUNK)] + general +
                 ["--epochs", "4", "--out", str(memory)]) == 0
     in_memory = json.loads((memory / "metrics.json").read_text())
+    assert {k: v for k, v in json.loads((memory / "model.json").read_text())["options"].items()
+            if k != "engine"} == {k: v for k, v in json.loads(
+                (tmp_path / "a" / "model.json").read_text())["options"].items() if k != "engine"}
     assert metrics["test"]["accuracy"] > in_memory["test"]["accuracy"] - 0.04
     assert metrics["data"]["stream"]["chunks"] > 5
     data_csv.write_text(data_csv.read_text() + "60.0,0.5,red,2021-03-01,yes\n")

@@ -104,7 +104,7 @@ def test_unknown_names_suggest_the_closest():
         get_activation("sigmod")
     assert str(info.value) == (
         "Unknown activation 'sigmod'. Did you mean 'sigmoid'? "
-        "Known: identity, relu, sigmoid, softmax, tanh.")
+        "Known: identity, mish, relu, selu, sigmoid, softmax, tanh.")
     assert message(lambda: get_initializer("xavier")).startswith(
         "Unknown initializer 'xavier'. Did you mean 'xavier_normal'?")
     assert message(lambda: Linear(0, 3)) == "in_features must be a positive integer, got 0."

@@ -68,6 +68,9 @@ def add_option_arguments(groups: dict[str, Any]) -> None:
             if negative:        # the default, to say over a --config that turned it off
                 group.add_argument("--" + option.flag[5:], dest=option.name, default=None,
                                    action="store_true", help=f"{option.help} (the default)")
+            else:               # off, to say over a --config or the table recipe
+                group.add_argument("--no-" + option.flag[2:], dest=option.name, default=None,
+                                   action="store_false", help=f"do not {option.help}")
             continue
         default = option.default
         shown = " ".join(map(str, default)) if isinstance(default, tuple) else default
