@@ -24,8 +24,8 @@ from mlpkit.data.schema import Schema
 from mlpkit.data.tables.encoding import TabularEncoder
 from mlpkit.data.tables.surprises import Surprises
 from mlpkit.errors import InvalidInputError
+from mlpkit.io.model_checks import check_model
 from mlpkit.io.model_files import load_model, save_model
-from mlpkit.model_checks import check_model
 from mlpkit.validation import check_array
 
 KNOWN_KEYS = {"format", "format_version", "spec", "task", "class_names", "class_values",
