@@ -48,8 +48,10 @@ class LearnedAttributes:
                           f"({state.solver_message}). Increase max_iter or "
                           "scale the data.", ConvergenceWarning, stacklevel=4)
         elif self.solver != "lbfgs" and not state.stop_training and \
-                self.n_iter_ == self.max_iter and self.n_iter_no_change != np.inf:
-            # (n_iter_no_change=inf: a fixed budget, the best epoch kept; nothing to converge)
+                self.n_iter_ == self.max_iter and \
+                (self.scikit_learn_rules or self.n_iter_no_change != np.inf):
+            # (a table estimator's n_iter_no_change=inf is a fixed budget keeping the best
+            # epoch: nothing to converge; scikit-learn's MLP warns even then)
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
                           "and the optimization hasn't converged yet.", ConvergenceWarning,
                           stacklevel=4)

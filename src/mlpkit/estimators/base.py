@@ -35,7 +35,8 @@ def incremental_solver(estimator: Any) -> bool:
 
 class MLPBase(LearnedAttributes, BaseEstimator):
     task: str
-    scikit_learn_auto_batch = True      # batch_size="auto": min(200, n), scikit-learn's rule
+    scikit_learn_rules = True    # scikit-learn's MLP's: "auto" batches of min(200, n); a
+    #                              ConvergenceWarning at max_iter even with no patience
     _parameter_constraints: dict = parameter_constraints()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -80,7 +80,7 @@ def run_config(estimator: Any, n_samples: int, incremental: bool) -> RunConfig:
     solver = values["optimizer"]
     if values["hidden"] is not None and not isinstance(values["hidden"], (list, tuple)):
         values["hidden"] = (values["hidden"],)
-    if values["batch_size"] == "auto" and estimator.scikit_learn_auto_batch:   # (larger than
+    if values["batch_size"] == "auto" and estimator.scikit_learn_rules:   # (larger than
         values["batch_size"] = min(200, n_samples)  # the rows: the session clips it, warning)
     if solver not in MOMENTUM_OPTIMIZERS:
         values["momentum"] = 0.0                    # momentum is sgd's (and rmsprop's)

@@ -38,7 +38,8 @@ class _TableInput:
     """Fit encodes a DataFrame's raw columns (the encoder travels in the model, so predict
     takes raw rows too); arrays go through scikit-learn's checks as for the MLP estimators."""
 
-    scikit_learn_auto_batch = False     # batch_size="auto": the command line's n/64 rule
+    scikit_learn_rules = False    # the command line's: "auto" batches of n/64, and a fixed
+    #                               budget (n_iter_no_change=inf) is not a failure to converge
 
     def _validate(self, X, y: Any = "no_validation", reset: bool = True):
         if not is_table(X):
