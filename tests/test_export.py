@@ -155,7 +155,7 @@ def test_multi_output_regressors_export_one_column_per_target_in_its_units(tmp_p
 
 
 def test_every_activation_of_the_option_table_has_an_onnx_operator():
-    from mlpkit.export import ACTIVATIONS
+    from mlpkit.io.onnx_layers import ACTIVATIONS
     from mlpkit.options import ACTIVATIONS as TABLE
 
     assert set(ACTIVATIONS) == set(TABLE)

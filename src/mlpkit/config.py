@@ -15,12 +15,14 @@ from mlpkit import options
 from mlpkit.errors import InvalidParameterError
 from mlpkit.option_rules import RULES, per_layer
 from mlpkit.options import BY_NAME, MOMENTUM_OPTIMIZERS
-from mlpkit.tasks import LINKS
+from mlpkit.tasks import AVERAGED, LINKS
 from mlpkit.validation import check_positive
 
 MAX_EPOCHS = 300      # training to convergence: the most epochs (measured: benchmarks/)
 AUTO_PATIENCE = 10    # ... and the epochs without improvement that end it
 PERIODIC = (16, 3)    # a periodic embedding's cosines and output values per feature
+LATER_FIELDS = {"activations": None, "embedding": None, "embedded": None, "ensemble": 1,
+                "averaged": "identity", "input_scaling": False}    # MLPSpec's, and defaults
 
 
 def _default(name: str) -> Any:
@@ -47,11 +49,17 @@ class MLPSpec:
     activations: tuple[str, ...] | None = None   # per hidden layer, else ``activation`` for all
     embedding: str | None = None     # "periodic": the inputs first go through one
     embedded: tuple[int, ...] | None = None   # ... which embeds these inputs (None: all)
+    ensemble: int = _default("ensemble")      # K members side by side, averaged
+    input_scaling: bool = _default("input_scaling")    # a learned scale per input first
+    averaged: str = "identity"    # what is averaged: members' softmax, sigmoid, exp or outputs
 
     def __post_init__(self) -> None:
         check_positive(self.n_inputs, "n_inputs", integer=True)
         check_positive(self.n_outputs, "n_outputs", integer=True)
         _validate_fields(self, [o.name for o in options.section("model")])
+        if self.averaged not in AVERAGED:
+            raise InvalidParameterError(f"Unknown ensemble average {self.averaged!r}; one of "
+                                        f"{AVERAGED}.")
         if self.link not in LINKS:
             raise InvalidParameterError(f"Unknown output link {self.link!r}; one of {LINKS}.")
         broken = per_layer(self.hidden, self.activations)
@@ -71,41 +79,45 @@ class MLPSpec:
 
     def layers(self) -> list[tuple]:
         """The plan both engines follow, layer by layer: ("periodic", features) first when
-        asked for, then ("linear", in, out) | ("activation", name) | ("dropout", p)."""
+        asked for, then ("linear", in, out) | ("activation", name) | ("dropout", p). An
+        ensemble's layers are ("members", in, out, K, shared) (K such layers side by side;
+        shared: the first, all K read the same input) and its last ("average", K, averaged)."""
         plan: list[tuple] = []
-        width = self.n_inputs
+        width, k = self.n_inputs, self.ensemble
+        if self.input_scaling:
+            plan.append(("scaling", width))
         if self.embedding == "periodic":
             columns = tuple(range(width)) if self.embedded is None else self.embedded
             plan.append(("periodic", width, columns))
             width += PERIODIC[1] * len(columns)     # D values per embedded input, and all inputs
-        for k, size in enumerate(self.hidden):
-            plan.append(("linear", width, size))
-            plan.append(("activation", self.activation_of(k)))
-            if self.dropout > 0:
-                plan.append(("dropout", self.dropout))
+        for index, size in enumerate((*self.hidden, self.n_outputs)):
+            plan.append(("linear", width, size) if k == 1 else
+                        ("members", width, size, k, index == 0))
+            if index < len(self.hidden):
+                plan.append(("activation", self.activation_of(index)))
+                if self.dropout > 0:
+                    plan.append(("dropout", self.dropout))
             width = size
-        plan.append(("linear", width, self.n_outputs))
-        return plan
+        return plan + ([("average", k, self.averaged)] if k > 1 else [])
 
     def n_parameters(self) -> int:
         cosines, values = PERIODIC
-        return sum(layer[1] * layer[2] + layer[2] if layer[0] == "linear" else
-                   len(layer[2]) * (cosines * (2 + values) + values) for layer in self.layers()
-                   if layer[0] in ("linear", "periodic"))
+        total = 0
+        for kind, *args in self.layers():
+            if kind in ("linear", "members"):
+                total += (args[2] if kind == "members" else 1) * (args[0] * args[1] + args[1])
+            elif kind == "scaling":
+                total += args[0]
+            elif kind == "periodic":
+                total += len(args[1]) * (cosines * (2 + values) + values)
+        return total
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["hidden"] = list(self.hidden)
-        if self.activations is None:      # (model files without it read the same)
-            del data["activations"]
-        else:
-            data["activations"] = list(self.activations)
-        for name in ("embedding", "embedded"):     # (likewise)
-            if data[name] is None:
-                del data[name]
-        if self.embedded is not None:
-            data["embedded"] = list(self.embedded)
-        return data
+        """The fields, tuples as lists; the later ones only where set (older files lack them
+        and read the same)."""
+        return {name: list(value) if isinstance(value, tuple) else value
+                for name, value in asdict(self).items()
+                if name not in LATER_FIELDS or value != LATER_FIELDS[name]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MLPSpec:
@@ -201,6 +213,8 @@ class RunConfig:
     activation: str = _default("activation")
     activations: tuple[str, ...] | None = _default("activations")
     embedding: str | None = _default("embedding")
+    ensemble: int = _default("ensemble")
+    input_scaling: bool = _default("input_scaling")
     init: str = _default("init")
     dropout: float = _default("dropout")
     scale: bool = _default("scale")

@@ -30,12 +30,10 @@ from mlpkit.data.preprocessing import CLIP
 from mlpkit.data.tables.encoding import MISSING, ColumnEncoding
 from mlpkit.errors import MlpkitError
 from mlpkit.io import atomic
+from mlpkit.io.onnx_layers import network_ops
 from mlpkit.model import TrainedModel
 
 OPSET, ML_OPSET = 17, 3
-ACTIVATIONS = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "identity": None,
-               "selu": "Selu", "mish": "mish"}      # mish: z tanh(softplus z), composed
-
 
 class MissingExtraError(MlpkitError):
     """An optional dependency is not installed."""
@@ -121,40 +119,6 @@ def _date_fill(col: ColumnEncoding) -> np.ndarray:
     return dates.features(pd.Series([pd.Timestamp(col.fill)]), col.date_parts)[0]
 
 
-def _network(graph: _Graph, model: TrainedModel, x: str) -> str:
-    """The layers of the spec: the periodic embedding, Gemm (x W^T + b) and activations;
-    dropout is off at inference."""
-    for index, (kind, *args) in enumerate(model.spec.layers()):
-        if kind == "periodic":
-            x = _periodic(graph, model, index, x)
-        elif kind == "linear":
-            weight = graph.constant(model.state_dict[f"{index}.weight"].astype(np.float32), "W")
-            bias = graph.constant(model.state_dict[f"{index}.bias"].astype(np.float32), "b")
-            x = graph.op("Gemm", [x, weight, bias], transB=1)
-        elif kind == "activation" and args[0] == "mish":     # (Mish is opset 18's)
-            x = graph.op("Mul", [x, graph.op("Tanh", [graph.op("Softplus", [x])])])
-        elif kind == "activation" and ACTIVATIONS[args[0]] is not None:
-            x = graph.op(ACTIVATIONS[args[0]], [x])
-    return x
-
-
-def _periodic(graph: _Graph, model: TrainedModel, index: int, x: str) -> str:
-    """[cos(2 pi w x + b) A + c, flattened; x], as numpy_engine/embedding.py."""
-    weights = {name: model.state_dict[f"{index}.{name}"].astype(np.float32)
-               for name in ("frequencies", "phases", "weight", "bias")}
-    columns = graph.op("Gather", [x, graph.constant(np.array(model.spec.layers()[index][2],
-                                                             np.int64), "columns")], axis=1)
-    column = graph.op("Unsqueeze", [columns, graph.constant(np.array([2], np.int64))])
-    u = graph.op("Add", [graph.op("Mul", [column, graph.constant(
-        np.float32(2 * np.pi) * weights["frequencies"], "frequencies")]),
-        graph.constant(weights["phases"], "phases")])
-    e = graph.op("Einsum", [graph.op("Cos", [u]), graph.constant(weights["weight"], "A")],
-                 equation="nfk,fkd->nfd")
-    e = graph.op("Add", [e, graph.constant(weights["bias"], "c")])
-    flat = graph.op("Reshape", [e, graph.constant(np.array([0, -1], np.int64))])
-    return graph.op("Concat", [flat, x], axis=1)
-
-
 def to_onnx(model: TrainedModel):
     """The ONNX ModelProto of ``model``: raw rows in, predictions in the data's terms out."""
     onnx = _onnx()
@@ -173,7 +137,7 @@ def to_onnx(model: TrainedModel):
             one = graph.constant(np.float32(1.0), "one")
             root = graph.op("Sqrt", [graph.op("Add", [one, graph.op("Mul", [ratio, ratio])])])
             x = graph.op("Div", [x, root])
-    out = _network(graph, model, x)
+    out = network_ops(graph, model.spec, model.state_dict, x)
     if model.task == "classification":
         graph.op("Softmax", [out], axis=1, output="probabilities")
         index = graph.op("ArgMax", [out], axis=1, keepdims=0)

@@ -57,6 +57,7 @@ NON_NEGATIVE = Interval(float, 0, None, closed="left")
 FRACTION = Interval(float, 0, 1, closed="left", to_float=True)          # [0, 1)
 FRACTION_OR_ONE = Interval(float, 0, 1, closed="both", to_float=True)   # [0, 1]
 FLAG = Flag()
+MEMBERS = Interval(int, 1, 64, closed="both")
 
 
 def choice(*names: str, none: str | None = None) -> Choice:
@@ -122,6 +123,13 @@ OPTIONS: tuple[Option, ...] = (
            "(thresholds become easy to learn; RealMLP's embedding); none: the inputs as they "
            "are", choice("periodic", none="none"), "--embedding", "embedding", parse=str,
            choices=("none", "periodic")),
+    Option("ensemble", "model", 1, "K members trained side by side in one network (each its own "
+           "weights from its own draw, the periodic embedding shared), their predictions "
+           "averaged: K seeds' ensemble at the cost of one run's steps", MEMBERS, "--ensemble",
+           "ensemble", parse=int),
+    Option("input_scaling", "model", False, "a learned scale per input before the network "
+           "(RealMLP's scaling layer; it learns 6 times as fast as the weights): how much each "
+           "column counts is learned", FLAG, "--input-scaling", "input_scaling"),
     Option("init", "model", "default", "weight init: default (PyTorch's), sklearn "
            "(scikit-learn's Glorot range, biases too), xavier_uniform, kaiming_uniform, ...",
            choice(*INITS), "--init", "init", param_default="sklearn", parse=str,

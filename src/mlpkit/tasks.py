@@ -7,6 +7,14 @@ from mlpkit.errors import InvalidParameterError
 
 REGRESSION_LOSSES = ("mse", "squared_error", "poisson")
 LINKS = ("identity", "log")       # prediction = output, or exp(output) (the Poisson loss's)
+AVERAGED = ("identity", "exp", "softmax", "sigmoid")  # an ensemble averages these of its members
+
+
+def averaged_for(task: str, link: str) -> str:
+    """What an ensemble averages over its members: each member's prediction (class or label
+    probabilities, the Poisson mean, the value)."""
+    return {"classification": "softmax", "multilabel": "sigmoid"}.get(
+        task, "exp" if link == "log" else "identity")
 
 
 def loss_for(task: str, loss: str | None) -> str:

@@ -40,6 +40,10 @@ def _gradcheck(commands, name: str, summary: str) -> None:
     p.add_argument("--outputs", type=int, default=3, help="outputs / classes (3)")
     p.add_argument("--embedding", choices=["periodic"],
                    help="put the periodic embedding in front (the table recipe's layer)")
+    p.add_argument("--ensemble", type=int, default=1, metavar="K",
+                   help="K members side by side, each on its own rows of outputs (1)")
+    p.add_argument("--input-scaling", action="store_true",
+                   help="put the learned scale per input in front (the scaling layer)")
     p.add_argument("--rows", type=int, default=8, help="random rows (8)")
     p.add_argument("--tolerance", type=float, help="largest relative error accepted (1e-5 for "
                                                    "float64, 1e-3 for float32)")
@@ -98,11 +102,15 @@ def run_doctor(args: argparse.Namespace) -> int:
 def run_gradcheck(args: argparse.Namespace) -> int:
     from mlpkit.diagnostics.gradient_table import TOLERANCE, format_table, gradient_table
 
-    _check_sizes(hidden=args.hidden, inputs=args.inputs, outputs=args.outputs, rows=args.rows)
+    _check_sizes(hidden=args.hidden, inputs=args.inputs, outputs=args.outputs, rows=args.rows,
+                 ensemble=args.ensemble)
     tolerance = args.tolerance or TOLERANCE[args.dtype]
     rows = gradient_table(tuple(args.hidden), args.activation, args.loss, args.dtype,
-                          args.inputs, args.outputs, args.rows, args.seed, args.embedding)
-    print(("periodic embedding, " if args.embedding else "")
+                          args.inputs, args.outputs, args.rows, args.seed, args.embedding,
+                          args.ensemble, args.input_scaling)
+    print(("input scaling, " if args.input_scaling else "")
+          + ("periodic embedding, " if args.embedding else "")
+          + (f"{args.ensemble} members of " if args.ensemble > 1 else "")
           + f"{args.inputs}-{'-'.join(map(str, args.hidden))}-{args.outputs} {args.activation}, "
           f"{args.loss}, {args.dtype}, {args.rows} rows; tolerance {tolerance:g}")
     print(format_table(rows, tolerance))

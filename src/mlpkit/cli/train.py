@@ -73,7 +73,7 @@ def _launch_processes(args: argparse.Namespace) -> int | None:
         run = RunConfig.from_toml_dict(read_config(args.resume))
     else:
         run = run_config(args)
-    distributed.check_launchable(run.engine, run.train.full_batch_solver)
+    distributed.check_launchable(run.engine, run.train.full_batch_solver, run.ensemble)
     from mlpkit.torch_engine.launcher import launch
 
     return launch(nproc, ["-m", "mlpkit", *args.argv], nnodes, args.rdzv_endpoint)

@@ -75,6 +75,11 @@ def explain_trained(model: TrainedModel, row, label: int, lr: float) -> list[Qua
             "explain shows a classifier without dropout, trained with cross_entropy or mse and "
             f"a {'/'.join(DERIVATIVE)} activation; this model is a {model.task} with "
             f"{spec.activation}, {loss}, dropout {spec.dropout:g}.")
+    extras = {kind for kind, *_ in spec.layers()} - {"linear", "activation"}
+    if extras:
+        raise InvalidInputError(f"explain shows a plain network's step (linear layers and "
+                                f"activations); this model also has {', '.join(sorted(extras))}"
+                                " layers: train one without them to explain.")
     if not 0 <= label < spec.n_outputs:
         raise InvalidInputError(f"--label must be a class index from 0 to "
                                 f"{spec.n_outputs - 1}; got {label}.")

@@ -19,6 +19,8 @@ from mlpkit.numpy_engine.losses import get_loss
 from mlpkit.numpy_engine.models import build_mlp
 
 LOSSES = ("cross_entropy", "mse", "softmax_mse", "bce_with_logits")
+AVERAGED = {"cross_entropy": "softmax", "softmax_mse": "softmax", "bce_with_logits": "sigmoid",
+            "mse": "identity"}     # what an ensemble averages, under each loss
 TOLERANCE = {"float64": 1e-5, "float32": 1e-3}    # measured worst: 2e-7 and 7e-7
 
 
@@ -53,7 +55,7 @@ def autograd_gradients(spec: MLPSpec, weights: dict[str, np.ndarray], loss: str,
     dtype = torch.from_numpy(np.zeros(0, next(iter(weights.values())).dtype)).dtype
     net = empty_mlp(spec, "cpu", dtype)
     net.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in weights.items()})
-    out = net(torch.from_numpy(X.astype(weights["0.weight"].dtype)))
+    out = net(torch.from_numpy(X.astype(next(iter(weights.values())).dtype)))
     target = torch.from_numpy(y if y.dtype.kind == "i" else y.astype(out.detach().numpy().dtype))
     if loss == "cross_entropy":
         value = functional.cross_entropy(out, target)
@@ -71,11 +73,15 @@ def autograd_gradients(spec: MLPSpec, weights: dict[str, np.ndarray], loss: str,
 def gradient_table(hidden: tuple[int, ...] = (5, 4), activation: str = "tanh",
                    loss: str = "cross_entropy", dtype: str = "float64", n_inputs: int = 3,
                    n_outputs: int = 3, rows: int = 8, seed: int = 0,
-                   embedding: str | None = None) -> list[Row]:
-    """One row per parameter: backprop against finite differences and against autograd."""
+                   embedding: str | None = None, ensemble: int = 1,
+                   input_scaling: bool = False) -> list[Row]:
+    """One row per parameter: backprop against finite differences and against autograd. An
+    ``ensemble``'s members are checked as they train: each on its own rows of outputs."""
     rng = np.random.default_rng(seed)
-    spec = MLPSpec(n_inputs, n_outputs, tuple(hidden), activation, embedding=embedding)
+    spec = MLPSpec(n_inputs, n_outputs, tuple(hidden), activation, embedding=embedding,
+                   ensemble=ensemble, averaged=AVERAGED[loss], input_scaling=input_scaling)
     X, y = problem(loss, n_inputs, n_outputs, rows, rng)
+    y = np.repeat(y, ensemble, axis=0)          # (one row of targets per member's row)
     model = build_mlp(spec, rng, dtype=np.dtype(dtype))
     criterion = get_loss(loss)
     model.zero_grad()

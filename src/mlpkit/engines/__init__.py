@@ -79,7 +79,7 @@ def make_stepper(engine: str, spec: MLPSpec, task: str, config: TrainConfig,
     if group is not None:
         from mlpkit.torch_engine.distributed import check_launchable
 
-        check_launchable(engine, config.full_batch_solver)
+        check_launchable(engine, config.full_batch_solver, spec.ensemble)
     if engine == "numpy":
         if device not in ("auto", "cpu"):
             raise InvalidParameterError(

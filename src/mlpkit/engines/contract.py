@@ -132,6 +132,21 @@ class StepperBase:
         for group in self.optimizer.param_groups:
             group["lr"] = value
 
+    @property
+    def members(self) -> int:
+        """An ensemble's members (1: one network)."""
+        return self.spec.ensemble
+
+    def _each_member(self, y: Any, w: Any) -> tuple[Any, Any]:
+        """Targets and weights repeated for each member's rows, as ``Average`` lays them out
+        (row i K + k: row i, member k); NumPy arrays or tensors; as they are for one network."""
+        k = self.members
+        if k == 1:
+            return y, w
+        if isinstance(y, np.ndarray):
+            return np.repeat(y, k, axis=0), None if w is None else np.repeat(w, k)
+        return y.repeat_interleave(k, 0), None if w is None else w.repeat_interleave(k)
+
     def _target_array(self, y: np.ndarray) -> np.ndarray:
         """Class indices as they are; values (regression) and 0/1 indicators (multi-label) as
         a float matrix with one column per output."""

@@ -67,13 +67,14 @@ class LearnedAttributes:
 
     @property
     def coefs_(self) -> list[np.ndarray]:
-        """Weight matrices, (n_inputs, n_outputs) per layer, as scikit-learn's; assigning a
-        list of the same shapes sets the model's weights (``warm_start`` goes on from them)."""
-        return [w.T.copy() for w, _ in self._linear_layers()]
+        """Weight matrices, (n_inputs, n_outputs) per layer, as scikit-learn's (an ensemble's:
+        (K, n_inputs, n_outputs), one per member); assigning a list of the same shapes sets
+        the model's weights (``warm_start`` goes on from them)."""
+        return [np.swapaxes(w, -1, -2).copy() for w, _ in self._linear_layers()]
 
     @coefs_.setter
     def coefs_(self, values: list[np.ndarray]) -> None:
-        self._set_layers("weight", [np.asarray(v).T for v in values])
+        self._set_layers("weight", [np.swapaxes(np.asarray(v), -1, -2) for v in values])
 
     @property
     def intercepts_(self) -> list[np.ndarray]:

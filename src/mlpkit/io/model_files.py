@@ -39,6 +39,11 @@ def expected_shapes(spec: MLPSpec) -> dict[str, tuple[int, ...]]:
         if kind == "linear":
             shapes[f"{index}.weight"] = (args[1], args[0])
             shapes[f"{index}.bias"] = (args[1],)
+        elif kind == "scaling":
+            shapes[f"{index}.scale"] = (args[0],)
+        elif kind == "members":
+            shapes[f"{index}.weight"] = (args[2], args[1], args[0])
+            shapes[f"{index}.bias"] = (args[2], args[1])
         elif kind == "periodic":
             (cosines, values), embedded = PERIODIC, len(args[1])
             shapes |= {f"{index}.frequencies": (embedded, cosines),

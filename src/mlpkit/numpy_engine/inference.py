@@ -25,6 +25,7 @@ class NumpyNetwork:
     def __init__(self, spec: MLPSpec, task: str, rng: np.random.Generator | int | None = None,
                  dtype: np.dtype | type = np.float32) -> None:
         self.task, self.dtype, self.link = task, np.dtype(dtype), spec.link
+        self.spec = spec
         self.model = build_mlp(spec if rng is not None else replace(spec, init="zeros"),
                                rng if rng is not None else 0, dtype=self.dtype)
 

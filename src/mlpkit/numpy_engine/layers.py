@@ -87,6 +87,38 @@ class Linear(Module):
                 f"bias={self.bias is not None})")
 
 
+SCALE_FACTOR = 6.0   # the scaling layer's learning-rate factor (RealMLP's), by parametrisation
+
+
+class Scaling(Module):
+    """A learned scale per input feature (RealMLP's scaling layer): ``y = x * (F s)`` with s
+    stored, F = SCALE_FACTOR and F s = 1 at first. Under Adam, whose steps do not depend on
+    a gradient's size, the effective scale F s then learns F times as fast as a weight::
+
+        dL/ds = F sum_n dL/dy * x        dL/dx = dL/dy * F s
+    """
+
+    def __init__(self, features: int, dtype: type | np.dtype = np.float32) -> None:
+        self.scale = Parameter(np.full(features, 1.0 / SCALE_FACTOR, dtype=dtype))
+        self._input: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._input = x = x.astype(self.scale.data.dtype, copy=False)
+        return x * (SCALE_FACTOR * self.scale.data)
+
+    def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        if self._input is None:
+            raise RuntimeError("Scaling.backward called before forward")
+        self.scale.accumulate(SCALE_FACTOR * (grad_output * self._input).sum(axis=0))
+        return grad_output * (SCALE_FACTOR * self.scale.data) if need_input_grad else None
+
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        return [("scale", self.scale)]
+
+    def __repr__(self) -> str:
+        return f"Scaling(features={len(self.scale.data)})"
+
+
 class Dropout(Module):
     """Inverted dropout: in training, zero each value with probability p and scale the rest by
     1 / (1 - p), so evaluation (identity) needs no rescaling. Backward applies the same mask.

@@ -7,8 +7,9 @@ import numpy as np
 from mlpkit.config import MLPSpec
 from mlpkit.numpy_engine.activations import get_activation
 from mlpkit.numpy_engine.embedding import PeriodicEmbedding
+from mlpkit.numpy_engine.ensemble import Average, Members
 from mlpkit.numpy_engine.init import for_activation
-from mlpkit.numpy_engine.layers import Dropout, Linear
+from mlpkit.numpy_engine.layers import Dropout, Linear, Scaling
 from mlpkit.numpy_engine.module import Module
 from mlpkit.numpy_engine.network import Sequential
 
@@ -25,13 +26,19 @@ def build_mlp(spec: MLPSpec, rng: np.random.Generator | int | None = None,
     layers: list[Module] = []
     linear = 0
     for kind, *args in spec.layers():
-        if kind == "linear":     # (scikit-learn's init narrows its range under the logistic)
+        if kind in ("linear", "members"):   # (scikit-learn's init: narrower under logistic)
             after = spec.activation_of(linear) if linear < hidden else spec.activation
-            layers.append(Linear(args[0], args[1], init=for_activation(spec.init, after),
-                                 rng=weights_rng or rng, dtype=dtype))
+            init = for_activation(spec.init, after)
+            layers.append(Linear(args[0], args[1], init=init, rng=weights_rng or rng,
+                                 dtype=dtype) if kind == "linear" else
+                          Members(*args, init=init, rng=weights_rng or rng, dtype=dtype))
             linear += 1
+        elif kind == "average":
+            layers.append(Average(*args))
         elif kind == "activation":
             layers.append(get_activation(args[0]))
+        elif kind == "scaling":
+            layers.append(Scaling(args[0], dtype=dtype))
         elif kind == "periodic":
             layers.append(PeriodicEmbedding(args[1], rng, dtype=dtype))
         else:

@@ -9,8 +9,9 @@ import numpy as np
 from mlpkit.config import MLPSpec, TrainConfig
 from mlpkit.engines.contract import EpochResult, StepperBase
 from mlpkit.numpy_engine.embedding import PeriodicEmbedding
+from mlpkit.numpy_engine.ensemble import Average, Members
 from mlpkit.numpy_engine.inference import NumpyNetwork
-from mlpkit.numpy_engine.layers import Dropout, Linear
+from mlpkit.numpy_engine.layers import Dropout, Linear, Scaling
 from mlpkit.numpy_engine.losses import CrossEntropyLoss, get_loss, row_argmax
 from mlpkit.numpy_engine.optim import get_optimizer
 
@@ -30,25 +31,29 @@ class NumpyStepper(StepperBase, NumpyNetwork):
         self._X, self._y = X, self._target_array(y)
         self._w = None if sample_weight is None else sample_weight.astype(self.dtype)
 
-    def _backward(self, rows: np.ndarray | slice) -> tuple[float, np.ndarray]:
+    def _backward(self, rows: np.ndarray | slice) -> tuple[float, np.ndarray, np.ndarray]:
         """Gradients of the loss on ``rows`` (plus the alpha and l1 penalties) into ``.grad``;
-        returns (loss, outputs)."""
+        returns (loss, outputs, targets). An ensemble's outputs are each member's, as rows
+        of their own: the loss is the members' mean and each member's gradient its own."""
         w = None if self._w is None else self._w[rows]
+        y = self._y[rows]
         self.model.zero_grad()
         out = self.model(self._X[rows])
-        loss = self.loss(out, self._y[rows], w)
-        self.model.backward(self.loss.backward())
-        if self.alpha:                  # + alpha/2 ||W||^2 / (the rows' total weight)
-            scale = self.alpha / (len(out) if w is None else float(w.sum()))
+        y, w = self._each_member(y, w)
+        loss = self.loss(out, y, w)
+        self.model.backward(self.loss.backward() * self.members if self.members > 1
+                            else self.loss.backward())
+        if self.alpha or self.l1:       # + (alpha/2 ||W||^2 + l1 ||W||_1) / (rows' weight)
+            total = len(out) if w is None else float(w.sum())
+            ridge, lasso = self.alpha / total, self.l1 / total
             for p in self.penalised:
-                p.grad += scale * p.data
-                loss += 0.5 * scale * float(np.vdot(p.data, p.data))
-        if self.l1:                     # + l1 ||W||_1 / (the rows' total weight)
-            scale = self.l1 / (len(out) if w is None else float(w.sum()))
-            for p in self.penalised:
-                p.grad += scale * np.sign(p.data)
-                loss += scale * float(np.abs(p.data).sum())
-        return loss, out
+                if self.alpha:
+                    p.grad += (ridge * self.members) * p.data
+                    loss += 0.5 * ridge * float(np.vdot(p.data, p.data))
+                if self.l1:
+                    p.grad += (lasso * self.members) * np.sign(p.data)
+                    loss += lasso * float(np.abs(p.data).sum())
+        return loss, out, y
 
     def _correct(self, out: np.ndarray, target: np.ndarray) -> int:
         if self.classification:
@@ -62,23 +67,23 @@ class NumpyStepper(StepperBase, NumpyNetwork):
         total, correct, seen = 0.0, 0, 0
         completed = True
         for k, index in enumerate(batches):     # index arrays, or ALL_ROWS: views, no copy
-            loss, out = self._backward(index)
+            loss, out, target = self._backward(index)
             self.optimizer.step()
             total += loss * len(out)
             if self.task != "regression":
-                correct += self._correct(out, self._y[index])
+                correct += self._correct(out, target)
             seen += len(out)
             if should_stop():
                 completed = k == len(batches) - 1
                 break
         accuracy = correct / max(seen, 1) if self.task != "regression" else None
-        return EpochResult(total / max(seen, 1), accuracy, completed, seen)
+        return EpochResult(total / max(seen, 1), accuracy, completed, seen // self.members)
 
     @np.errstate(over="ignore", invalid="ignore")
     def full_batch_gradients(self) -> tuple[float, dict[str, np.ndarray]]:
         self.model.train()
-        loss, _ = self._backward(slice(None))
-        return loss, {name: p.grad for name, p in self.model.named_parameters()}
+        loss, _, _ = self._backward(slice(None))     # (an ensemble: its members' summed loss)
+        return loss * self.members, {name: p.grad for name, p in self.model.named_parameters()}
 
     @np.errstate(over="ignore", invalid="ignore")
     def probe(self, X: np.ndarray, y: np.ndarray) -> tuple[dict[str, np.ndarray], list]:
@@ -88,7 +93,8 @@ class NumpyStepper(StepperBase, NumpyNetwork):
         activations, out = [], X
         for layer in self.model.layers:
             out = layer(out)
-            if not isinstance(layer, Linear | Dropout | PeriodicEmbedding):
+            if not isinstance(layer, Linear | Dropout | PeriodicEmbedding | Members | Average |
+                              Scaling):
                 activations.append(out)
         self.model.zero_grad()
         self.measure(out, self._target_array(y))

@@ -36,7 +36,7 @@ class DistributedError(MlpkitError):
     """Another process of the run stopped; this one cannot continue alone."""
 
 
-def check_launchable(engine: str, full_batch_solver: bool) -> None:
+def check_launchable(engine: str, full_batch_solver: bool, ensemble: int = 1) -> None:
     """The runs DDP cannot train, refused in words (for --nproc before any process starts, and
     under torchrun before training): DDP is PyTorch's, and it shards minibatches."""
     if engine == "numpy":
@@ -47,6 +47,10 @@ def check_launchable(engine: str, full_batch_solver: bool) -> None:
         raise InvalidParameterError(
             "lbfgs trains full-batch in one process; use --optimizer sgd or adam to train on "
             "several processes, or drop --nproc.")
+    if ensemble > 1:
+        raise InvalidParameterError(
+            "--ensemble trains its members in one process; drop --nproc (or torchrun) to "
+            "train an ensemble, or --ensemble to train on several processes.")
 
 
 def launched() -> bool:

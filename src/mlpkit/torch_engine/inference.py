@@ -30,6 +30,7 @@ class TorchNetwork:
     def __init__(self, spec: MLPSpec, task: str, device: torch.device,
                  model: nn.Module | None = None, dtype: np.dtype | type = np.float32) -> None:
         self.task, self.dtype, self.link = task, np.dtype(dtype), spec.link
+        self.spec = spec
         self.device = device
         self.model = empty_mlp(spec, device, torch_dtype(dtype)) if model is None else model
         # the parameter tensors themselves (loading copies into them): a state dict without

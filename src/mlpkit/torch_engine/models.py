@@ -9,11 +9,14 @@ generator (``nn.Linear`` would, to initialise weights that are replaced anyway).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from torch import nn
 
 from mlpkit.config import PERIODIC, MLPSpec
+from mlpkit.numpy_engine.layers import SCALE_FACTOR
 from mlpkit.numpy_engine.models import build_mlp as build_numpy_mlp
 
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "identity": nn.Identity,
@@ -40,6 +43,60 @@ class Periodic(nn.Module):
         return torch.cat([e.flatten(1), x], dim=1)
 
 
+class Scaling(nn.Module):
+    """The NumPy engine's ``Scaling``: x * (F s), s stored."""
+
+    def __init__(self, features: int, dtype: torch.dtype) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.empty(features, dtype=dtype))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * (SCALE_FACTOR * self.scale)
+
+
+class Members(nn.Module):
+    """The NumPy engine's ``Members`` (numpy_engine/ensemble.py has the maths): K linear
+    layers side by side, weight (K, out, in) and bias (K, out)."""
+
+    def __init__(self, in_features: int, out_features: int, members: int, shared: bool,
+                 dtype: torch.dtype) -> None:
+        super().__init__()
+        self.members, self.shared = members, shared
+        self.weight = nn.Parameter(torch.empty(members, out_features, in_features, dtype=dtype))
+        self.bias = nn.Parameter(torch.empty(members, out_features, dtype=dtype))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.shared:
+            return x @ self.weight.flatten(0, 1).T + self.bias.flatten()
+        x = x.unflatten(1, (self.members, -1))
+        return (torch.einsum("nki,koi->nko", x, self.weight) + self.bias).flatten(1)
+
+
+class Average(nn.Module):
+    """The NumPy engine's ``Average``: each member's outputs as rows of their own (training),
+    or the outputs of the members' mean prediction (evaluation)."""
+
+    def __init__(self, members: int, averaged: str) -> None:
+        super().__init__()
+        self.members, self.averaged = members, averaged
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z = x.unflatten(1, (self.members, -1))
+        if self.training:
+            return z.flatten(0, 1)
+        if self.averaged == "identity":
+            return z.mean(dim=1)
+        if self.averaged == "sigmoid":
+            logsigmoid = nn.functional.logsigmoid
+            return torch.logsumexp(logsigmoid(z), 1) - torch.logsumexp(logsigmoid(-z), 1)
+        if self.averaged == "softmax":
+            z = torch.log_softmax(z, dim=2)
+        return torch.logsumexp(z, dim=1) - math.log(self.members)
+
+
+HIDDEN_LAYERS = (nn.Linear, nn.Dropout, Periodic, Members, Average, Scaling)  # not activations
+
+
 def empty_mlp(spec: MLPSpec, device: torch.device | str = "cpu",
               dtype: torch.dtype = torch.float32) -> nn.Sequential:
     """The layers with uninitialised weights on ``device``: to be loaded."""
@@ -52,6 +109,12 @@ def empty_mlp(spec: MLPSpec, device: torch.device | str = "cpu",
                 layers.append(ACTIVATIONS[args[0]]())
             elif kind == "periodic":
                 layers.append(Periodic(args[1], dtype))
+            elif kind == "scaling":
+                layers.append(Scaling(args[0], dtype))
+            elif kind == "members":
+                layers.append(Members(*args, dtype=dtype))
+            elif kind == "average":
+                layers.append(Average(*args))
             else:
                 layers.append(nn.Dropout(args[0]))
     return nn.Sequential(*layers).to_empty(device=device)

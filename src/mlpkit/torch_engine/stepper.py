@@ -30,7 +30,7 @@ from mlpkit.engines.contract import EpochResult, StepperBase
 from mlpkit.torch_engine.distributed import Group
 from mlpkit.torch_engine.generator import OwnGenerator
 from mlpkit.torch_engine.inference import TorchNetwork, set_mode, torch_dtype
-from mlpkit.torch_engine.models import Periodic, build_mlp
+from mlpkit.torch_engine.models import HIDDEN_LAYERS, build_mlp
 
 OPTIMIZERS = {"sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam,
               "adamw": torch.optim.AdamW}
@@ -197,9 +197,10 @@ class TorchStepper(StepperBase, TorchNetwork):
         with nullcontext() if self._generator is None else self._generator.lent():
             for k, (inputs, target, weight) in enumerate(source(batches)):
                 out = model(inputs)
-                if group is None:
-                    loss = self._loss(out, target, weight)
+                if group is None:       # (an ensemble: each member's outputs are rows)
                     rows = len(target)
+                    target, weight = self._each_member(target, weight)
+                    loss = self._loss(out, target, weight)
                 else:
                     if local:       # this rank's own rows: the step's totals over all ranks
                         mine = float(len(target)) if weight is None else weight.sum()
@@ -209,7 +210,7 @@ class TorchStepper(StepperBase, TorchNetwork):
                     loss = self._shard_loss(out, target, weight, step_total)
                 for p in self._parameters:       # zero_grad(set_to_none=True), without its
                     p.grad = None                # profiler hooks: tens of µs a step
-                loss.backward()
+                (loss * self.members if self.members > 1 else loss).backward()  # members' sum
                 optimizer.step()
                 term = loss.detach() * (rows if group is None else rows / group.world)
                 total = term.float() if total is None else total.add_(term)
@@ -225,7 +226,7 @@ class TorchStepper(StepperBase, TorchNetwork):
             total, correct = float(total), int(correct)
         else:
             total, correct = group.sum([total, correct])
-        accuracy = correct / max(seen, 1) if self.task != "regression" else None
+        accuracy = correct / max(seen * self.members, 1) if self.task != "regression" else None
         completed = k == len(batches) - 1 if batches else True
         return EpochResult(total / max(seen, 1), accuracy, completed, seen)
 
@@ -233,7 +234,8 @@ class TorchStepper(StepperBase, TorchNetwork):
         self.model.train()
         X, y, w = (t if t is None else t.to(self.device) for t in (self._X, self._y, self._w))
         self.model.zero_grad(set_to_none=True)
-        loss = self._loss(self.model(X), y, w)
+        y, w = self._each_member(y, w)
+        loss = self._loss(self.model(X), y, w) * self.members     # (an ensemble: the sum)
         loss.backward()
         return loss.item(), {name: p.grad.detach().cpu().numpy()
                              for name, p in self.model.named_parameters()}
@@ -245,7 +247,7 @@ class TorchStepper(StepperBase, TorchNetwork):
         activations, out = [], self._tensor(X)
         for layer in self.model:
             out = layer(out)
-            if not isinstance(layer, nn.Linear | nn.Dropout | Periodic):
+            if not isinstance(layer, HIDDEN_LAYERS):
                 activations.append(out.detach().cpu().numpy())
         grads = torch.autograd.grad(self._mean_loss(out, self._target(y)), self._parameters)
         names = [name for name, _ in self.model.named_parameters()]

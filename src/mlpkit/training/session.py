@@ -26,7 +26,7 @@ from mlpkit.data.tables.stream_rows import StreamRows
 from mlpkit.engines import default_engine, make_stepper, thread_limit
 from mlpkit.errors import InvalidInputError, InvalidParameterError
 from mlpkit.model import TrainedModel
-from mlpkit.tasks import link_for
+from mlpkit.tasks import averaged_for, link_for
 from mlpkit.torch_engine.distributed import Group, collective
 from mlpkit.training.budget import check_fits
 from mlpkit.training.callbacks import (
@@ -62,11 +62,13 @@ class Session:
         self.schema = schema
         self.dtype = np.dtype(dtype)      # the parameters' (float64 when the data is float64)
         embedded = None if schema.encoder is None else schema.encoder.numbers   # a table's
+        link = link_for(schema.task, config.train.loss)
         self.spec = MLPSpec(len(schema.feature_names), schema.n_outputs, config.hidden,
                             config.activation, config.init, config.dropout,
-                            link_for(schema.task, config.train.loss), config.activations,
+                            link, config.activations,
                             config.embedding if embedded != () else None,  # (no numbers)
-                            embedded if config.embedding else None)
+                            embedded if config.embedding else None, config.ensemble,
+                            config.input_scaling, averaged_for(schema.task, link))
         check_fits(self.spec, config.train)          # before any weight is allocated
         self._stepper = None
         self.scaler: Standardizer | None = None

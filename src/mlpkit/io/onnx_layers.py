@@ -1,0 +1,88 @@
+"""The network's layers as ONNX operators, each as its engine computes it: the input
+scaling, the periodic embedding, Gemm (x W^T + b), activations, an ensemble's members and
+their average; dropout is off at inference. ``export.py`` puts the preprocessing before
+them and the head after."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mlpkit.config import MLPSpec
+from mlpkit.numpy_engine.layers import SCALE_FACTOR
+
+ACTIVATIONS = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "identity": None,
+               "selu": "Selu", "mish": "mish"}      # mish: z tanh(softplus z), composed
+
+
+def network_ops(graph: Any, spec: MLPSpec, weights: dict[str, np.ndarray], x: str) -> str:
+    """``x`` through the layers of ``spec`` with their ``weights`` (a state dict)."""
+    for index, (kind, *args) in enumerate(spec.layers()):
+        if kind == "scaling":        # x * (F s), as numpy_engine/layers.py
+            scale = SCALE_FACTOR * weights[f"{index}.scale"].astype(np.float32)
+            x = graph.op("Mul", [x, graph.constant(scale.astype(np.float32), "scale")])
+        elif kind == "periodic":
+            x = _periodic(graph, spec, weights, index, x)
+        elif kind == "linear":
+            weight = graph.constant(weights[f"{index}.weight"].astype(np.float32), "W")
+            bias = graph.constant(weights[f"{index}.bias"].astype(np.float32), "b")
+            x = graph.op("Gemm", [x, weight, bias], transB=1)
+        elif kind == "members":
+            x = _members(graph, weights, index, x, *args)
+        elif kind == "average":
+            x = _average(graph, x, *args)
+        elif kind == "activation" and args[0] == "mish":     # (Mish is opset 18's)
+            x = graph.op("Mul", [x, graph.op("Tanh", [graph.op("Softplus", [x])])])
+        elif kind == "activation" and ACTIVATIONS[args[0]] is not None:
+            x = graph.op(ACTIVATIONS[args[0]], [x])
+    return x
+
+
+def _members(graph: Any, weights: dict[str, np.ndarray], index: int, x: str, n_in: int,
+             n_out: int, members: int, shared: bool) -> str:
+    """An ensemble's K layers side by side (numpy_engine/ensemble.py): one Gemm when they
+    share their input, else an Einsum over the members' blocks of columns."""
+    weight = weights[f"{index}.weight"].astype(np.float32)
+    bias = weights[f"{index}.bias"].astype(np.float32)
+    if shared:
+        return graph.op("Gemm", [x, graph.constant(weight.reshape(-1, n_in), "W"),
+                                 graph.constant(bias.reshape(-1), "b")], transB=1)
+    blocks = graph.op("Reshape", [x, graph.constant(np.array([0, members, n_in]), "members")])
+    out = graph.op("Einsum", [blocks, graph.constant(weight, "W")], equation="nki,koi->nko")
+    out = graph.op("Add", [out, graph.constant(bias, "b")])
+    return graph.op("Reshape", [out, graph.constant(np.array([0, -1]), "flat")])
+
+
+def _average(graph: Any, x: str, members: int, averaged: str) -> str:
+    """The outputs of the members' mean prediction, as ``Average`` in evaluation."""
+    z = graph.op("Reshape", [x, graph.constant(np.array([0, members, -1]), "members")])
+    if averaged == "identity":
+        return graph.op("ReduceMean", [z], axes=[1], keepdims=0)
+    if averaged == "sigmoid":        # log m - log(1 - m), m the mean sigmoid, in log space
+        def log_mean(t: str) -> str:
+            log_sigmoid = graph.op("Neg", [graph.op("Softplus", [graph.op("Neg", [t])])])
+            return graph.op("ReduceLogSumExp", [log_sigmoid], axes=[1], keepdims=0)
+        return graph.op("Sub", [log_mean(z), log_mean(graph.op("Neg", [z]))])
+    if averaged == "softmax":
+        z = graph.op("LogSoftmax", [z], axis=2)
+    total = graph.op("ReduceLogSumExp", [z], axes=[1], keepdims=0)
+    return graph.op("Sub", [total, graph.constant(np.float32(np.log(members)), "log_k")])
+
+
+def _periodic(graph: Any, spec: MLPSpec, weights: dict[str, np.ndarray], index: int,
+              x: str) -> str:
+    """[cos(2 pi w x + b) A + c, flattened; x], as numpy_engine/embedding.py."""
+    weights = {name: weights[f"{index}.{name}"].astype(np.float32)
+               for name in ("frequencies", "phases", "weight", "bias")}   # (this layer's)
+    columns = graph.op("Gather", [x, graph.constant(np.array(spec.layers()[index][2],
+                                                             np.int64), "columns")], axis=1)
+    column = graph.op("Unsqueeze", [columns, graph.constant(np.array([2], np.int64))])
+    u = graph.op("Add", [graph.op("Mul", [column, graph.constant(
+        np.float32(2 * np.pi) * weights["frequencies"], "frequencies")]),
+        graph.constant(weights["phases"], "phases")])
+    e = graph.op("Einsum", [graph.op("Cos", [u]), graph.constant(weights["weight"], "A")],
+                 equation="nfk,fkd->nfd")
+    e = graph.op("Add", [e, graph.constant(weights["bias"], "c")])
+    flat = graph.op("Reshape", [e, graph.constant(np.array([0, -1], np.int64))])
+    return graph.op("Concat", [flat, x], axis=1)
