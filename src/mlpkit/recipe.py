@@ -18,7 +18,8 @@ TABLE_DEFAULTS: dict[str, Any] = {
     "embedding": "periodic",       # each number also as learned cosines: thresholds
     "label_smoothing": 0.1,        # classification only
     "beta_2": 0.95,
-    "lr": 3e-3,
+    "lr": 4e-3,
+    "batch_size": 128,             # a quarter of the steps of "auto": 4x faster, as good
     "epochs": 64,
     "patience": math.inf,          # never stop early, keep the best validation epoch
     "clip_output": True,           # regression only: within the training targets' range

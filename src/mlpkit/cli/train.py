@@ -123,7 +123,8 @@ def run_train(args: argparse.Namespace) -> int:
     if baselines:
         score = next(iter(next(iter(baselines.values()))))
         print(f"baselines (test {score}): " + ", ".join(
-            f"{name.replace('_', ' ')} {b[score]:.4f} ({b['seconds']:.2f} s)"
+            f"{name.replace('_', ' ')} " + (f"{b[score]:.4f} ({b['seconds']:.2f} s)"
+                                            if score in b else f"skipped: {b['skipped']}")
             for name, b in baselines.items()))
     _print_warnings(outcome.folder, outcome.findings)
     return 0

@@ -231,6 +231,7 @@ def baseline_beats_network(run: Run) -> Finding | None:
     score = "accuracy" if "accuracy" in test else "r2"
     if not baselines or test.get(score) is None:
         return None
+    baselines = {n: b for n, b in baselines.items() if score in b}     # (not the skipped)
     name, best = max(((n, b[score]) for n, b in baselines.items()), key=lambda nb: nb[1])
     margin = BASELINE_MARGIN[score]
     if best <= test[score] + margin:

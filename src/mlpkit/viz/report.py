@@ -249,7 +249,8 @@ def _baselines(metrics: dict[str, Any], info: dict[str, Any]) -> str:
     score = "accuracy" if "accuracy" in metrics["test"] else "r2"
     rows = [["the network", _number(metrics["test"].get(score)),
              f"{info.get('seconds', 0):.2f} s"]]
-    rows += [[esc(NAMES.get(name, name)), _number(b[score]), f"{b['seconds']:.2f} s"]
+    rows += [[esc(NAMES.get(name, name)), _number(b[score]) if score in b else
+              esc(f"skipped: {b['skipped']}"), f"{b['seconds']:.2f} s"]
              for name, b in metrics["baselines"].items()]
     return ("<h2>Baselines</h2><p>Fitted with their defaults on the network's training rows "
             "and scored on the same test rows (<code>--no-baselines</code> skips them).</p>" +
