@@ -101,8 +101,8 @@ CASES = [
      "mlpkit: error: Space file 'space.toml': Unknown parameter 'dropuot'. Did you mean "
      "'dropout'? Known: depth, width, activation, embedding, ensemble, input_scaling, init, "
      "dropout, scale, scaler, clip_output, optimizer, lr, momentum, nesterov, weight_decay, "
-     "alpha, l1, label_smoothing, schedule, power_t, batch_size, epochs, shuffle, patience, tol, beta_1, "
-     "beta_2, epsilon, max_fun."),
+     "alpha, l1, label_smoothing, schedule, power_t, batch_size, epochs, shuffle, patience, "
+     "tol, beta_1, beta_2, epsilon, max_fun."),
     ("sweep-empty-range", csv("[lr]\nlow = 0.1\nhigh = 0.001\nlog = true", "space.toml"),
      ["sweep", "--dataset", "iris", "--space", "space.toml"],
      "mlpkit: error: Space file 'space.toml': [lr] is an empty range (low 0.1 > high 0.001); "
