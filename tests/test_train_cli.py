@@ -148,8 +148,8 @@ def test_csv_training_and_prediction_applies_the_same_encoding(tmp_path):
                                  "'sigmoid'? Known: identity, logistic, mish, relu, selu, "
                                  "sigmoid, tanh."),
     (["--batch-size", "abc"], "mlpkit train: error: argument --batch-size: invalid batch size "
-                              "'abc' (a whole number, 'auto' or 'full'); see 'mlpkit train "
-                              "--help'."),
+                              "'abc' (a whole number, 'auto', 'table' or 'full'); see "
+                              "'mlpkit train --help'."),
     (["--epochs", "0"], "mlpkit: error: epochs must be a positive integer, got 0."),
     (["--dataset", "blobz"], "mlpkit: error: Unknown dataset 'blobz'. Did you mean 'blobs'? Known: "
                              "blobs, breast_cancer, circles, csv, diabetes, digits, fashion_mnist, "

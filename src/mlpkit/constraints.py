@@ -149,14 +149,15 @@ class PerLayer:
 
 @dataclass(frozen=True)
 class BatchSize:
-    """A positive whole number, 'auto', or None (full batch; the command line's 'full')."""
+    """A positive whole number, 'auto', 'table', or None (full batch; the command line's
+    'full')."""
 
     def __call__(self, value: Any, label: str) -> Any:
-        if value is None or value == "auto":
+        if value is None or value in ("auto", "table"):
             return value
         if isinstance(value, str):
-            raise InvalidParameterError(
-                f"batch_size must be a positive integer, 'auto' or 'full', got {value!r}.")
+            raise InvalidParameterError(f"batch_size must be a positive integer, 'auto', "
+                                        f"'table' or 'full', got {value!r}.")
         check_positive(value, label, integer=True)
         return value
 
@@ -166,7 +167,7 @@ class BatchSize:
         from sklearn.utils._param_validation import Interval as Range
         from sklearn.utils._param_validation import StrOptions
 
-        return [StrOptions({"auto"}), Range(Integral, 1, None, closed="left"), None]
+        return [StrOptions({"auto", "table"}), Range(Integral, 1, None, closed="left"), None]
 
 
 @dataclass(frozen=True)

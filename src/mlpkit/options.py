@@ -67,13 +67,13 @@ def choice(*names: str, none: str | None = None) -> Choice:
 
 # ---- how the command line reads a value
 def parse_batch_size(text: str) -> int | str:
-    if text in ("full", "auto"):
+    if text in ("full", "auto", "table"):
         return text
     try:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"invalid batch size {text!r} (a whole number, 'auto' or 'full')") from None
+            f"invalid batch size {text!r} (a whole number, 'auto', 'table' or 'full')") from None
 
 
 def parse_patience(text: str) -> int | float:
@@ -183,8 +183,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("power_t", "train", 0.5, "the exponent of the invscaling schedule", NON_NEGATIVE,
            "--power-t", "power_t", parse=float),
     Option("batch_size", "train", "auto", "samples per step; 'auto': n/64 rows, between 32 and "
-           "64 (min(200, n) for the estimators, as scikit-learn); 'full': full-batch gradient "
-           "descent", BatchSize(), "--batch-size", "batch_size", parse=parse_batch_size),
+           "64 (min(200, n) for the estimators, as scikit-learn); 'table' (the table recipe's): "
+           "n/8 rows, between 32 and 128; 'full': full-batch gradient descent", BatchSize(),
+           "--batch-size", "batch_size", parse=parse_batch_size),
     Option("epochs", "train", None, "passes over the training data (lbfgs: iterations); "
            "default: until the validation loss stops improving (--patience), at most 300",
            OPTIONAL_POSITIVE_INT, "--epochs", "max_iter", param_default=200, parse=int),

@@ -19,7 +19,7 @@ TABLE_DEFAULTS: dict[str, Any] = {
     "label_smoothing": 0.1,        # classification only
     "beta_2": 0.95,
     "lr": 4e-3,
-    "batch_size": 128,             # a quarter of the steps of "auto": 4x faster, as good
+    "batch_size": "table",         # n/8 within 32..128: 3x faster than "auto", as good
     "epochs": 64,
     "patience": math.inf,          # never stop early, keep the best validation epoch
     "clip_output": True,           # regression only: within the training targets' range

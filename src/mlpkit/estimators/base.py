@@ -100,7 +100,8 @@ class MLPBase(LearnedAttributes, BaseEstimator):
             sample_weight = check_sample_weight(sample_weight, len(y))
         session = self.session_
         split = session.prepare(X, y, sample_weight,      # too large a batch: clipped
-                                oversized_batch="quiet" if self.batch_size == "auto" else "clip")
+                                oversized_batch="quiet" if self.batch_size in ("auto", "table")
+                                else "clip")
         callbacks = list(self.callbacks or [])
         if watches_score(self, epochs is not None):     # scikit-learn's early stopping
             train = session.config.train

@@ -52,10 +52,8 @@ class TrainOutcome:
 def start(run: RunConfig, group: Group | None = None, data: Dataset | None = None,
           ) -> tuple[Dataset, Session, Split]:
     """Load the data (unless given: a sweep's trials share it, untouched), build the session
-    and prepare the split: every check, no folder yet. A table's batch (the recipe's 128)
-    is at most its training rows; config.toml records the batch used. Under torchrun every
-    rank does the same (same data, split, scaler); a streamed table's passes run on rank 0,
-    shared with all."""
+    and prepare the split: every check, no folder yet. Under torchrun every rank does the same
+    (same data, split, scaler); a streamed table's passes run on rank 0, shared with all."""
     def load():
         return load_dataset(run.dataset, **run.dataset_options)
 
@@ -71,8 +69,7 @@ def start(run: RunConfig, group: Group | None = None, data: Dataset | None = Non
             "Drop --animate or use a 2-D set such as moons, circles, blobs, xor or spirals.")
     if streamed:
         return data, session, session.prepare_stream(data)
-    split = session.prepare(data.X_train, data.y_train, copy=shared,   # ours unless shared
-                            oversized_batch="quiet" if run.dataset == "csv" else "refuse")
+    split = session.prepare(data.X_train, data.y_train, copy=shared)   # ours unless shared
     # The split holds the training rows now: let the loaded matrix go (on MNIST, 188 MB),
     # then build the engine (torch's libraries) and check it, still before any folder exists.
     if not shared:
