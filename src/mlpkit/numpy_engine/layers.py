@@ -93,7 +93,8 @@ SCALE_FACTOR = 6.0   # the scaling layer's learning-rate factor (RealMLP's), by 
 class Scaling(Module):
     """A learned scale per input feature (RealMLP's scaling layer): ``y = x * (F s)`` with s
     stored, F = SCALE_FACTOR and F s = 1 at first. Under Adam, whose steps do not depend on
-    a gradient's size, the effective scale F s then learns F times as fast as a weight::
+    a gradient's size, the effective scale F s then learns F times as fast as a weight
+    (under SGD, F^2 times)::
 
         dL/ds = F sum_n dL/dy * x        dL/dx = dL/dy * F s
     """
