@@ -215,7 +215,8 @@ def test_streamed_training_is_repeatable_and_resumes_exactly(tmp_path, data_csv)
     args = ["train", "--csv", str(data_csv), "--target", "y", "--stream", *CHUNK, "--quiet",
             "--hidden", "8", "--patience", "100"]
     general = ["--scaler", "standard", "--embedding", "none", "--label-smoothing", "0",
-               "--beta-2", "0.999", "--lr", "0.001", "--no-clip-output"]   # not the recipe's
+               "--beta-2", "0.999", "--lr", "0.001", "--no-clip-output",
+               "--batch-size", "auto"]                                 # not the recipe's
     for name in ("a", "b"):
         assert main([*args, "--epochs", "4", "--out", str(tmp_path / name)]) == 0
     assert history(tmp_path / "a") == history(tmp_path / "b")
