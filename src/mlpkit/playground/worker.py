@@ -84,10 +84,13 @@ class Worker:
         return future
 
     def close(self) -> None:
+        """Ask the thread to stop and give it a second: a step ends well within one, and
+        Ctrl-C must not wait for a first network still being built (its imports take
+        seconds on a busy machine); the thread is a daemon, and exports are atomic."""
         with self.cond:
             self.closing = True
             self.cond.notify_all()
-        self.thread.join(timeout=5)
+        self.thread.join(timeout=1)
 
     # ---- the training thread
     def _main(self) -> None:
