@@ -40,10 +40,17 @@ def trials(url: str) -> list:
         return []
 
 
+def _drawn(trial) -> bool:
+    """Every parameter of the trial drawn: the widths come last, one per layer."""
+    depth = trial.params.get("depth")
+    return depth is not None and all(f"width_{i}" in trial.params for i in range(1, depth + 1))
+
+
 def test_two_workers_on_postgresql_survive_a_killed_one_and_agree_on_best(url, tmp_path):
     first, second = sweep(url, tmp_path / "a", 8), sweep(url, tmp_path / "b", 8)
     deadline = time.time() + 180
-    while sum(t.state.name == "RUNNING" for t in trials(url)) < 2:   # both mid-trial
+    while sum(t.state.name == "RUNNING" and _drawn(t) for t in trials(url)) < 2:  # both
+        # mid-trial, every parameter drawn (a kill while drawing leaves a partial trial)
         assert time.time() < deadline and first.poll() is None and second.poll() is None
         time.sleep(0.2)
     second.kill()

@@ -4,6 +4,7 @@ engines (``mlpkit.playground``)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 from pathlib import Path
@@ -58,4 +59,8 @@ def run_playground(args: argparse.Namespace) -> int:
         print("stopped", file=sys.stderr)
     finally:
         server.close()
+    if worker.thread.is_alive():      # still building its first network (imports) or in a
+        sys.stdout.flush()            # step: the interpreter's teardown would wait on it (or
+        sys.stderr.flush()            # on BLAS threads it holds); nothing of it is unwritten
+        os._exit(0)
     return 0
