@@ -120,7 +120,7 @@ def test_the_command_prints_its_url_within_two_seconds_and_stops_on_ctrl_c(tmp_p
         assert time.monotonic() - started < 2.0
         assert line.startswith("mlpkit playground: http://127.0.0.1:") and "?token=" in line
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
+        assert process.wait(timeout=60) == 0      # (a loaded CI machine took over 10 s)
         assert "Traceback" not in process.stderr.read()
         assert list(tmp_path.iterdir()) == []          # wrote nothing: no export was asked
     finally:
