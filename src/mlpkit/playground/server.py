@@ -48,10 +48,10 @@ class Playground(ThreadingHTTPServer):
         self.port = self.server_address[1]
         self.hosts = {f"127.0.0.1:{self.port}", f"localhost:{self.port}"}
         self.closing = threading.Event()
-        self.serving = False
+        self.loop_thread: threading.Thread | None = None
 
     def serve_forever(self, poll_interval: float = 0.5) -> None:
-        self.serving = True
+        self.loop_thread = threading.current_thread()
         super().serve_forever(poll_interval)
 
     @property
@@ -59,9 +59,12 @@ class Playground(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.port}/?token={self.token}"
 
     def close(self) -> None:
+        """Stop the worker, the loop and the socket. ``shutdown`` only for a loop on another
+        thread: on the loop's own thread (Ctrl-C) the loop is over, and a Ctrl-C that came
+        before the loop's first line would leave ``shutdown`` waiting forever."""
         self.closing.set()
         self.worker.close()
-        if self.serving:       # (shutdown waits for a loop that never started otherwise)
+        if self.loop_thread not in (None, threading.current_thread()):
             self.shutdown()
         self.server_close()
 
