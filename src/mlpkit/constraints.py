@@ -171,6 +171,28 @@ class BatchSize:
 
 
 @dataclass(frozen=True)
+class Members:
+    """An ensemble's size, 1 to 64, or 'table': the table recipe's choice for the task
+    (``recipe.members``)."""
+
+    def __call__(self, value: Any, label: str) -> Any:
+        if value == "table":
+            return value
+        if isinstance(value, str) or not is_number(value, True) or not 1 <= value <= 64:
+            raise InvalidParameterError(f"{label} must lie in [1, 64] or be 'table', "
+                                        f"got {value!r}.")
+        return value.item() if isinstance(value, np.generic) else value
+
+    def sklearn(self) -> list:
+        from numbers import Integral
+
+        from sklearn.utils._param_validation import Interval as Range
+        from sklearn.utils._param_validation import StrOptions
+
+        return [StrOptions({"table"}), Range(Integral, 1, 64, closed="both")]
+
+
+@dataclass(frozen=True)
 class Seed:
     """A whole number (the estimators also take None or a RandomState, as scikit-learn)."""
 

@@ -27,6 +27,7 @@ from mlpkit.constraints import (
     Flag,
     Interval,
     LayerSizes,
+    Members,
     PerLayer,
     Seed,
     Text,
@@ -57,7 +58,7 @@ NON_NEGATIVE = Interval(float, 0, None, closed="left")
 FRACTION = Interval(float, 0, 1, closed="left", to_float=True)          # [0, 1)
 FRACTION_OR_ONE = Interval(float, 0, 1, closed="both", to_float=True)   # [0, 1]
 FLAG = Flag()
-MEMBERS = Interval(int, 1, 64, closed="both")
+MEMBERS = Members()
 
 
 def choice(*names: str, none: str | None = None) -> Choice:
@@ -74,6 +75,16 @@ def parse_batch_size(text: str) -> int | str:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"invalid batch size {text!r} (a whole number, 'auto', 'table' or 'full')") from None
+
+
+def parse_members(text: str) -> int | str:
+    if text == "table":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid ensemble size {text!r} (a whole number or 'table')") from None
 
 
 def parse_patience(text: str) -> int | float:
@@ -125,8 +136,9 @@ OPTIONS: tuple[Option, ...] = (
            choices=("none", "periodic")),
     Option("ensemble", "model", 1, "K members trained side by side in one network (each its own "
            "weights from its own draw, the periodic embedding shared), their predictions "
-           "averaged: K seeds' ensemble at the cost of one run's steps", MEMBERS, "--ensemble",
-           "ensemble", parse=int),
+           "averaged: K seeds' ensemble at the cost of one run's steps; 'table': the table "
+           "recipe's, 4 for regression and 1 for classification", MEMBERS, "--ensemble",
+           "ensemble", parse=parse_members),
     Option("input_scaling", "model", False, "a learned scale per input before the network "
            "(RealMLP's scaling layer; it learns 6 times as fast as the weights): how much each "
            "column counts is learned", FLAG, "--input-scaling", "input_scaling"),

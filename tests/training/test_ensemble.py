@@ -154,11 +154,41 @@ def test_an_ensemble_under_torchrun_is_refused_in_one_line(tmp_path, capsys):
     assert "--ensemble trains its members in one process" in error
     assert error.count("\n") == 1 and not (tmp_path / "x").exists()
     assert main(["train", "--dataset", "moons", "--ensemble", "0"]) == 2
-    assert "ensemble must lie in [1, 64], got 0" in capsys.readouterr().err
+    assert "ensemble must lie in [1, 64] or be 'table', got 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit:
+        main(["train", "--dataset", "moons", "--ensemble", "many"])
+    assert exit.value.code == 2 and "invalid ensemble size 'many'" in capsys.readouterr().err
+
+
+def test_the_recipes_ensemble_is_four_members_for_regression_and_one_otherwise():
+    from mlpkit.recipe import members
+    from mlpkit.torch_engine.distributed import check_launchable
+
+    assert members("table", "regression", False) == 4
+    assert [members("table", task, False) for task in ("classification", "multilabel")] == \
+        [1, 1]
+    assert members("table", "regression", True) == 1          # DDP trains one network
+    assert members(3, "classification", False) == members(3, "regression", True) == 3
+    check_launchable("torch", False, "table")                 # the recipe never refuses
+
+
+@pytest.mark.parametrize("target, flags, expected", [
+    ("value", [], 4), ("label", [], 1), ("value", ["--ensemble", "1"], 1),
+    ("label", ["--ensemble", "table"], 1)])
+def test_a_table_gets_the_recipes_ensemble_unless_one_is_asked_for(tmp_path, target, flags,
+                                                                   expected):
+    from tests.test_export import messy
+
+    table = messy().drop(columns="value" if target == "label" else "label")
+    table.to_csv(tmp_path / "data.csv", index=False)
+    assert main(["train", "--csv", str(tmp_path / "data.csv"), "--target", target,
+                 "--epochs", "2", "--out", str(tmp_path / "run"), "--quiet", "--no-baselines",
+                 *flags]) == 0
+    assert TrainedModel.load(tmp_path / "run").spec.ensemble == expected
 
 
 def test_a_table_estimator_takes_the_ensemble_as_a_parameter():
-    from mlpkit import TabularClassifier
+    from mlpkit import TabularClassifier, TabularRegressor
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(120, 3))
@@ -167,6 +197,8 @@ def test_a_table_estimator_takes_the_ensemble_as_a_parameter():
     assert model.model_.spec.ensemble == 4
     probabilities = model.predict_proba(X)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-6)
+    assert TabularClassifier(max_iter=2).fit(X, y).model_.spec.ensemble == 1
+    assert TabularRegressor(max_iter=2).fit(X, X[:, 0]).model_.spec.ensemble == 4
 
 
 @pytest.mark.parametrize("engine", ["numpy", "torch"])

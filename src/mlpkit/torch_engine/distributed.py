@@ -36,9 +36,10 @@ class DistributedError(MlpkitError):
     """Another process of the run stopped; this one cannot continue alone."""
 
 
-def check_launchable(engine: str, full_batch_solver: bool, ensemble: int = 1) -> None:
+def check_launchable(engine: str, full_batch_solver: bool, ensemble: int | str = 1) -> None:
     """The runs DDP cannot train, refused in words (for --nproc before any process starts, and
-    under torchrun before training): DDP is PyTorch's, and it shards minibatches."""
+    under torchrun before training): DDP is PyTorch's, and it shards minibatches. (The
+    recipe's ``ensemble="table"`` is one network there: ``recipe.members``.)"""
     if engine == "numpy":
         raise InvalidParameterError(
             "The numpy engine trains in one process; distributed training (--nproc, torchrun) "
@@ -47,7 +48,7 @@ def check_launchable(engine: str, full_batch_solver: bool, ensemble: int = 1) ->
         raise InvalidParameterError(
             "lbfgs trains full-batch in one process; use --optimizer sgd or adam to train on "
             "several processes, or drop --nproc.")
-    if ensemble > 1:
+    if ensemble != "table" and ensemble > 1:
         raise InvalidParameterError(
             "--ensemble trains its members in one process; drop --nproc (or torchrun) to "
             "train an ensemble, or --ensemble to train on several processes.")

@@ -26,6 +26,7 @@ from mlpkit.data.tables.stream_rows import StreamRows
 from mlpkit.engines import default_engine, make_stepper, thread_limit
 from mlpkit.errors import InvalidInputError, InvalidParameterError
 from mlpkit.model import TrainedModel
+from mlpkit.recipe import members
 from mlpkit.tasks import averaged_for, link_for
 from mlpkit.torch_engine.distributed import Group, collective
 from mlpkit.training.budget import check_fits
@@ -67,7 +68,8 @@ class Session:
                             config.activation, config.init, config.dropout,
                             link, config.activations,
                             config.embedding if embedded != () else None,  # (no numbers)
-                            embedded if config.embedding else None, config.ensemble,
+                            embedded if config.embedding else None,
+                            members(config.ensemble, schema.task, group is not None),
                             config.input_scaling, averaged_for(schema.task, link))
         check_fits(self.spec, config.train)          # before any weight is allocated
         self._stepper = None
