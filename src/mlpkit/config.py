@@ -16,13 +16,14 @@ from mlpkit.errors import InvalidParameterError
 from mlpkit.option_rules import RULES, per_layer
 from mlpkit.options import BY_NAME, MOMENTUM_OPTIMIZERS
 from mlpkit.tasks import AVERAGED, LINKS
-from mlpkit.validation import check_positive
+from mlpkit.validation import check_edges, check_embedded, check_positive
 
 MAX_EPOCHS = 300      # training to convergence: the most epochs (measured: benchmarks/)
 AUTO_PATIENCE = 10    # ... and the epochs without improvement that end it
 PERIODIC = (16, 3)    # a periodic embedding's cosines and output values per feature
+BINS = 16             # a piecewise-linear encoding's bins per feature
 LATER_FIELDS = {"activations": None, "embedding": None, "embedded": None, "ensemble": 1,
-                "averaged": "identity", "input_scaling": False}    # MLPSpec's, and defaults
+                "averaged": "identity", "input_scaling": False, "edges": None}   # and defaults
 
 
 def _default(name: str) -> Any:
@@ -37,7 +38,7 @@ def _validate_fields(obj: Any, names: list[str]) -> None:
 
 @dataclass
 class MLPSpec:
-    """Linear -> activation [-> dropout] for each hidden size, then a Linear output layer."""
+    """[an embedding,] Linear -> activation [-> dropout] per hidden size, a Linear output."""
 
     n_inputs: int
     n_outputs: int
@@ -47,11 +48,12 @@ class MLPSpec:
     dropout: float = _default("dropout")
     link: str = "identity"     # a regression output's link (link_for): log predicts exp(out)
     activations: tuple[str, ...] | None = None   # per hidden layer, else ``activation`` for all
-    embedding: str | None = None     # "periodic": the inputs first go through one
+    embedding: str | None = None     # "periodic" | "piecewise": the inputs first go through one
     embedded: tuple[int, ...] | None = None   # ... which embeds these inputs (None: all)
     ensemble: int = _default("ensemble")      # K members side by side, averaged
     input_scaling: bool = _default("input_scaling")    # a learned scale per input first
     averaged: str = "identity"    # what is averaged: members' softmax, sigmoid, exp or outputs
+    edges: tuple[tuple[float, ...], ...] | None = None   # piecewise: BINS + 1 per embedded input
 
     def __post_init__(self) -> None:
         check_positive(self.n_inputs, "n_inputs", integer=True)
@@ -66,30 +68,31 @@ class MLPSpec:
         if broken:
             raise InvalidParameterError(broken)
         if self.embedded is not None:
-            embedded = tuple(self.embedded)
-            if not embedded or len(set(embedded)) < len(embedded) or not all(
-                    isinstance(i, int) and 0 <= i < self.n_inputs for i in embedded):
-                raise InvalidParameterError(f"embedded must name distinct inputs in "
-                                            f"0..{self.n_inputs - 1}, got {self.embedded!r}.")
-            self.embedded = embedded
+            self.embedded = check_embedded(self.embedded, self.n_inputs)
+        if self.edges is not None:
+            self.edges = check_edges(self.edges, len(self.embedded or range(self.n_inputs)), BINS)
 
     def activation_of(self, layer: int) -> str:
         """The activation after hidden layer ``layer`` (from 0)."""
         return self.activation if self.activations is None else self.activations[layer]
 
     def layers(self) -> list[tuple]:
-        """The plan both engines follow, layer by layer: ("periodic", features) first when
-        asked for, then ("linear", in, out) | ("activation", name) | ("dropout", p). An
-        ensemble's layers are ("members", in, out, K, shared) (K such layers side by side;
-        shared: the first, all K read the same input) and its last ("average", K, averaged)."""
+        """The plan both engines follow, layer by layer: ("scaling", in), ("periodic", in,
+        columns) or ("piecewise", in, columns, edges) first when asked for, then ("linear",
+        in, out) | ("activation", name) | ("dropout", p). An ensemble's layers are ("members",
+        in, out, K, shared) (shared: the first, all K read the same input), its last
+        ("average", K, averaged)."""
         plan: list[tuple] = []
         width, k = self.n_inputs, self.ensemble
         if self.input_scaling:
             plan.append(("scaling", width))
+        columns = tuple(range(width)) if self.embedded is None else self.embedded
         if self.embedding == "periodic":
-            columns = tuple(range(width)) if self.embedded is None else self.embedded
             plan.append(("periodic", width, columns))
             width += PERIODIC[1] * len(columns)     # D values per embedded input, and all inputs
+        elif self.embedding == "piecewise":     # edges: fitted on the training rows (None before)
+            plan.append(("piecewise", width, columns, self.edges))
+            width += (BINS - 1) * len(columns)      # B values per encoded input, the rest as is
         for index, size in enumerate((*self.hidden, self.n_outputs)):
             plan.append(("linear", width, size) if k == 1 else
                         ("members", width, size, k, index == 0))
@@ -101,8 +104,7 @@ class MLPSpec:
         return plan + ([("average", k, self.averaged)] if k > 1 else [])
 
     def n_parameters(self) -> int:
-        cosines, values = PERIODIC
-        total = 0
+        (cosines, values), total = PERIODIC, 0
         for kind, *args in self.layers():
             if kind in ("linear", "members"):
                 total += (args[2] if kind == "members" else 1) * (args[0] * args[1] + args[1])
@@ -121,8 +123,7 @@ class MLPSpec:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MLPSpec:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
+        unknown = sorted(set(data) - {f.name for f in fields(cls)})
         if unknown:
             raise InvalidParameterError(f"Unknown model spec field(s): {unknown}.")
         return cls(**data)
@@ -193,8 +194,7 @@ class TrainConfig:
         if self.optimizer == "sgd":
             kwargs["nesterov"] = self.nesterov
         if self.optimizer in ("adam", "adamw"):
-            kwargs["betas"] = (self.beta_1, self.beta_2)
-            kwargs["eps"] = self.epsilon
+            kwargs |= {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon}
         return kwargs
 
     def to_dict(self) -> dict[str, Any]:

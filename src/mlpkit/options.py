@@ -129,11 +129,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("activations", "model", None, "one activation per hidden layer, in order (instead "
            "of --activation for all), e.g. relu tanh", PerLayer(choice(*ACTIVATIONS)),
            "--activations", parse=str, nargs="+"),
-    Option("embedding", "model", None, "periodic: each input also goes through 16 cosines of "
-           "learned frequencies and a small linear map to 3 values, put beside the input "
-           "(thresholds become easy to learn; RealMLP's embedding); none: the inputs as they "
-           "are", choice("periodic", none="none"), "--embedding", "embedding", parse=str,
-           choices=("none", "periodic")),
+    Option("embedding", "model", None, "piecewise: each number becomes 16 values, one per "
+           "bin between its training quantiles (1 below it, 0 above, the fraction inside): a "
+           "threshold is one weight away; periodic: each number also goes through 16 cosines "
+           "of learned frequencies and a small linear map to 3 values, put beside it "
+           "(RealMLP's embedding); none: the inputs as they are",
+           choice("periodic", "piecewise", none="none"), "--embedding", "embedding", parse=str,
+           choices=("none", "periodic", "piecewise")),
     Option("ensemble", "model", 1, "K members trained side by side in one network (each its own "
            "weights from its own draw, the periodic embedding shared), their predictions "
            "averaged: K seeds' ensemble at the cost of one run's steps; 'table': the table "

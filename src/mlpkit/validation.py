@@ -143,3 +143,27 @@ def check_non_negative(value: Any, name: str) -> None:
     """Refuse a hyper-parameter that is negative or not a number."""
     if not is_number(value) or not value >= 0:
         raise InvalidParameterError(f"{name} must be a number >= 0, got {value!r}.")
+
+
+def check_edges(edges: Any, columns: int, bins: int) -> tuple[tuple[float, ...], ...]:
+    """A piecewise encoding's edges (a model file's): per encoded column, ``bins + 1`` finite
+    numbers in increasing order; as tuples."""
+    try:
+        array = np.asarray(edges, np.float64)
+    except (TypeError, ValueError):
+        array = np.empty(0)
+    if array.shape != (columns, bins + 1) or not np.all(np.isfinite(array)) or \
+            np.any(np.diff(array, axis=1) < 0):
+        raise InvalidParameterError(f"edges must be {columns} rows of {bins + 1} finite "
+                                    "increasing numbers (one row per encoded input).")
+    return tuple(tuple(float(v) for v in row) for row in array)
+
+
+def check_embedded(embedded: Any, n_inputs: int) -> tuple[int, ...]:
+    """The inputs an embedding takes: distinct indices in 0..n_inputs - 1, as a tuple."""
+    columns = tuple(embedded)
+    if not columns or len(set(columns)) < len(columns) or not all(
+            isinstance(i, int) and 0 <= i < n_inputs for i in columns):
+        raise InvalidParameterError(f"embedded must name distinct inputs in "
+                                    f"0..{n_inputs - 1}, got {embedded!r}.")
+    return columns

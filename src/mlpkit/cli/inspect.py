@@ -38,8 +38,9 @@ def _gradcheck(commands, name: str, summary: str) -> None:
                    choices=["cross_entropy", "mse", "softmax_mse", "bce_with_logits"])
     p.add_argument("--dtype", default="float64", choices=["float64", "float32"])
     p.add_argument("--outputs", type=int, default=3, help="outputs / classes (3)")
-    p.add_argument("--embedding", choices=["periodic"],
-                   help="put the periodic embedding in front (the table recipe's layer)")
+    p.add_argument("--embedding", choices=["periodic", "piecewise"],
+                   help="put that embedding in front (the table recipe's layer; piecewise has "
+                   "no parameters: add --input-scaling to check its backward pass)")
     p.add_argument("--ensemble", type=int, default=1, metavar="K",
                    help="K members side by side, each on its own rows of outputs (1)")
     p.add_argument("--input-scaling", action="store_true",
@@ -109,7 +110,7 @@ def run_gradcheck(args: argparse.Namespace) -> int:
                           args.inputs, args.outputs, args.rows, args.seed, args.embedding,
                           args.ensemble, args.input_scaling)
     print(("input scaling, " if args.input_scaling else "")
-          + ("periodic embedding, " if args.embedding else "")
+          + (f"{args.embedding} embedding, " if args.embedding else "")
           + (f"{args.ensemble} members of " if args.ensemble > 1 else "")
           + f"{args.inputs}-{'-'.join(map(str, args.hidden))}-{args.outputs} {args.activation}, "
           f"{args.loss}, {args.dtype}, {args.rows} rows; tolerance {tolerance:g}")

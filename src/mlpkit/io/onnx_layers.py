@@ -1,7 +1,7 @@
 """The network's layers as ONNX operators, each as its engine computes it: the input
-scaling, the periodic embedding, Gemm (x W^T + b), activations, an ensemble's members and
-their average; dropout is off at inference. ``export.py`` puts the preprocessing before
-them and the head after."""
+scaling, the periodic embedding, the piecewise-linear encoding, Gemm (x W^T + b), activations,
+an ensemble's members and their average; dropout is off at inference. ``export.py`` puts
+the preprocessing before them and the head after."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import numpy as np
 
 from mlpkit.config import MLPSpec
 from mlpkit.numpy_engine.layers import SCALE_FACTOR
+from mlpkit.numpy_engine.piecewise import bin_arrays
 
 ACTIVATIONS = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "identity": None,
                "selu": "Selu", "mish": "mish"}      # mish: z tanh(softplus z), composed
@@ -24,6 +25,8 @@ def network_ops(graph: Any, spec: MLPSpec, weights: dict[str, np.ndarray], x: st
             x = graph.op("Mul", [x, graph.constant(scale.astype(np.float32), "scale")])
         elif kind == "periodic":
             x = _periodic(graph, spec, weights, index, x)
+        elif kind == "piecewise":
+            x = _piecewise(graph, x, *args)
         elif kind == "linear":
             weight = graph.constant(weights[f"{index}.weight"].astype(np.float32), "W")
             bias = graph.constant(weights[f"{index}.bias"].astype(np.float32), "b")
@@ -86,3 +89,22 @@ def _periodic(graph: Any, spec: MLPSpec, weights: dict[str, np.ndarray], index: 
     e = graph.op("Add", [e, graph.constant(weights["bias"], "c")])
     flat = graph.op("Reshape", [e, graph.constant(np.array([0, -1], np.int64))])
     return graph.op("Concat", [flat, x], axis=1)
+
+
+def _piecewise(graph: Any, x: str, width: int, columns: tuple[int, ...], edges) -> str:
+    """[clip((x - lower) / width, 0, 1), flattened; the other inputs], as
+    numpy_engine/piecewise.py."""
+    lower, inverse = bin_arrays(edges, np.float32)
+    picked = graph.op("Gather", [x, graph.constant(np.array(columns, np.int64), "columns")],
+                      axis=1)
+    column = graph.op("Unsqueeze", [picked, graph.constant(np.array([2], np.int64))])
+    t = graph.op("Mul", [graph.op("Sub", [column, graph.constant(lower, "lower")]),
+                         graph.constant(inverse, "inverse")])
+    encoded = graph.op("Clip", [t, graph.constant(np.float32(0.0)),
+                                graph.constant(np.float32(1.0))])
+    flat = graph.op("Reshape", [encoded, graph.constant(np.array([0, -1], np.int64))])
+    rest = [i for i in range(width) if i not in set(columns)]
+    if not rest:
+        return flat
+    others = graph.op("Gather", [x, graph.constant(np.array(rest, np.int64), "rest")], axis=1)
+    return graph.op("Concat", [flat, others], axis=1)

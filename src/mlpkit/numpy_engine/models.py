@@ -12,6 +12,7 @@ from mlpkit.numpy_engine.init import for_activation
 from mlpkit.numpy_engine.layers import Dropout, Linear, Scaling
 from mlpkit.numpy_engine.module import Module
 from mlpkit.numpy_engine.network import Sequential
+from mlpkit.numpy_engine.piecewise import PiecewiseLinear
 
 
 def build_mlp(spec: MLPSpec, rng: np.random.Generator | int | None = None,
@@ -41,6 +42,8 @@ def build_mlp(spec: MLPSpec, rng: np.random.Generator | int | None = None,
             layers.append(Scaling(args[0], dtype=dtype))
         elif kind == "periodic":
             layers.append(PeriodicEmbedding(args[1], rng, dtype=dtype))
+        elif kind == "piecewise":
+            layers.append(PiecewiseLinear(*args, dtype=dtype))
         else:
             layers.append(Dropout(args[0], rng=rng.spawn(1)[0]))
     return Sequential(*layers)

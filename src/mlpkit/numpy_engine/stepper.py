@@ -14,6 +14,7 @@ from mlpkit.numpy_engine.inference import NumpyNetwork
 from mlpkit.numpy_engine.layers import Dropout, Linear, Scaling
 from mlpkit.numpy_engine.losses import CrossEntropyLoss, get_loss, row_argmax
 from mlpkit.numpy_engine.optim import get_optimizer
+from mlpkit.numpy_engine.piecewise import PiecewiseLinear
 
 
 class NumpyStepper(StepperBase, NumpyNetwork):
@@ -93,8 +94,8 @@ class NumpyStepper(StepperBase, NumpyNetwork):
         activations, out = [], X
         for layer in self.model.layers:
             out = layer(out)
-            if not isinstance(layer, Linear | Dropout | PeriodicEmbedding | Members | Average |
-                              Scaling):
+            if not isinstance(layer, Linear | Dropout | PeriodicEmbedding | PiecewiseLinear |
+                              Members | Average | Scaling):
                 activations.append(out)
         self.model.zero_grad()
         self.measure(out, self._target_array(y))

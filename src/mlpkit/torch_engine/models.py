@@ -18,6 +18,7 @@ from torch import nn
 from mlpkit.config import PERIODIC, MLPSpec
 from mlpkit.numpy_engine.layers import SCALE_FACTOR
 from mlpkit.numpy_engine.models import build_mlp as build_numpy_mlp
+from mlpkit.numpy_engine.piecewise import bin_arrays
 
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "identity": nn.Identity,
                "selu": nn.SELU, "mish": nn.Mish}
@@ -41,6 +42,23 @@ class Periodic(nn.Module):
         u = 2.0 * torch.pi * x[:, self.columns].unsqueeze(-1) * self.frequencies + self.phases
         e = torch.einsum("nfk,fkd->nfd", torch.cos(u), self.weight) + self.bias
         return torch.cat([e.flatten(1), x], dim=1)
+
+
+class Piecewise(nn.Module):
+    """The NumPy engine's ``PiecewiseLinear`` (its docstring has the maths) in PyTorch: no
+    parameters; its edges come from the spec, made tensors where the input lives."""
+
+    def __init__(self, width: int, columns: tuple[int, ...], edges) -> None:
+        super().__init__()
+        self.columns = list(columns)
+        self.rest = [i for i in range(width) if i not in set(columns)]
+        self.arrays = bin_arrays(edges, np.float64)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        lower, inverse = (torch.as_tensor(a, dtype=x.dtype, device=x.device)
+                          for a in self.arrays)
+        t = (x[:, self.columns].unsqueeze(-1) - lower) * inverse
+        return torch.cat([t.clamp(0.0, 1.0).flatten(1), x[:, self.rest]], dim=1)
 
 
 class Scaling(nn.Module):
@@ -94,7 +112,8 @@ class Average(nn.Module):
         return torch.logsumexp(z, dim=1) - math.log(self.members)
 
 
-HIDDEN_LAYERS = (nn.Linear, nn.Dropout, Periodic, Members, Average, Scaling)  # not activations
+HIDDEN_LAYERS = (nn.Linear, nn.Dropout, Periodic, Piecewise, Members, Average,
+                 Scaling)                                       # not activations
 
 
 def empty_mlp(spec: MLPSpec, device: torch.device | str = "cpu",
@@ -109,6 +128,8 @@ def empty_mlp(spec: MLPSpec, device: torch.device | str = "cpu",
                 layers.append(ACTIVATIONS[args[0]]())
             elif kind == "periodic":
                 layers.append(Periodic(args[1], dtype))
+            elif kind == "piecewise":
+                layers.append(Piecewise(*args))
             elif kind == "scaling":
                 layers.append(Scaling(args[0], dtype))
             elif kind == "members":

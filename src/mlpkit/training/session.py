@@ -1,11 +1,10 @@
 """THE assembly of a training run: every door (command line, estimators) trains through here.
 
 A ``Session`` is built from a ``RunConfig`` and the data's ``Schema``: it makes the spec and
-the engine's stepper (checking both before any data moves), ``prepare`` holds out the
-validation rows, fits the scaler on the training rows and turns class weights into per-sample
-weights (once, whoever calls), ``fit`` adds the callbacks the options ask for, sets the thread
-limit and runs the one loop, and ``model()`` is the ``TrainedModel`` every door predicts with.
-"""
+the engine's stepper (checked before any data moves), ``prepare`` holds out validation rows,
+fits the scaler (and bins) on the training rows and turns class weights into per-sample weights
+(once), ``fit`` adds the options' callbacks, sets the thread limit and runs the one loop, and
+``model()`` is the ``TrainedModel`` every door predicts with."""
 
 from __future__ import annotations
 
@@ -18,7 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from mlpkit.config import MLPSpec, RunConfig
+from mlpkit.config import BINS, MLPSpec, RunConfig
 from mlpkit.data.preprocessing import Standardizer
 from mlpkit.data.schema import Schema
 from mlpkit.data.tables.stream import Statistics, StreamedTable
@@ -26,6 +25,7 @@ from mlpkit.data.tables.stream_rows import StreamRows
 from mlpkit.engines import default_engine, make_stepper, thread_limit
 from mlpkit.errors import InvalidInputError, InvalidParameterError
 from mlpkit.model import TrainedModel
+from mlpkit.numpy_engine.piecewise import fit_edges
 from mlpkit.recipe import members
 from mlpkit.tasks import averaged_for, link_for
 from mlpkit.torch_engine.distributed import Group, collective
@@ -102,8 +102,8 @@ class Session:
 
     def prepare(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None,
                 copy: bool = True, oversized_batch: str = "refuse") -> Split:
-        """Hold out validation rows (``val_fraction``), fit the scaler on the training rows
-        (first call only: later calls continue the same model), scale, weight. ``copy=False``
+        """Hold out validation rows (``val_fraction``), fit the scaler (and a piecewise
+        encoding's bins) on the training rows (first call only), scale, weight. ``copy=False``
         lets the session scale arrays it was given in place (the caller's loss).
         ``oversized_batch``: a batch larger than the training rows is refused (the command
         line), or clipped to them with scikit-learn's warning ("clip") or without ("quiet":
@@ -155,6 +155,10 @@ class Session:
         else:
             X = np.asarray(X, self.dtype)
             X_val = None if X_val is None else np.asarray(X_val, self.dtype)
+        if self.spec.embedding == "piecewise" and self.spec.edges is None:  # (stepper rebuilt)
+            edges = fit_edges(X, self.spec.embedded or range(self.spec.n_inputs), BINS,
+                              sample_weight)
+            self.spec, self._stepper = replace(self.spec, edges=edges), None
         if self.target_scaler is not None:      # the network learns a standardised target
             y = self._scaled_target(y)
             y_val = None if y_val is None else self._scaled_target(y_val)
