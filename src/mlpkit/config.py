@@ -16,14 +16,14 @@ from mlpkit.errors import InvalidParameterError
 from mlpkit.option_rules import RULES, per_layer
 from mlpkit.options import BY_NAME, MOMENTUM_OPTIMIZERS
 from mlpkit.tasks import AVERAGED, LINKS
-from mlpkit.validation import check_edges, check_embedded, check_positive
+from mlpkit.validation import check_bins, check_embedded, check_positive
 
 MAX_EPOCHS = 300      # training to convergence: the most epochs (measured: benchmarks/)
 AUTO_PATIENCE = 10    # ... and the epochs without improvement that end it
 PERIODIC = (16, 3)    # a periodic embedding's cosines and output values per feature
 BINS = 16             # a piecewise-linear encoding's bins per feature
 LATER_FIELDS = {"activations": None, "embedding": None, "embedded": None, "ensemble": 1,
-                "averaged": "identity", "input_scaling": False, "edges": None}   # and defaults
+                "averaged": "identity", "input_scaling": False, "bins": None}   # and defaults
 
 
 def _default(name: str) -> Any:
@@ -53,7 +53,7 @@ class MLPSpec:
     ensemble: int = _default("ensemble")      # K members side by side, averaged
     input_scaling: bool = _default("input_scaling")    # a learned scale per input first
     averaged: str = "identity"    # what is averaged: members' softmax, sigmoid, exp or outputs
-    edges: tuple[tuple[float, ...], ...] | None = None   # piecewise: BINS + 1 per embedded input
+    bins: tuple[tuple[float, ...], ...] | None = None   # piecewise: fit_bins' per embedded input
 
     def __post_init__(self) -> None:
         check_positive(self.n_inputs, "n_inputs", integer=True)
@@ -69,8 +69,8 @@ class MLPSpec:
             raise InvalidParameterError(broken)
         if self.embedded is not None:
             self.embedded = check_embedded(self.embedded, self.n_inputs)
-        if self.edges is not None:
-            self.edges = check_edges(self.edges, len(self.embedded or range(self.n_inputs)), BINS)
+        if self.bins is not None:
+            self.bins = check_bins(self.bins, len(self.embedded or range(self.n_inputs)), BINS)
 
     def activation_of(self, layer: int) -> str:
         """The activation after hidden layer ``layer`` (from 0)."""
@@ -78,7 +78,7 @@ class MLPSpec:
 
     def layers(self) -> list[tuple]:
         """The plan both engines follow, layer by layer: ("scaling", in), ("periodic", in,
-        columns) or ("piecewise", in, columns, edges) first when asked for, then ("linear",
+        columns) or ("piecewise", in, columns, bins) first when asked for, then ("linear",
         in, out) | ("activation", name) | ("dropout", p). An ensemble's layers are ("members",
         in, out, K, shared) (shared: the first, all K read the same input), its last
         ("average", K, averaged)."""
@@ -90,8 +90,8 @@ class MLPSpec:
         if self.embedding == "periodic":
             plan.append(("periodic", width, columns))
             width += PERIODIC[1] * len(columns)     # D values per embedded input, and all inputs
-        elif self.embedding == "piecewise":     # edges: fitted on the training rows (None before)
-            plan.append(("piecewise", width, columns, self.edges))
+        elif self.embedding == "piecewise":     # bins: fitted on the training rows (None before)
+            plan.append(("piecewise", width, columns, self.bins))
             width += (BINS - 1) * len(columns)      # B values per encoded input, the rest as is
         for index, size in enumerate((*self.hidden, self.n_outputs)):
             plan.append(("linear", width, size) if k == 1 else

@@ -26,11 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from mlpkit.data.preprocessing import CLIP
 from mlpkit.data.tables.encoding import MISSING, ColumnEncoding
 from mlpkit.errors import MlpkitError
 from mlpkit.io import atomic
-from mlpkit.io.onnx_layers import network_ops
+from mlpkit.io.onnx_layers import network_ops, smooth_clip
 from mlpkit.model import TrainedModel
 
 OPSET, ML_OPSET = 17, 3
@@ -132,11 +131,8 @@ def to_onnx(model: TrainedModel):
     if model.scaler is not None:
         x = graph.op("Sub", [x, graph.constant(model.scaler.mean.astype(np.float32), "mean")])
         x = graph.op("Div", [x, graph.constant(model.scaler.scale.astype(np.float32), "scale")])
-        if model.scaler.clip:       # x / sqrt(1 + (x/3)^2)
-            ratio = graph.op("Div", [x, graph.constant(np.float32(CLIP), "knee")])
-            one = graph.constant(np.float32(1.0), "one")
-            root = graph.op("Sqrt", [graph.op("Add", [one, graph.op("Mul", [ratio, ratio])])])
-            x = graph.op("Div", [x, root])
+        if model.scaler.clip:
+            x = smooth_clip(graph, x)
     out = network_ops(graph, model.spec, model.state_dict, x)
     if model.task == "classification":
         graph.op("Softmax", [out], axis=1, output="probabilities")

@@ -60,9 +60,10 @@ def _robust_stream(run: RunConfig) -> str | None:
     if run.clip_output and run.dataset_options.get("stream"):
         return ("--clip-output needs the training targets' range, which a streamed table "
                 "does not collect; drop --clip-output or --stream.")
-    if run.embedding == "piecewise" and run.dataset_options.get("stream"):
-        return ("--embedding piecewise needs the training rows' quantiles, which a streamed "
-                "table does not hold; use --embedding periodic with --stream, or drop --stream.")
+    if run.embedding in ("piecewise", "table") and run.dataset_options.get("stream"):
+        return (f"--embedding {run.embedding} needs the training rows' quantiles, which a "
+                "streamed table does not hold; use --embedding periodic with --stream, or drop "
+                "--stream.")
     return None
 
 

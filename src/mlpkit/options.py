@@ -130,12 +130,15 @@ OPTIONS: tuple[Option, ...] = (
            "of --activation for all), e.g. relu tanh", PerLayer(choice(*ACTIVATIONS)),
            "--activations", parse=str, nargs="+"),
     Option("embedding", "model", None, "piecewise: each number becomes 16 values, one per "
-           "bin between its training quantiles (1 below it, 0 above, the fraction inside): a "
-           "threshold is one weight away; periodic: each number also goes through 16 cosines "
-           "of learned frequencies and a small linear map to 3 values, put beside it "
-           "(RealMLP's embedding); none: the inputs as they are",
-           choice("periodic", "piecewise", none="none"), "--embedding", "embedding", parse=str,
-           choices=("none", "periodic", "piecewise")),
+           "bin between its training quantiles (1 below it, 0 above, the fraction inside; "
+           "each scaled as the robust scaler scales a number): a threshold is one weight "
+           "away; periodic: each number also goes through 16 cosines of learned frequencies "
+           "and a small linear map to 3 values, put beside it (RealMLP's embedding); table: "
+           "the table recipe's, piecewise for a regression of 1000 training rows or more, "
+           "else periodic; "
+           "none: the inputs as they are", choice("periodic", "piecewise", "table", none="none"),
+           "--embedding", "embedding", parse=str,
+           choices=("none", "periodic", "piecewise", "table")),
     Option("ensemble", "model", 1, "K members trained side by side in one network (each its own "
            "weights from its own draw, the periodic embedding shared), their predictions "
            "averaged: K seeds' ensemble at the cost of one run's steps; 'table': the table "

@@ -15,7 +15,7 @@ from typing import Any
 
 TABLE_DEFAULTS: dict[str, Any] = {
     "scaler": "robust",            # median / IQR, smooth clip: long tails stop dominating
-    "embedding": "periodic",       # each number also as learned cosines: thresholds
+    "embedding": "table",          # regression: piecewise bins; else cosines (``embedding``)
     "label_smoothing": 0.1,        # classification only
     "beta_2": 0.95,
     "lr": 4e-3,
@@ -26,6 +26,7 @@ TABLE_DEFAULTS: dict[str, Any] = {
     "ensemble": "table",           # regression: 4 members averaged (``members``)
 }
 REGRESSION_MEMBERS = 4
+PIECEWISE_ROWS = 1000          # a table's training rows (after validation) that earn bins
 
 
 def members(ensemble: int | str, task: str, distributed: bool) -> int:
@@ -35,6 +36,18 @@ def members(ensemble: int | str, task: str, distributed: bool) -> int:
     if ensemble != "table":
         return int(ensemble)
     return REGRESSION_MEMBERS if task == "regression" and not distributed else 1
+
+
+def embedding(value: str | None, task: str, rows: int | None = None) -> str | None:
+    """The input embedding; "table": each number's piecewise bins for a regression of at least
+    ``PIECEWISE_ROWS`` training rows (None: not yet known), the periodic embedding otherwise.
+    The bins cut the error on the six larger regression tables and raised it on classification
+    (0.0962 against 0.0938) and on small regressions (biomass, Boston; diabetes' R² fell from
+    0.33 to 0.23): 16 bins a number need rows."""
+    if value != "table":
+        return value
+    big = rows is None or rows >= PIECEWISE_ROWS
+    return "piecewise" if task == "regression" and big else "periodic"
 
 
 def table_defaults(dataset: str | None, dataset_options: dict[str, Any]) -> dict[str, Any]:

@@ -145,17 +145,19 @@ def check_non_negative(value: Any, name: str) -> None:
         raise InvalidParameterError(f"{name} must be a number >= 0, got {value!r}.")
 
 
-def check_edges(edges: Any, columns: int, bins: int) -> tuple[tuple[float, ...], ...]:
-    """A piecewise encoding's edges (a model file's): per encoded column, ``bins + 1`` finite
-    numbers in increasing order; as tuples."""
+def check_bins(bins: Any, columns: int, count: int) -> tuple[tuple[float, ...], ...]:
+    """A piecewise encoding's bins (a model file's): per encoded column, ``count + 1``
+    increasing edges, ``count`` centres and ``count`` positive spreads, all finite; as tuples."""
     try:
-        array = np.asarray(edges, np.float64)
+        array = np.asarray(bins, np.float64)
     except (TypeError, ValueError):
         array = np.empty(0)
-    if array.shape != (columns, bins + 1) or not np.all(np.isfinite(array)) or \
-            np.any(np.diff(array, axis=1) < 0):
-        raise InvalidParameterError(f"edges must be {columns} rows of {bins + 1} finite "
-                                    "increasing numbers (one row per encoded input).")
+    if array.shape != (columns, 3 * count + 1) or not np.all(np.isfinite(array)) or \
+            np.any(np.diff(array[:, :count + 1], axis=1) < 0) or \
+            np.any(array[:, 2 * count + 1:] <= 0):
+        raise InvalidParameterError(
+            f"bins must be {columns} rows of {3 * count + 1} finite numbers: {count + 1} "
+            f"increasing edges, {count} centres, {count} positive spreads.")
     return tuple(tuple(float(v) for v in row) for row in array)
 
 

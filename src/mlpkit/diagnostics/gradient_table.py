@@ -17,7 +17,7 @@ from mlpkit.config import BINS, MLPSpec
 from mlpkit.numpy_engine.gradcheck import numerical_gradient, relative_error
 from mlpkit.numpy_engine.losses import get_loss
 from mlpkit.numpy_engine.models import build_mlp
-from mlpkit.numpy_engine.piecewise import fit_edges
+from mlpkit.numpy_engine.piecewise import fit_bins
 
 LOSSES = ("cross_entropy", "mse", "softmax_mse", "bce_with_logits")
 AVERAGED = {"cross_entropy": "softmax", "softmax_mse": "softmax", "bce_with_logits": "sigmoid",
@@ -81,10 +81,10 @@ def gradient_table(hidden: tuple[int, ...] = (5, 4), activation: str = "tanh",
     rng = np.random.default_rng(seed)
     X, y = problem(loss, n_inputs, n_outputs, rows, rng)
     other = problem(loss, n_inputs, n_outputs, 64, np.random.default_rng(seed + 1))[0]
-    edges = fit_edges(other, range(n_inputs), BINS) if embedding == "piecewise" else None
+    bins = fit_bins(other, range(n_inputs), BINS) if embedding == "piecewise" else None
     spec = MLPSpec(n_inputs, n_outputs, tuple(hidden), activation, embedding=embedding,
                    ensemble=ensemble, averaged=AVERAGED[loss], input_scaling=input_scaling,
-                   edges=edges)     # (bins of other rows: a checked row on an edge sits on a kink)
+                   bins=bins)     # (bins of other rows: a checked row on an edge sits on a kink)
     y = np.repeat(y, ensemble, axis=0)          # (one row of targets per member's row)
     model = build_mlp(spec, rng, dtype=np.dtype(dtype))
     criterion = get_loss(loss)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from mlpkit.config import MLPSpec
+from mlpkit.data.preprocessing import CLIP
 from mlpkit.numpy_engine.layers import SCALE_FACTOR
 from mlpkit.numpy_engine.piecewise import bin_arrays
 
@@ -91,10 +92,10 @@ def _periodic(graph: Any, spec: MLPSpec, weights: dict[str, np.ndarray], index: 
     return graph.op("Concat", [flat, x], axis=1)
 
 
-def _piecewise(graph: Any, x: str, width: int, columns: tuple[int, ...], edges) -> str:
-    """[clip((x - lower) / width, 0, 1), flattened; the other inputs], as
-    numpy_engine/piecewise.py."""
-    lower, inverse = bin_arrays(edges, np.float32)
+def _piecewise(graph: Any, x: str, width: int, columns: tuple[int, ...], bins) -> str:
+    """[smooth_clip((clip((x - lower) / width, 0, 1) - centre) / spread), flattened; the
+    other inputs], as numpy_engine/piecewise.py."""
+    lower, inverse, centre, spread = bin_arrays(bins, np.float32)
     picked = graph.op("Gather", [x, graph.constant(np.array(columns, np.int64), "columns")],
                       axis=1)
     column = graph.op("Unsqueeze", [picked, graph.constant(np.array([2], np.int64))])
@@ -102,9 +103,20 @@ def _piecewise(graph: Any, x: str, width: int, columns: tuple[int, ...], edges) 
                          graph.constant(inverse, "inverse")])
     encoded = graph.op("Clip", [t, graph.constant(np.float32(0.0)),
                                 graph.constant(np.float32(1.0))])
-    flat = graph.op("Reshape", [encoded, graph.constant(np.array([0, -1], np.int64))])
+    z = graph.op("Div", [graph.op("Sub", [encoded, graph.constant(centre, "centre")]),
+                         graph.constant(spread, "spread")])
+    flat = graph.op("Reshape", [smooth_clip(graph, z),
+                                graph.constant(np.array([0, -1], np.int64))])
     rest = [i for i in range(width) if i not in set(columns)]
     if not rest:
         return flat
     others = graph.op("Gather", [x, graph.constant(np.array(rest, np.int64), "rest")], axis=1)
     return graph.op("Concat", [flat, others], axis=1)
+
+
+def smooth_clip(graph: Any, x: str) -> str:
+    """x / sqrt(1 + (x/3)^2): the robust scaler's clip (data/preprocessing.py)."""
+    ratio = graph.op("Div", [x, graph.constant(np.float32(CLIP), "knee")])
+    one = graph.constant(np.float32(1.0), "one")
+    root = graph.op("Sqrt", [graph.op("Add", [one, graph.op("Mul", [ratio, ratio])])])
+    return graph.op("Div", [x, root])

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from mlpkit.config import PERIODIC, MLPSpec
+from mlpkit.data.preprocessing import CLIP
 from mlpkit.numpy_engine.layers import SCALE_FACTOR
 from mlpkit.numpy_engine.models import build_mlp as build_numpy_mlp
 from mlpkit.numpy_engine.piecewise import bin_arrays
@@ -46,19 +47,21 @@ class Periodic(nn.Module):
 
 class Piecewise(nn.Module):
     """The NumPy engine's ``PiecewiseLinear`` (its docstring has the maths) in PyTorch: no
-    parameters; its edges come from the spec, made tensors where the input lives."""
+    parameters; its bins come from the spec, made tensors where the input lives."""
 
-    def __init__(self, width: int, columns: tuple[int, ...], edges) -> None:
+    def __init__(self, width: int, columns: tuple[int, ...], bins) -> None:
         super().__init__()
         self.columns = list(columns)
         self.rest = [i for i in range(width) if i not in set(columns)]
-        self.arrays = bin_arrays(edges, np.float64)
+        self.arrays = bin_arrays(bins, np.float64)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        lower, inverse = (torch.as_tensor(a, dtype=x.dtype, device=x.device)
-                          for a in self.arrays)
+        lower, inverse, centre, spread = (torch.as_tensor(a, dtype=x.dtype, device=x.device)
+                                          for a in self.arrays)
         t = (x[:, self.columns].unsqueeze(-1) - lower) * inverse
-        return torch.cat([t.clamp(0.0, 1.0).flatten(1), x[:, self.rest]], dim=1)
+        z = (t.clamp(0.0, 1.0) - centre) / spread
+        z = z / torch.sqrt(1.0 + torch.square(z / CLIP))
+        return torch.cat([z.flatten(1), x[:, self.rest]], dim=1)
 
 
 class Scaling(nn.Module):

@@ -25,8 +25,8 @@ from mlpkit.data.tables.stream_rows import StreamRows
 from mlpkit.engines import default_engine, make_stepper, thread_limit
 from mlpkit.errors import InvalidInputError, InvalidParameterError
 from mlpkit.model import TrainedModel
-from mlpkit.numpy_engine.piecewise import fit_edges
-from mlpkit.recipe import members
+from mlpkit.numpy_engine.piecewise import fit_bins
+from mlpkit.recipe import embedding, members
 from mlpkit.tasks import averaged_for, link_for
 from mlpkit.torch_engine.distributed import Group, collective
 from mlpkit.training.budget import check_fits
@@ -63,12 +63,12 @@ class Session:
         self.schema = schema
         self.dtype = np.dtype(dtype)      # the parameters' (float64 when the data is float64)
         embedded = None if schema.encoder is None else schema.encoder.numbers   # a table's
-        link = link_for(schema.task, config.train.loss)
+        link, kind = link_for(schema.task, config.train.loss), embedding(config.embedding,
+                                                                         schema.task)
         self.spec = MLPSpec(len(schema.feature_names), schema.n_outputs, config.hidden,
-                            config.activation, config.init, config.dropout,
-                            link, config.activations,
-                            config.embedding if embedded != () else None,  # (no numbers)
-                            embedded if config.embedding else None,
+                            config.activation, config.init, config.dropout, link,
+                            config.activations, kind if embedded != () else None,  # (numbers?)
+                            embedded if kind else None,
                             members(config.ensemble, schema.task, group is not None),
                             config.input_scaling, averaged_for(schema.task, link))
         check_fits(self.spec, config.train)          # before any weight is allocated
@@ -90,10 +90,9 @@ class Session:
         calls it after ``prepare``: the torch engine's ~200 MB of libraries then arrive after
         the data's peak, not on top of it."""
         if self._stepper is None:
-            config = self.config
-            self._stepper = make_stepper(config.engine, self.spec, self.schema.task,
-                                         config.train, config.device, config.data_loader,
-                                         self.dtype, self.group)
+            c = self.config
+            self._stepper = make_stepper(c.engine, self.spec, self.schema.task, c.train,
+                                         c.device, c.data_loader, self.dtype, self.group)
         return self._stepper
 
     @property
@@ -102,8 +101,8 @@ class Session:
 
     def prepare(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None,
                 copy: bool = True, oversized_batch: str = "refuse") -> Split:
-        """Hold out validation rows (``val_fraction``), fit the scaler (and a piecewise
-        encoding's bins) on the training rows (first call only), scale, weight. ``copy=False``
+        """Hold out validation rows (``val_fraction``), fit the scaler (and bins) on the
+        training rows (first call only), scale, weight. ``copy=False``
         lets the session scale arrays it was given in place (the caller's loss).
         ``oversized_batch``: a batch larger than the training rows is refused (the command
         line), or clipped to them with scikit-learn's warning ("clip") or without ("quiet":
@@ -155,10 +154,11 @@ class Session:
         else:
             X = np.asarray(X, self.dtype)
             X_val = None if X_val is None else np.asarray(X_val, self.dtype)
-        if self.spec.embedding == "piecewise" and self.spec.edges is None:  # (stepper rebuilt)
-            edges = fit_edges(X, self.spec.embedded or range(self.spec.n_inputs), BINS,
-                              sample_weight)
-            self.spec, self._stepper = replace(self.spec, edges=edges), None
+        if self.spec.embedding == "piecewise" and self.spec.bins is None:  # (stepper rebuilt)
+            kind = embedding(self.config.embedding, self.schema.task, len(X))   # (rows known)
+            bins = fit_bins(X, self.spec.embedded or range(self.spec.n_inputs), BINS,
+                            sample_weight) if kind == "piecewise" else None
+            self.spec, self._stepper = replace(self.spec, embedding=kind, bins=bins), None
         if self.target_scaler is not None:      # the network learns a standardised target
             y = self._scaled_target(y)
             y_val = None if y_val is None else self._scaled_target(y_val)
