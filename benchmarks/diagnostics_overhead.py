@@ -16,6 +16,7 @@ import time
 
 from mlpkit.config import RunConfig, TrainConfig
 from mlpkit.data import load_dataset
+from mlpkit.diagnostics.statistics import layer_statistics
 from mlpkit.training.session import Session
 
 
@@ -31,7 +32,7 @@ def main() -> None:
                                       val_fraction=0.0))
     session = Session(run, data.schema())
     split = session.prepare(data.X_train, data.y_train)
-    probe = session.layer_statistics(split)
+    probe = layer_statistics(session, split)          # 60 000 rows: every epoch probed
     inside: list[float] = []
     measure = probe.on_epoch_end
 

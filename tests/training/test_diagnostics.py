@@ -9,7 +9,8 @@ from sklearn.metrics import log_loss
 from mlpkit.cli import main
 from mlpkit.config import RunConfig, TrainConfig
 from mlpkit.data import load_dataset
-from mlpkit.diagnostics.statistics import PROBE_ROWS, baseline_loss, input_scale, layer_statistics
+from mlpkit.diagnostics.statistics import (DENSE_EPOCHS, PROBE_ROWS, baseline_loss, input_scale,
+                                          layer_statistics, probe_every)
 from mlpkit.training.session import Session
 
 torch = pytest.importorskip("torch")
@@ -71,6 +72,26 @@ def test_the_statistics_leave_training_exactly_as_it_was(engine):
     first = summary["epochs"][0]["layers"]
     assert [layer["layer"] for layer in first] == [1, 2, 3] and "dead" in first[0]
     assert "dead" not in first[2]                       # the output layer has no activation
+
+
+def test_later_epochs_are_probed_every_kth_with_each_epochs_own_numbers():
+    dense_session, split = session("numpy", epochs=DENSE_EPOCHS + 7)
+    sparse_session, split2 = session("numpy", epochs=DENSE_EPOCHS + 7)
+    dense = layer_statistics(dense_session, split, every=1)
+    sparse = layer_statistics(sparse_session, split2, every=3)
+    dense_session.fit(split, [dense])
+    sparse_session.fit(split2, [sparse])
+    kept = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15]
+    assert [e["epoch"] for e in sparse.epochs] == kept     # the update ratio: over one epoch
+    assert sparse.epochs == [e for e in dense.epochs if e["epoch"] in kept]
+
+
+def test_the_probe_stride_keeps_the_probe_a_twentieth_of_the_rows_trained():
+    assert probe_every(512, 10_240) == 1
+    assert probe_every(512, 2_850) == 4                 # 512 rows every 4 epochs of 2 850
+    assert probe_every(300, 300) == 20
+    digits, split = session("numpy")                  # ~1 150 training rows: every 9th
+    assert layer_statistics(digits, split).every == probe_every(PROBE_ROWS, len(split.X)) > 1
 
 
 def test_the_baseline_is_the_log_loss_of_the_class_frequencies():

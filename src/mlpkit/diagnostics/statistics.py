@@ -1,17 +1,20 @@
 """Per-layer statistics while training: what ``mlpkit doctor`` reads to say what went wrong.
 
-After every epoch, on a fixed sample of training rows (``PROBE_ROWS``, evaluation mode), the
+After an epoch, on a fixed sample of training rows (``PROBE_ROWS``, evaluation mode), the
 engine's ``probe`` gives the loss gradient of every parameter and the outputs of every hidden
 activation. From them, per layer: the gradient norm, the weight norm, the relative change of the
 weights over the epoch (the update-to-weight ratio, per epoch), the share of ReLU units never
 active on the sample (dead) and the share of sigmoid / tanh outputs within ``SATURATION_MARGIN``
 of their bounds. Once, at the start: the inputs' scale as the network sees them, and the loss
 of the best constant guess (the baseline an underfitting network barely beats). The cost is one
-forward and backward pass over 512 rows a epoch (benchmarks/diagnostics_overhead.py).
+forward and backward pass over 512 rows a probed epoch: every one of the first
+``DENSE_EPOCHS``, then every k-th (``probe_every``), so that on a small table the probe stays a
+small share of the fit, as it is on MNIST (benchmarks/diagnostics_overhead.py).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,6 +28,15 @@ PROBE_ROWS = 512
 SATURATION_MARGIN = 0.01
 BOUNDS = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}     # saturating activations' limits
 DIAGNOSTICS = "diagnostics.json"
+DENSE_EPOCHS = 8            # probed one by one: where most runs go wrong
+PROBE_SHARE = 0.05          # later, the probe's rows per epoch trained at most this share
+
+
+def probe_every(probe_rows: int, train_rows: int) -> int:
+    """k, the stride of the probed epochs after the first ``DENSE_EPOCHS``: a probe's rows
+    (a forward and a backward pass, no update) over k epochs are at most ``PROBE_SHARE`` of
+    the rows trained on. Every epoch from 10 240 training rows up; every 4th at 2 850."""
+    return max(1, math.ceil(probe_rows / (PROBE_SHARE * max(train_rows, 1))))
 
 
 def _norm(array: np.ndarray) -> float:
@@ -68,12 +80,16 @@ def baseline_loss(task: str, loss: str, y: np.ndarray, weights: np.ndarray | Non
 
 
 class LayerStatistics(Callback):
-    """Records the statistics above every epoch; ``summary()`` is diagnostics.json."""
+    """Records the statistics above on the probed epochs (``every``: the stride after the
+    first ``DENSE_EPOCHS``; 1: each epoch); ``summary()`` is diagnostics.json. The update ratio
+    stays an epoch's: the weights are kept at the end of the epoch before a probed one."""
 
     key = "LayerStatistics"
 
     def __init__(self, X: np.ndarray, y: np.ndarray, activation: str | Sequence[str],
-                 feature_names: Sequence[str], baseline: float | None, seed: int = 0) -> None:
+                 feature_names: Sequence[str], baseline: float | None, seed: int = 0,
+                 every: int = 1) -> None:
+        self.every = every
         rows = np.sort(np.random.default_rng(seed).permutation(len(X))[:PROBE_ROWS])
         self.X, self.y = X[rows], y[rows]
         self.activation, self.feature_names, self.baseline = activation, feature_names, baseline
@@ -93,7 +109,14 @@ class LayerStatistics(Callback):
     def on_train_begin(self, state: TrainingState) -> None:
         self._previous = state.stepper.state_dict()
 
+    def probed(self, epoch: int) -> bool:
+        return epoch <= DENSE_EPOCHS or epoch % self.every == 0
+
     def on_epoch_end(self, state: TrainingState, record: dict) -> None:
+        if not self.probed(record["epoch"]):
+            if self.probed(record["epoch"] + 1):
+                self._previous = state.stepper.state_dict()
+            return
         weights = state.stepper.state_dict()
         with np.errstate(over="ignore", invalid="ignore"):
             grads, activations = state.stepper.probe(self.X, self.y)
@@ -128,9 +151,10 @@ class LayerStatistics(Callback):
                         "epochs": self.epochs})
 
 
-def layer_statistics(session, split) -> LayerStatistics | None:
+def layer_statistics(session, split, every: int | None = None) -> LayerStatistics | None:
     """The per-layer statistics callback of a ``Session``, probing ``split``'s training rows (a
-    streamed table's: its validation rows, the ones in memory); None without rows to probe."""
+    streamed table's: its validation rows, the ones in memory); None without rows to probe.
+    ``every``: the stride of the later probes (by default ``probe_every``'s)."""
     X, y, weights = (split.X, split.y, split.weights) if split.X is not None else \
         (split.X_val, split.y_val, None)
     if X is None or not len(X):
@@ -140,5 +164,7 @@ def layer_statistics(session, split) -> LayerStatistics | None:
                              session.schema.n_outputs, session.stepper.label_smoothing)
     spec = session.spec
     activation = spec.activation if spec.activations is None else spec.activations
+    if every is None:
+        every = probe_every(min(PROBE_ROWS, len(X)), len(split.rows()))
     return LayerStatistics(X, y, activation, session.schema.feature_names,
-                           baseline, config.train.seed)
+                           baseline, config.train.seed, every)

@@ -49,33 +49,42 @@ class PeriodicEmbedding(Module):
         self._cache: tuple[np.ndarray, ...] | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        # computed feature-major, (F, n, K): the per-feature maps are then batched matmuls
+        # feature-major, (F, n, K): u is one batched product of [x, 1] (F, n, 2) with
+        # [2 pi w; b] (F, 2, K), and the per-feature maps are batched products too
         inputs = x.astype(self.weight.data.dtype, copy=False)
-        x = inputs[:, self.columns]
-        u = (2.0 * math.pi) * x.T[:, :, None] * self.frequencies.data[:, None, :]
-        u += self.phases.data[:, None, :]
+        n, features = len(inputs), len(self.columns)
+        x_one = np.empty((features, n, 2), inputs.dtype)
+        x_one[:, :, 0] = inputs[:, self.columns].T
+        x_one[:, :, 1] = 1.0
+        u = x_one @ np.stack([(2.0 * math.pi) * self.frequencies.data, self.phases.data], 1)
         cosines = np.cos(u)
-        e = cosines @ self.weight.data + self.bias.data[:, None, :]         # (F, n, D)
-        self._cache = (x, u, cosines)
-        return np.concatenate([e.transpose(1, 0, 2).reshape(len(x), -1), inputs], axis=1)
+        self._cache = (x_one, u, cosines)
+        out = np.empty((n, features * WIDTH + inputs.shape[1]), inputs.dtype)
+        e = out[:, :features * WIDTH].reshape(n, features, WIDTH).transpose(1, 0, 2)
+        np.matmul(cosines, self.weight.data, out=e)                          # (F, n, D)
+        e += self.bias.data[:, None, :]
+        out[:, features * WIDTH:] = inputs
+        return out
 
     def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         if self._cache is None:
             raise RuntimeError("PeriodicEmbedding.backward called before forward")
-        x, u, cosines = self._cache
-        n, features = x.shape
+        x_one, u, cosines = self._cache
+        self._cache = None                # u becomes sin(u) below: one backward per forward
+        features, n, _ = x_one.shape
         g = grad_output[:, :features * WIDTH].reshape(n, features, WIDTH).transpose(1, 0, 2)
         self.weight.accumulate(cosines.transpose(0, 2, 1) @ g)              # (F, K, D)
         self.bias.accumulate(g.sum(axis=1))
-        du = g @ self.weight.data.transpose(0, 2, 1)                        # (F, n, K)
-        du *= -np.sin(u)
-        self.frequencies.accumulate((2.0 * math.pi) * np.einsum("fnk,nf->fk", du, x))
-        self.phases.accumulate(du.sum(axis=1))
+        minus_du = g @ self.weight.data.transpose(0, 2, 1)                  # (F, n, K)
+        minus_du *= np.sin(u, out=u)      # -dL/du: the sign goes on the small results below
+        x_du, minus_db = (x_one.transpose(0, 2, 1) @ minus_du).transpose(1, 0, 2)  # 2 x (F, K)
+        self.frequencies.accumulate((-2.0 * math.pi) * x_du)
+        self.phases.accumulate(-minus_db)
         if not need_input_grad:
             return None
         grad = grad_output[:, features * WIDTH:].copy()
-        grad[:, self.columns] += (2.0 * math.pi) * np.einsum("fnk,fk->nf", du,
-                                                             self.frequencies.data)
+        grad[:, self.columns] -= (2.0 * math.pi) * \
+            (minus_du @ self.frequencies.data[:, :, None])[:, :, 0].T
         return grad
 
     def named_parameters(self) -> list[tuple[str, Parameter]]:

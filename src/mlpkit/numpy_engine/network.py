@@ -36,10 +36,15 @@ class Sequential(Module):
         return x
 
     def backward(self, grad_output: np.ndarray, need_input_grad: bool = False) -> np.ndarray | None:
-        """Chain rule, last layer first. dLoss/dInput is returned only when asked for."""
+        """Chain rule, last layer first. dLoss/dInput is returned only when asked for; without
+        it the pass stops at the first layer with parameters (what lies before it, such as
+        the bins' encoding, has nothing to learn), which returns no input gradient either."""
+        first = 0 if need_input_grad else next(
+            (i for i, layer in enumerate(self.layers) if layer.named_parameters()), 0)
         grad: np.ndarray | None = grad_output
-        for index in range(len(self.layers) - 1, -1, -1):
-            grad = self.layers[index].backward(grad, need_input_grad=index > 0 or need_input_grad)
+        for index in range(len(self.layers) - 1, first - 1, -1):
+            grad = self.layers[index].backward(grad, need_input_grad=index > first or
+                                               need_input_grad)
         return grad
 
     def named_parameters(self) -> list[tuple[str, Parameter]]:

@@ -162,12 +162,13 @@ class Adam(Optimizer):
                 len({p.data.dtype for p in self.params}) > 1:
             return super().step()                # (some parameter skips this step)
         m, v = self._moments()
+        data = self._flat_data()
         grads = [p.grad.ravel() for p in self.params]
         if self.weight_decay and not self.decoupled_weight_decay:
             grads = [g + self.weight_decay * p.data.ravel() for g, p in zip(grads, self.params)]
-        self._fused(m, v, np.concatenate(grads))
+        self._fused(m, v, np.concatenate(grads), data)
 
-    def _fused(self, m: np.ndarray, v: np.ndarray, g: np.ndarray) -> None:
+    def _fused(self, m: np.ndarray, v: np.ndarray, g: np.ndarray, data: np.ndarray) -> None:
         beta1, beta2 = self.betas
         for state in self.state:
             state["step"] += 1
@@ -177,13 +178,21 @@ class Adam(Optimizer):
         v *= beta2
         v += (1 - beta2) * np.square(g)
         denom = np.sqrt(v) / np.sqrt(1 - beta2**t) + self.eps
-        change = (self.lr / (1 - beta1**t)) * m / denom
-        start = 0
-        for p in self.params:
-            if self.decoupled_weight_decay:
-                p.data *= 1 - self.lr * self.weight_decay    # AdamW: decay the weights directly
-            p.data -= change[start:start + p.data.size].reshape(p.data.shape)
-            start += p.data.size
+        if self.decoupled_weight_decay:
+            data *= 1 - self.lr * self.weight_decay       # AdamW: decay the weights directly
+        data -= (self.lr / (1 - beta1**t)) * m / denom
+
+    def _flat_data(self) -> np.ndarray:
+        """Every parameter's values as one flat array whose pieces are the parameters' own
+        ``data`` (views), made again when a parameter was given a new array (a load)."""
+        flat = getattr(self, "_data", None)
+        if flat is None or any(p.data.base is not flat for p in self.params):
+            flat = self._data = np.concatenate([p.data.ravel() for p in self.params])
+            start = 0
+            for p in self.params:
+                p.data = flat[start:start + p.data.size].reshape(p.data.shape)
+                start += p.data.size
+        return flat
 
     def _moments(self) -> tuple[np.ndarray, np.ndarray]:
         """The running means as two flat arrays whose pieces are each parameter's state

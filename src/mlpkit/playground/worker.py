@@ -186,7 +186,7 @@ class Worker:
         self.build += 1
         self.run, self.data, self.canvas, self.session, self.split = \
             run, data, canvas, session, split
-        self.statistics = layer_statistics(session, split)
+        self.statistics = layer_statistics(session, split, every=1)   # a live view: each epoch
         self.live = Live(self)
         scaler = session.scaler
         self.test_rows = (scaler.transform(data.X_test, dtype=session.dtype),
