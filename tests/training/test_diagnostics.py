@@ -9,8 +9,14 @@ from sklearn.metrics import log_loss
 from mlpkit.cli import main
 from mlpkit.config import RunConfig, TrainConfig
 from mlpkit.data import load_dataset
-from mlpkit.diagnostics.statistics import (DENSE_EPOCHS, PROBE_ROWS, baseline_loss, input_scale,
-                                          layer_statistics, probe_every)
+from mlpkit.diagnostics.statistics import (
+    DENSE_EPOCHS,
+    PROBE_ROWS,
+    baseline_loss,
+    input_scale,
+    layer_statistics,
+    probe_every,
+)
 from mlpkit.training.session import Session
 
 torch = pytest.importorskip("torch")
