@@ -19,6 +19,7 @@ RealMLP paper. The competitors' results do not depend on mlpkit, so they are cac
 
     pip install -e '.[bench]'
     python benchmarks/tabular.py [--tables HMDA,Boston] [--seeds 3] [--flags "--epochs 50"]
+    python benchmarks/tabular.py --only mlpkit --seeds 1 --beside lightgbm    # fit-time ratios
 """
 
 from __future__ import annotations
@@ -187,7 +188,9 @@ def sklearn_mlp_pipeline(classification: bool, seed: int):
 
 
 def measure(names: list[str], seeds: range, flags: list[str], refresh: bool,
-            only: str | None) -> dict:
+            only: str | None, beside: tuple[str, ...] = ()) -> dict:
+    """``beside``: contenders run again next to mlpkit, table by table, and not cached: fit
+    times side by side in one run (the cache's were measured in other runs)."""
     cache = json.loads(CACHE.read_text()) if CACHE.exists() else {}
     results: dict = {}
     for name in names:
@@ -198,6 +201,10 @@ def measure(names: list[str], seeds: range, flags: list[str], refresh: bool,
                                             "classification": classification})
             for kind in CONTENDERS:
                 key = f"{name}/{seed}/{kind}"
+                if kind in beside:
+                    row.setdefault(kind, []).append(run_competitor(
+                        kind, train, test, target, classification, seed))
+                    continue
                 if only == "mlpkit" and key not in cache:
                     continue
                 if refresh or key not in cache:
@@ -275,6 +282,8 @@ def main() -> None:
     parser.add_argument("--only", choices=("mlpkit", "competitors"),
                         help="run only mlpkit (the competitors from the cache) or only the "
                         "competitors (to fill the cache)")
+    parser.add_argument("--beside", default="", help="comma-separated contenders to run "
+                        "again beside mlpkit, uncached (fit times side by side): lightgbm")
     parser.add_argument("--save", type=Path, help="also write the results as JSON")
     parser.add_argument("--load", type=Path, help="report the results a --save wrote (with "
                         "the competitors' cache) instead of running anything")
@@ -283,8 +292,12 @@ def main() -> None:
     if args.load:
         results = with_cache(json.loads(args.load.read_text()))
     else:
+        beside = tuple(k for k in args.beside.split(",") if k)
+        unknown = set(beside) - set(CONTENDERS)
+        if unknown:
+            parser.error(f"--beside takes {', '.join(CONTENDERS)}, not {', '.join(unknown)}")
         results = measure(names, range(args.seeds), args.flags.split(), args.refresh,
-                          args.only)
+                          args.only, beside)
     if args.save:
         args.save.write_text(json.dumps(results, indent=1))
     report(results)

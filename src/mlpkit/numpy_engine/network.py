@@ -23,6 +23,8 @@ class Sequential(Module):
                     f"Sequential takes layers (Linear, ReLU, ...), got {type(layer).__name__}."
                 )
         self.layers = list(layers)
+        self._first_learning = next(       # where a backward pass without dL/dx may stop
+            (i for i, layer in enumerate(self.layers) if layer.named_parameters()), 0)
 
     def train(self, mode: bool = True) -> Sequential:
         self.training = mode
@@ -39,8 +41,7 @@ class Sequential(Module):
         """Chain rule, last layer first. dLoss/dInput is returned only when asked for; without
         it the pass stops at the first layer with parameters (what lies before it, such as
         the bins' encoding, has nothing to learn), which returns no input gradient either."""
-        first = 0 if need_input_grad else next(
-            (i for i, layer in enumerate(self.layers) if layer.named_parameters()), 0)
+        first = 0 if need_input_grad else self._first_learning
         grad: np.ndarray | None = grad_output
         for index in range(len(self.layers) - 1, first - 1, -1):
             grad = self.layers[index].backward(grad, need_input_grad=index > first or

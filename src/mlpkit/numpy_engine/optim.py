@@ -163,10 +163,10 @@ class Adam(Optimizer):
             return super().step()                # (some parameter skips this step)
         m, v = self._moments()
         data = self._flat_data()
-        grads = [p.grad.ravel() for p in self.params]
+        g = np.concatenate([p.grad for p in self.params], axis=None)      # flattened
         if self.weight_decay and not self.decoupled_weight_decay:
-            grads = [g + self.weight_decay * p.data.ravel() for g, p in zip(grads, self.params)]
-        self._fused(m, v, np.concatenate(grads), data)
+            g += self.weight_decay * data
+        self._fused(m, v, g, data)
 
     def _fused(self, m: np.ndarray, v: np.ndarray, g: np.ndarray, data: np.ndarray) -> None:
         beta1, beta2 = self.betas
