@@ -13,9 +13,11 @@ from mlpkit.numpy_engine import (
     CrossEntropyLoss,
     Linear,
     MSELoss,
+    ReLU,
     Sequential,
     Sigmoid,
 )
+from mlpkit.numpy_engine.module import Module
 
 from .helpers import make_mlp, train
 
@@ -96,3 +98,28 @@ def test_relu_network_on_circles_reaches_95_percent():
     train(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1, momentum=0.9), X_train,
           y_train, epochs=40, batch_size=32)
     assert accuracy(model, X_test, y_test) >= 0.95
+
+
+def test_a_backward_without_input_gradient_stops_at_the_first_layer_with_parameters(rng):
+    calls = []
+
+    class Encoding(Module):                 # no parameters, like the bins' encoding
+        def forward(self, x):
+            return 2.0 * x
+
+        def backward(self, grad_output, need_input_grad=True):
+            calls.append(need_input_grad)
+            return 2.0 * grad_output
+
+    first = Linear(3, 4, rng=0)
+    network = Sequential(Encoding(), first, ReLU(), Linear(4, 2, rng=1))
+    x = rng.normal(size=(5, 3)).astype(np.float32)
+    g = rng.normal(size=(5, 2)).astype(np.float32)
+    network.forward(x)
+    assert network.backward(g) is None and calls == []
+    stopped = first.weight.grad.copy()
+    network.zero_grad()
+    network.forward(x)
+    through = network.backward(g, need_input_grad=True)
+    assert calls == [True] and through.shape == x.shape
+    np.testing.assert_array_equal(first.weight.grad, stopped)

@@ -69,3 +69,27 @@ def test_bad_hyper_parameters(make, message):
     with pytest.raises(InvalidParameterError) as info:
         make([Parameter(np.zeros(2))])
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize("make", [lambda p: Adam(p, lr=0.01, weight_decay=0.1),
+                                  lambda p: AdamW(p, lr=0.01, weight_decay=0.3)],
+                         ids=["adam", "adamw"])
+def test_the_flat_adam_step_is_the_per_parameter_update_bit_for_bit_across_a_load(make, rng):
+    shapes = [(4, 3), (4,), (2, 2)]
+    initial = [rng.normal(size=s).astype(np.float32) for s in shapes]
+    flat_params = [Parameter(a.copy()) for a in initial]
+    one_by_one = [Parameter(a.copy()) for a in initial]
+    flat, single = make(flat_params), make(one_by_one)
+    for step in range(6):
+        grads = [rng.normal(size=s).astype(np.float32) for s in shapes]
+        for p, q, g in zip(flat_params, one_by_one, grads):
+            p.grad, q.grad = g.copy(), g.copy()
+        flat.step()                                       # one pass over flat arrays
+        for q, state in zip(one_by_one, single.state):   # torch's loop, parameter by parameter
+            single._update(q, state)
+        if step == 2:                                     # a load: every parameter a new array
+            for p in flat_params:
+                p.data = p.data.copy()
+        for p, q in zip(flat_params, one_by_one):
+            np.testing.assert_array_equal(p.data, q.data)
+    assert not np.allclose(flat_params[0].data, initial[0])
