@@ -115,8 +115,7 @@ class MLPSpec:
         return total
 
     def to_dict(self) -> dict[str, Any]:
-        """The fields, tuples as lists; the later ones only where set (older files lack them
-        and read the same)."""
+        """The fields, tuples as lists; later ones only where set (older files lack them)."""
         return {name: list(value) if isinstance(value, tuple) else value
                 for name, value in asdict(self).items()
                 if name not in LATER_FIELDS or value != LATER_FIELDS[name]}
@@ -149,6 +148,7 @@ class TrainConfig:
     shuffle: bool = _default("shuffle")
     val_fraction: float = _default("val_fraction")
     patience: int | None = _default("patience")    # None: AUTO_PATIENCE if epochs is None
+    min_epochs: int = _default("min_epochs")       # patience stops no earlier
     tol: float = _default("tol")
     beta_1: float = _default("beta_1")
     beta_2: float = _default("beta_2")

@@ -217,6 +217,9 @@ OPTIONS: tuple[Option, ...] = (
            Interval(int, 0, None, closed="neither", optional=True, infinite=True),
            "--patience", "n_iter_no_change", param_default=10,
            parse=parse_patience),
+    Option("min_epochs", "train", 0, "train at least N epochs before --patience may stop "
+           "(PyTorch Lightning's min_epochs; at most --epochs)",
+           Interval(int, 0, None, closed="left"), "--min-epochs", "min_epochs", parse=int),
     Option("tol", "train", 1e-4, "the least improvement that counts, for --patience (lbfgs: "
            "the gradient tolerance)", NON_NEGATIVE, "--tol", "tol", parse=float),
     Option("beta_1", "train", 0.9, "adam / adamw: decay of the gradient's running mean",

@@ -111,6 +111,20 @@ def test_early_stopping_stops_and_restores_the_best_weights(moons):
     assert state.stop_reason.startswith("early stopping: no improvement for 3 epochs")
 
 
+def test_patience_stops_no_earlier_than_min_epochs_and_keeps_the_best(moons):
+    X, y, *_ = moons
+    early = run("numpy", X, y, TrainConfig(epochs=200, lr=0.05, patience=3, seed=0))[1]
+    stop = len(early.history)
+    late = run("numpy", X, y, TrainConfig(epochs=200, lr=0.05, patience=3, seed=0,
+                                          min_epochs=stop + 10))[1]
+    assert [r["val_loss"] for r in late.history[:stop]] == \
+        [r["val_loss"] for r in early.history]                # the same run until then
+    assert stop + 10 <= len(late.history) < 200
+    best = min(late.history, key=lambda r: r["val_loss"])
+    assert late.best_epoch == best["epoch"]
+    assert len(late.history) == max(stop + 10, best["epoch"] + 3)
+
+
 @pytest.mark.parametrize("engine", ["numpy", "torch"])
 def test_divergence_is_caught_within_one_epoch_and_good_weights_kept(moons, engine):
     X, y, *_ = moons

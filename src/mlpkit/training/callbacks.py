@@ -64,12 +64,14 @@ class EarlyStopping(Callback):
     ``score``: watch this score of each epoch's record instead (higher is better, as
     scikit-learn's early stopping watches the validation accuracy or R²). ``scikit_learn``:
     its MLP's counting, for the estimators: the best moves on any improvement (only one by
-    ``min_delta`` resets the count), and it stops when the count exceeds ``patience``."""
+    ``min_delta`` resets the count), and it stops when the count exceeds ``patience``.
+    ``min_epochs``: no stop (nor adaptive step) before that epoch, however long the wait."""
 
     def __init__(self, patience: int, min_delta: float = 0.0, restore_best: bool = True,
                  adaptive: bool = False, score: Callable[[dict], float] | None = None,
-                 scikit_learn: bool = False) -> None:
+                 scikit_learn: bool = False, min_epochs: int = 0) -> None:
         self.patience, self.min_delta, self.restore_best = patience, min_delta, restore_best
+        self.min_epochs = min_epochs
         self.adaptive, self.score, self.scikit_learn = adaptive, score, scikit_learn
         self.reset()
 
@@ -94,7 +96,7 @@ class EarlyStopping(Callback):
         self.wait = 0 if improved else self.wait + 1
         exhausted = self.wait > self.patience if self.scikit_learn else \
             self.wait >= self.patience
-        if exhausted:
+        if exhausted and record["epoch"] >= self.min_epochs:
             if self.adaptive and state.stepper.lr > 1e-6:
                 state.stepper.lr, self.wait = state.stepper.lr / 5.0, 0
             else:

@@ -256,9 +256,9 @@ class Session:
         if train.schedule and train.schedule != "adaptive":
             chain.append(LearningRateSchedule(train.schedule, train.lr, train.power_t))
         if train.stopping_patience:
-            chain.append(EarlyStopping(train.stopping_patience, min_delta=train.tol,
-                                       adaptive=train.schedule == "adaptive",
-                                       scikit_learn=self.scikit_learn_stopping))
+            chain.append(EarlyStopping(
+                train.stopping_patience, min_delta=train.tol, min_epochs=train.min_epochs,
+                adaptive=train.schedule == "adaptive", scikit_learn=self.scikit_learn_stopping))
         chain += list(callbacks)
         if checkpoint is not None:
             chain.append(Checkpoint(checkpoint, self.config.checkpoint_every))
