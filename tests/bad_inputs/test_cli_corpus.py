@@ -102,7 +102,7 @@ CASES = [
      "'dropout'? Known: depth, width, activation, embedding, ensemble, input_scaling, init, "
      "dropout, scale, scaler, clip_output, optimizer, lr, momentum, nesterov, weight_decay, "
      "alpha, l1, label_smoothing, schedule, power_t, batch_size, epochs, shuffle, patience, "
-     "tol, beta_1, beta_2, epsilon, max_fun."),
+     "min_epochs, tol, beta_1, beta_2, epsilon, max_fun."),
     ("sweep-empty-range", csv("[lr]\nlow = 0.1\nhigh = 0.001\nlog = true", "space.toml"),
      ["sweep", "--dataset", "iris", "--space", "space.toml"],
      "mlpkit: error: Space file 'space.toml': [lr] is an empty range (low 0.1 > high 0.001); "
@@ -202,8 +202,8 @@ CASES = [
      ["train", "--config", "odd.toml"],
      "mlpkit: error: Unknown [train] setting 'learning_rate'. Known: loss, optimizer, lr, "
      "momentum, nesterov, weight_decay, alpha, l1, label_smoothing, schedule, power_t, "
-     "batch_size, epochs, shuffle, val_fraction, patience, tol, beta_1, beta_2, epsilon, "
-     "max_fun, class_weight, seed."),
+     "batch_size, epochs, shuffle, val_fraction, patience, min_epochs, tol, beta_1, beta_2, "
+     "epsilon, max_fun, class_weight, seed."),
     # ---- CSV files
     ("csv-missing", None, ["train", "--csv", "nowhere.csv"],
      "mlpkit: error: CSV file 'nowhere.csv' does not exist; check the path."),
