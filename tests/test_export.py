@@ -54,6 +54,10 @@ def messy(n=400, seed=0):
     frame.loc[rng.choice(n, 20, replace=False), "size"] = np.nan
     frame.loc[rng.choice(n, 20, replace=False), "color"] = None
     frame.loc[rng.choice(n, 10, replace=False), "day"] = None
+    visits = np.where(rng.random(n) < 0.5, 0.0, rng.integers(1, 9, n).astype(float))
+    visits[:20] = 1e-9                      # not 0 in float32 either: no point mass there
+    frame["visits"] = visits                # 0 on half the rows: a point mass, a 0/1 feature
+    frame.loc[rng.choice(n, 15, replace=False), "visits"] = np.nan
     return frame
 
 
@@ -79,11 +83,12 @@ def test_csv_models_export_with_their_preprocessing(tmp_path, capsys, target, en
                  engine, "--epochs", "30", "--out", str(run), "--quiet"]) == 0
     capsys.readouterr()
     assert main(["export", str(run), "--format", "onnx", "-o", str(tmp_path / "m.onnx")]) == 0
-    assert "inputs: numeric: float32 [N, 1], NaN where missing, columns size" in \
+    assert "inputs: numeric: float32 [N, 2], NaN where missing, columns size, visits" in \
         capsys.readouterr().out
     model = TrainedModel.load(run)
     roles = {c.name: c.role for c in model.schema.encoder.columns}
-    assert roles == {"size": "numeric", "color": "category", "day": "date"}
+    assert roles == {"size": "numeric", "color": "category", "day": "date", "visits": "numeric"}
+    assert "visits=0" in model.schema.encoder.feature_names
     rows = table.drop(columns=target)
     rows.loc[rows.index[0], "color"] = "purple"            # unseen: all zeros in both
     with pytest.warns(mlpkit.DataWarning):

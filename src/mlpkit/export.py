@@ -97,14 +97,19 @@ def _columns(graph: _Graph, model: TrainedModel, inputs: list) -> list[str]:
 
 
 def _filled(graph: _Graph, col: ColumnEncoding, value: str, fill: np.ndarray) -> list[str]:
-    """NaN -> the training fill; plus the 0/1 missing indicator where training had gaps."""
-    if col.fill is None:
-        return [value]
-    missing = graph.op("IsNaN", [value])
-    blocks = [graph.op("Where", [missing, graph.constant(fill.astype(np.float32)), value])]
-    if col.indicator:
-        first = graph.op("Gather", [missing, graph.constant(np.array([0], np.int64))], axis=1)
-        blocks.append(graph.op("Cast", [first], to=graph.onnx.TensorProto.FLOAT))
+    """NaN -> the training fill; plus the 0/1 missing indicator where training had gaps, and
+    the 0/1 point mass (the filled value equal to it, in float32 as the encoder compares)."""
+    blocks = [value]
+    if col.fill is not None:
+        missing = graph.op("IsNaN", [value])
+        blocks = [graph.op("Where", [missing, graph.constant(fill.astype(np.float32)), value])]
+        if col.indicator:
+            first = graph.op("Gather", [missing, graph.constant(np.array([0], np.int64))],
+                             axis=1)
+            blocks.append(graph.op("Cast", [first], to=graph.onnx.TensorProto.FLOAT))
+    if col.mass is not None:
+        equal = graph.op("Equal", [blocks[0], graph.constant(np.float32([col.mass]))])
+        blocks.append(graph.op("Cast", [equal], to=graph.onnx.TensorProto.FLOAT))
     return blocks
 
 

@@ -271,7 +271,7 @@ COMMAND_LINE_ONLY = {
     "config", "out", "resume", "quiet",                   # where a run is read from / written
     "nproc", "nnodes", "rdzv_endpoint",   # how many processes train it (the same result)
     "dataset", "data_dir", "csv", "target", "test_csv", "impute", "task", "features", "drop",
-    "stream", "data_option",
+    "stream", "data_option", "point_masses",
 }
 
 

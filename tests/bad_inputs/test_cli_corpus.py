@@ -230,6 +230,10 @@ CASES = [
      ["train", "--csv", "data.csv", "--impute", "none"],
      "mlpkit: error: Column 'b' in 'data.csv' has missing values (line 5); fill them, or pass "
      "impute='mean', 'median' or 'drop' (--impute)."),
+    ("csv-point-masses-out-of-range", csv(GOOD_CSV),
+     ["train", "--csv", "data.csv", "--point-masses", "1.5"],
+     "mlpkit: error: point_masses (--point-masses) is a share of the training rows, from 0 "
+     "(none) to 1; got 1.5."),
     ("csv-infinity", csv(GOOD_CSV.replace("3,3,yes", "3,inf,yes")), ["train", "--csv", "data.csv"],
      "mlpkit: error: Column 'b' in 'data.csv' has an infinite or too large value (line 5); "
      "float32 holds magnitudes up to 3.4e38."),

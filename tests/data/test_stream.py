@@ -162,6 +162,28 @@ def test_the_first_pass_learns_what_the_in_memory_encoder_learns(data_csv):
     assert streamed.class_values == ["no", "yes"]
 
 
+def test_a_point_mass_seen_only_after_the_first_chunk_is_found_as_in_memory(tmp_path):
+    from mlpkit.data import load_dataset
+    from mlpkit.data.tables.columns import point_mass
+    from mlpkit.data.tables.options import POINT_MASSES
+
+    frame = table()
+    rng, half = np.random.default_rng(1), len(frame) // 2
+    visits = rng.integers(1, 40, len(frame)).astype(float)
+    visits[half:][rng.random(len(frame) - half) < 0.8] = 0.0      # 0 on 40 % of the rows
+    frame["visits"] = visits
+    path = tmp_path / "visits.csv"
+    frame.to_csv(path, index=False)
+    assert point_mass(visits[:half], POINT_MASSES) is None          # none in the first chunks
+    streamed = open_stream(path, "y", chunk_bytes=10_000)
+    in_memory = load_dataset("csv", path=path, target="y")
+    assert streamed.feature_names == in_memory.feature_names
+    for encoder in (streamed.encoder, in_memory.encoder):
+        column = next(c for c in encoder.columns if c.name == "visits")
+        assert column.mass == 0.0 and "% of the rows are 0: that too as a 0/1 feature" in \
+            column.note
+
+
 def test_a_streamed_columns_note_tells_of_gaps_that_start_after_the_first_chunk(tmp_path):
     frame = table()
     late = np.arange(len(frame)) > len(frame) // 2

@@ -182,7 +182,7 @@ def test_test_csv_errors(tmp_path):
 
 
 def test_free_text_is_left_out_unless_named_and_then_bounded(tmp_path):
-    rows = "".join(f"w{i % 70},{i % 5},{i % 2}\n" for i in range(300))
+    rows = "".join(f"w{i % 70},{i % 7},{i % 2}\n" for i in range(300))
     p = write(tmp_path, "word,n,y\n" + rows)
     data = load_dataset("csv", path=p)
     assert data.feature_names == ["n"]
@@ -268,3 +268,53 @@ def test_ids_are_left_out_and_drop_and_features_choose_columns(tmp_path):
     assert error(path=p, features=["row", "code"], drop=["row", "code"]) == (
         f"'{p}' has no feature columns besides the target 'y' after --drop.")
     assert error(path=p, drop=["x"]).startswith(f"No feature column is left in '{p}': 'row' an ID")
+
+
+def zero_inflated(n=200, seed=0) -> pd.DataFrame:
+    """debt: 0 on most rows (a point mass), with gaps; two: two values; rare: 5.0 on ~12 %."""
+    rng = np.random.default_rng(seed)
+    debt = np.where(rng.random(n) < 0.6, 0.0, rng.uniform(1, 100, n)).round(2)
+    rare = np.where(rng.random(n) < 0.12, 5.0, rng.normal(size=n))
+    frame = pd.DataFrame({"debt": debt, "two": rng.choice([0, 1], n), "rare": rare,
+                          "y": rng.choice(["a", "b"], n)})
+    frame.loc[:4, "debt"] = np.nan
+    return frame
+
+
+def test_a_numbers_point_mass_becomes_a_0_1_feature_said_and_applied_to_new_rows(tmp_path):
+    frame = zero_inflated()
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    data = load_dataset("csv", path=tmp_path / "d.csv", target="y", random_state=0)
+    assert data.feature_names == ["debt", "debt=missing", "debt=0", "two", "rare"]
+    notes = {name: note for name, _, note in data.encoder.describe()}
+    present = data.X_train[:, 1] == 0                 # the share among the values given
+    share = np.mean(data.X_train[present, 0] == 0)
+    assert notes["debt"].endswith(f"; {share:.0%} of the rows are 0: that too as a 0/1 feature")
+    assert "0/1" not in notes["two"] + notes["rare"]
+    np.testing.assert_array_equal(data.X_train[:, 2], data.X_train[:, 0] == 0)
+    new = pd.DataFrame({"debt": [0.0, 1e-9, 3.0, np.nan], "two": 1, "rare": 0.0})
+    np.testing.assert_array_equal(data.encoder.transform(new)[:, 2], [1, 0, 0, 1])  # (fill 0)
+
+
+def test_point_masses_is_a_share_0_turns_it_off_and_a_lower_one_finds_rarer_masses(tmp_path):
+    zero_inflated().to_csv(tmp_path / "d.csv", index=False)
+    off = load_dataset("csv", path=tmp_path / "d.csv", target="y", point_masses=0)
+    assert off.feature_names == ["debt", "debt=missing", "two", "rare"]
+    low = load_dataset("csv", path=tmp_path / "d.csv", target="y", point_masses=0.05)
+    assert low.feature_names == ["debt", "debt=missing", "debt=0", "two", "rare", "rare=5"]
+    for bad in (1.5, -0.1, "0.2", True):
+        assert error(path=tmp_path / "d.csv", target="y", point_masses=bad) == (
+            "point_masses (--point-masses) is a share of the training rows, from 0 (none) to "
+            f"1; got {bad!r}.")
+
+
+def test_a_model_files_point_mass_is_checked_and_older_files_have_none():
+    from mlpkit.data.tables.encoding import ColumnEncoding
+
+    assert ColumnEncoding("a", "numeric").mass is None     # (files before point masses)
+    assert ColumnEncoding("a", "numeric", mass=0.0).feature_names == ["a", "a=0"]
+    for bad in ("0", float("nan"), True):
+        with pytest.raises(ValueError, match="point mass that is not a number"):
+            ColumnEncoding("a", "numeric", mass=bad)
+    with pytest.raises(ValueError, match="point mass"):
+        ColumnEncoding("c", "category", categories=["x"], mass=1.0)

@@ -91,6 +91,10 @@ def add_data_arguments(p: argparse.ArgumentParser):
     g.add_argument("--impute", choices=["median", "mean", "drop", "none"],
                    help="missing CSV values: median (default) or mean, plus a missing "
                         "indicator; drop those rows; none: refuse them")
+    g.add_argument("--point-masses", type=float, metavar="SHARE",
+                   help="a number's value that this share of the training rows hold (a count "
+                        "that is mostly 0, a bound many rows sit at) also becomes a 0/1 "
+                        "feature; 0: none (default 0.2)")
     g.add_argument("--features", nargs="+", metavar="COL",
                    help="use exactly these CSV columns (none is left out)")
     g.add_argument("--drop", nargs="+", metavar="COL", help="leave these CSV columns out")
@@ -119,7 +123,8 @@ def dataset_choice(args: argparse.Namespace) -> tuple[str | None, dict[str, Any]
         options["path"] = args.csv
         if args.stream:
             options["stream"] = True
-        for key in ("target", "test_csv", "impute", "task", "features", "drop"):
+        for key in ("target", "test_csv", "impute", "task", "features", "drop",
+                    "point_masses"):
             value = getattr(args, key)
             if value is not None:
                 options["test_path" if key == "test_csv" else key] = value

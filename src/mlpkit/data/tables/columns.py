@@ -16,6 +16,7 @@ import numpy as np
 from mlpkit.data.tables import dates
 from mlpkit.data.tables.encoding import MISSING, ColumnEncoding, TabularEncoder
 from mlpkit.data.tables.lines import file_lines
+from mlpkit.data.tables.options import POINT_MASSES
 from mlpkit.errors import InvalidInputError
 
 MAX_CATEGORIES = 50          # more distinct strings than this, unasked: free text, left out,
@@ -25,10 +26,11 @@ MIN_ROWS_FOR_ID = 20         # a unique value on every row of a tiny table prove
 
 
 def fit_encoder(frame, features: list[str], impute: str, path: Path, named: bool = False,
-                encode_categorical: bool = True) -> TabularEncoder:
+                encode_categorical: bool = True,
+                point_masses: float = POINT_MASSES) -> TabularEncoder:
     """Each column's role from the training rows (``infer``); ``named``: the user chose these
-    columns (none is left out)."""
-    columns = [infer(frame[name], name, impute, named, encode_categorical, path)
+    columns (none is left out); ``point_masses``: ``point_mass``'s share."""
+    columns = [infer(frame[name], name, impute, named, encode_categorical, path, point_masses)
                for name in features]
     if not any(col.role != "dropped" for col in columns):
         raise InvalidInputError(
@@ -39,7 +41,7 @@ def fit_encoder(frame, features: list[str], impute: str, path: Path, named: bool
 
 
 def infer(series, name: str, impute: str, named: bool, encode_categorical: bool,
-          path: Path) -> ColumnEncoding:
+          path: Path, point_masses: float = POINT_MASSES) -> ColumnEncoding:
     """The role of one column and how to encode it, from its training rows."""
     import pandas as pd
 
@@ -51,10 +53,10 @@ def infer(series, name: str, impute: str, named: bool, encode_categorical: bool,
                                     "of --features.")
         return ColumnEncoding(name, "dropped", note="it has no values")
     if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
-        return _numeric(present, name, gaps, impute, named)
+        return _numeric(present, name, gaps, impute, named, point_masses)
     numbers = pd.to_numeric(present, errors="coerce")
     if numbers.notna().all():         # text only in rows outside training: numbers here
-        return _numeric(numbers, name, gaps, impute, named)
+        return _numeric(numbers, name, gaps, impute, named, point_masses)
     _refuse_mostly_numeric_text(series, name, path)
     fmt = dates.find_format(present, name, str(path))
     if fmt is not None:
@@ -93,10 +95,30 @@ def category_note(n_categories: int, gaps: int, impute: str) -> str:
     return note
 
 
-def numeric_note(gaps: int, impute: str, fill: float | None) -> str:
+def numeric_note(gaps: int, impute: str, fill: float | None,
+                 mass: tuple[float, float] | None = None) -> str:
+    """``mass``: (the value, the share of the rows that hold it)."""
+    note = "a number"
     if gaps and fill is not None:
-        return f"a number; {gaps} missing filled with the {impute} {fill:.4g}, plus an indicator"
-    return "a number"
+        note += f"; {gaps} missing filled with the {impute} {fill:.4g}, plus an indicator"
+    if mass is not None:
+        note += f"; {mass[1]:.0%} of the rows are {mass[0]:g}: that too as a 0/1 feature"
+    return note
+
+
+def point_mass(values: np.ndarray, share: float) -> tuple[float, float] | None:
+    """(the value, its share) that at least ``share`` of a number's training values hold, if
+    any: a count that is mostly 0, a bound many rows sit at. Trees split there at once; a
+    network gets it as a 0/1 feature (over twenty tables the error fell 1.7 %: RESULTS.md).
+    None for ``share`` 0, and for a column of two values (its value is its own indicator)."""
+    if share <= 0 or len(values) == 0:
+        return None
+    distinct, counts = np.unique(values, return_counts=True)
+    top = int(np.argmax(counts))
+    if len(distinct) <= 2 or counts[top] < share * len(values) or \
+            not np.isfinite(distinct[top]):
+        return None
+    return float(distinct[top]), float(counts[top] / len(values))
 
 
 def date_note(fmt: str, parts: list[str], gaps: int, fill: str | None) -> str:
@@ -106,8 +128,8 @@ def date_note(fmt: str, parts: list[str], gaps: int, fill: str | None) -> str:
     return note
 
 
-def _numeric(present, name: str, gaps: int, impute: str,
-             named: bool) -> ColumnEncoding:
+def _numeric(present, name: str, gaps: int, impute: str, named: bool,
+             point_masses: float) -> ColumnEncoding:
     values = present.to_numpy(dtype=np.float64)
     with np.errstate(invalid="ignore"):        # infinities are refused later, by line
         whole = bool(np.all(np.mod(values, 1) == 0))
@@ -120,8 +142,10 @@ def _numeric(present, name: str, gaps: int, impute: str,
     fill = None
     if impute in ("mean", "median"):           # kept even without gaps: new rows may have some
         fill = float(np.mean(values) if impute == "mean" else np.median(values))
+    mass = point_mass(values, point_masses)
     return ColumnEncoding(name, "numeric", fill=fill, indicator=bool(gaps and fill is not None),
-                          note=numeric_note(gaps, impute, fill))
+                          mass=None if mass is None else mass[0],
+                          note=numeric_note(gaps, impute, fill, mass))
 
 
 def _date(series, name: str, fmt: str, gaps: int, impute: str) -> ColumnEncoding:

@@ -2,8 +2,9 @@
 
 It records, from the training rows only, every column's role (``columns.fit_encoder``: numeric,
 category, date or left out) and how it is encoded — categories, fill values, missing
-indicators, date formats — so that prediction applies exactly the same transformation to new
-rows, new missing values and unseen categories included. It serialises to plain JSON.
+indicators, a number's point mass, date formats — so that prediction applies exactly the same
+transformation to new rows, new missing values and unseen categories included. It serialises
+to plain JSON.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class ColumnEncoding:
     categories: list[str] | None = None   # category: one-hot, in this order
     fill: float | str | None = None       # imputed for missing entries (a date: ISO text)
     indicator: bool = False               # a 0/1 "name=missing" feature: training had gaps
+    mass: float | None = None             # a 0/1 "name=value" feature: a number's point mass
     date_format: str | None = None
     date_parts: list[str] | None = None
     note: str = ""                        # what was done, in words
@@ -50,6 +52,10 @@ class ColumnEncoding:
         if self.role == "numeric" and self.fill is not None and (
                 isinstance(self.fill, bool) or not isinstance(self.fill, int | float)):
             raise ValueError(f"numeric column {self.name!r} has a fill that is not a number")
+        if self.mass is not None and (self.role != "numeric" or isinstance(self.mass, bool) or
+                                      not isinstance(self.mass, int | float) or
+                                      not np.isfinite(self.mass)):
+            raise ValueError(f"column {self.name!r} has a point mass that is not a number")
         if self.role == "date":
             self._check_date()
 
@@ -77,7 +83,8 @@ class ColumnEncoding:
             return [f"{self.name}={category}" for category in self.categories]
         names = [self.name] if self.role == "numeric" else \
             dates.feature_names(self.name, self.date_parts)
-        return names + ([f"{self.name}=missing"] if self.indicator else [])
+        return names + ([f"{self.name}=missing"] if self.indicator else []) + \
+            ([f"{self.name}={self.mass:g}"] if self.mass is not None else [])
 
 
 @dataclass
@@ -91,8 +98,8 @@ class TabularEncoder:
 
     @property
     def numbers(self) -> tuple[int, ...]:
-        """The features that are a numeric column's value (not one-hots, indicators or date
-        parts): what a periodic embedding embeds."""
+        """The features that are a numeric column's value (not one-hots, indicators, point
+        masses or date parts): what a periodic embedding embeds."""
         positions, start = [], 0
         for col in self.used:
             if col.role == "numeric":
@@ -183,4 +190,9 @@ def _encode(col: ColumnEncoding, series, path: Path | str,
             )
         block = values.fillna(col.fill).to_numpy(dtype=np.float64)[:, None] \
             if col.fill is not None else values.to_numpy(dtype=np.float64)[:, None]
-    return np.hstack([block, gaps[:, None].astype(float)]) if col.indicator else block
+    blocks = [block, gaps[:, None].astype(float)] if col.indicator else [block]
+    if col.mass is not None:        # compared in float32, as an exported file compares
+        with np.errstate(over="ignore"):            # (too large values are refused below)
+            at_mass = block[:, :1].astype(np.float32) == np.float32(col.mass)
+        blocks.append(at_mass.astype(float))
+    return np.hstack(blocks) if len(blocks) > 1 else block

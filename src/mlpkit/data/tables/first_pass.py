@@ -20,10 +20,11 @@ from mlpkit.data.tables.columns import (
     date_note,
     fit_encoder,
     numeric_note,
+    point_mass,
 )
 from mlpkit.data.tables.encoding import MISSING, TabularEncoder
 from mlpkit.data.tables.lines import file_lines
-from mlpkit.data.tables.options import check_options, choose_columns
+from mlpkit.data.tables.options import POINT_MASSES, check_options, choose_columns
 from mlpkit.data.tables.stream import StreamedTable, row_draws
 from mlpkit.data.tables.target import encode_target, infer_task, label_values
 from mlpkit.errors import InvalidInputError
@@ -36,9 +37,10 @@ def open_stream(path: str | Path, target: str | None = None,
                 features: list[str] | None = None, drop: list[str] | None = None,
                 impute: str | None = "median", task: str | None = None,
                 encode_categorical: bool = True, random_state: int | None = 0,
-                chunk_bytes: int | None = None) -> StreamedTable:
+                chunk_bytes: int | None = None,
+                point_masses: float = POINT_MASSES) -> StreamedTable:
     """The first pass over a table too large for memory; see the module doc."""
-    impute = check_options(impute, task)
+    impute = check_options(impute, task, point_masses)
     if not 0.0 < test_size < 1.0:
         raise InvalidInputError(f"test_size must lie strictly between 0 and 1, got {test_size}.")
     table = ChunkedTable(path, chunk_bytes or CHUNK_BYTES)
@@ -55,6 +57,7 @@ def open_stream(path: str | Path, target: str | None = None,
     inferred, reason = infer_task(first[target])
     task = task or inferred
     encoder = fit_encoder(first, chosen, impute, table.path, named=features is not None,
+                          point_masses=point_masses,
                           encode_categorical=encode_categorical)
     text = {c.name: str for c in encoder.used if c.role in ("category", "date")}
     if task == "classification" and not _numeric(first[target]):
@@ -63,7 +66,7 @@ def open_stream(path: str | Path, target: str | None = None,
                            0 if random_state is None else int(random_state), impute, text,
                            f"'{table.path.name}', target {target!r}: {task} ({reason}), "
                            "streamed")
-    _first_pass(stream, named=features is not None)
+    _first_pass(stream, named=features is not None, point_masses=point_masses)
     return stream
 
 
@@ -73,8 +76,9 @@ def _numeric(series) -> bool:
     return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
 
 
-def _first_pass(stream: StreamedTable, named: bool) -> None:
-    """Check every row, collect categories, classes and fill values, count rows."""
+def _first_pass(stream: StreamedTable, named: bool, point_masses: float) -> None:
+    """Check every row, collect categories, classes and fill values, count rows; point masses
+    from the sample, as the medians."""
     import warnings
 
     import pandas as pd
@@ -122,7 +126,7 @@ def _first_pass(stream: StreamedTable, named: bool) -> None:
         if len(sample) > 8:
             sample = [pd.concat(sample).nsmallest(SAMPLE_ROWS, "_draw")]
     _settle_encoder(encoder, pd.concat(sample).nsmallest(SAMPLE_ROWS, "_draw"), gaps, sums,
-                    stream.impute)
+                    stream.impute, point_masses)
     if stream.task == "classification":
         if len({type(v) for v in labels}) > 1:       # a text label in a later chunk: all text,
             labels = {str(v) for v in labels}         # as a whole column read in memory
@@ -144,8 +148,9 @@ def _first_pass(stream: StreamedTable, named: bool) -> None:
 
 
 def _settle_encoder(encoder: TabularEncoder, sample, gaps: dict[str, int],
-                    sums: dict[str, list], impute: str) -> None:
-    """Fill values and missing indicators from the whole table (medians from the sample)."""
+                    sums: dict[str, list], impute: str, point_masses: float) -> None:
+    """Fill values and missing indicators from the whole table (medians and point masses from
+    the sample)."""
     from mlpkit.data.tables import dates
 
     fill = impute in ("mean", "median")
@@ -155,15 +160,18 @@ def _settle_encoder(encoder: TabularEncoder, sample, gaps: dict[str, int],
             col.categories += [MISSING] if fill and missing else []
             col.note = category_note(len(col.categories), missing, impute)
             continue
-        if not fill:
-            continue
         present = sample[col.name].dropna()
         if col.role == "numeric":
-            total, count = sums[col.name]
-            col.fill = (total / count if impute == "mean" else
-                        float(np.median(pd_numbers(present)))) if count else 0.0
-            col.note = numeric_note(missing, impute, col.fill)
-        elif col.role == "date":
+            mass = point_mass(pd_numbers(present), point_masses)
+            col.mass = None if mass is None else mass[0]
+            if fill:
+                total, count = sums[col.name]
+                col.fill = (total / count if impute == "mean" else
+                            float(np.median(pd_numbers(present)))) if count else 0.0
+            col.note = numeric_note(missing, impute, col.fill, mass)
+        if not fill:
+            continue
+        if col.role == "date":
             times = dates.parse(present, col.date_format).dropna().sort_values()
             if len(times):
                 col.fill = str(times.iloc[len(times) // 2].isoformat())

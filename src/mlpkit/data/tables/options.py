@@ -9,6 +9,7 @@ from mlpkit.errors import InvalidInputError, InvalidParameterError
 from mlpkit.validation import suggest
 
 IMPUTE_CHOICES = ("median", "mean", "drop", "none")
+POINT_MASSES = 0.2      # a number's value held by this share of its rows gets a 0/1 feature
 
 
 def _unknown_column(kind: str, name: str, columns: list[str], path: Path) -> InvalidInputError:
@@ -16,12 +17,18 @@ def _unknown_column(kind: str, name: str, columns: list[str], path: Path) -> Inv
                              f"{suggest(name, columns)} Columns: {', '.join(columns)}.")
 
 
-def check_options(impute: str | None, task: str | None) -> str:
-    """``impute`` normalised (None -> 'none'), after both options are checked."""
+def check_options(impute: str | None, task: str | None,
+                  point_masses: float = POINT_MASSES) -> str:
+    """``impute`` normalised (None -> 'none'), after the options are checked."""
     impute = "none" if impute is None else impute
     if impute not in IMPUTE_CHOICES:
         raise InvalidParameterError(
             f"impute must be one of 'median', 'mean', 'drop' or 'none', got {impute!r}.")
+    if isinstance(point_masses, bool) or not isinstance(point_masses, int | float) or \
+            not 0.0 <= point_masses <= 1.0:
+        raise InvalidParameterError(
+            f"point_masses (--point-masses) is a share of the training rows, from 0 (none) to "
+            f"1; got {point_masses!r}.")
     if task not in (None, "classification", "regression"):
         raise InvalidParameterError(
             f"task must be 'classification' or 'regression', got {task!r}.")
