@@ -261,7 +261,7 @@ def report(results: dict) -> None:
         print()
         for kind in kinds[1:]:
             print(f"mlpkit against {kind}: {wins(results, kind)} (wins / ties / losses, "
-                  "ties within 0.5 % error)")
+                  "ties within 0.005 of error)")
 
 
 def wins(results: dict, kind: str) -> str:
