@@ -313,7 +313,7 @@ def test_a_model_files_point_mass_is_checked_and_older_files_have_none():
 
     assert ColumnEncoding("a", "numeric").mass is None     # (files before point masses)
     assert ColumnEncoding("a", "numeric", mass=0.0).feature_names == ["a", "a=0"]
-    for bad in ("0", float("nan"), True):
+    for bad in ("0", float("nan"), float("inf"), 10**400, 1e39, True):
         with pytest.raises(ValueError, match="point mass that is not a number"):
             ColumnEncoding("a", "numeric", mass=bad)
     with pytest.raises(ValueError, match="point mass"):

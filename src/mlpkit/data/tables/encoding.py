@@ -21,6 +21,7 @@ from mlpkit.data.tables.surprises import Surprises
 from mlpkit.errors import InvalidInputError
 
 MISSING = "(missing)"     # the category of a text column's missing values
+FLOAT32_MAX = float(np.finfo(np.float32).max)     # a point mass the features can hold
 ROLES = ("numeric", "category", "date", "dropped")
 
 
@@ -54,7 +55,7 @@ class ColumnEncoding:
             raise ValueError(f"numeric column {self.name!r} has a fill that is not a number")
         if self.mass is not None and (self.role != "numeric" or isinstance(self.mass, bool) or
                                       not isinstance(self.mass, int | float) or
-                                      not np.isfinite(self.mass)):
+                                      not -FLOAT32_MAX <= self.mass <= FLOAT32_MAX):
             raise ValueError(f"column {self.name!r} has a point mass that is not a number")
         if self.role == "date":
             self._check_date()
