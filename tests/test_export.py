@@ -58,6 +58,7 @@ def messy(n=400, seed=0):
     visits[:20] = 1e-9                      # not 0 in float32 either: no point mass there
     frame["visits"] = visits                # 0 on half the rows: a point mass, a 0/1 feature
     frame.loc[rng.choice(n, 15, replace=False), "visits"] = np.nan
+    frame["rooms"] = rng.integers(1, 7, n)  # whole numbers, 6 values: a code, a 0/1 feature each
     return frame
 
 
@@ -83,12 +84,15 @@ def test_csv_models_export_with_their_preprocessing(tmp_path, capsys, target, en
                  engine, "--epochs", "30", "--out", str(run), "--quiet"]) == 0
     capsys.readouterr()
     assert main(["export", str(run), "--format", "onnx", "-o", str(tmp_path / "m.onnx")]) == 0
-    assert "inputs: numeric: float32 [N, 2], NaN where missing, columns size, visits" in \
-        capsys.readouterr().out
+    assert "inputs: numeric: float32 [N, 3], NaN where missing, columns size, visits, rooms" \
+        in capsys.readouterr().out
     model = TrainedModel.load(run)
     roles = {c.name: c.role for c in model.schema.encoder.columns}
-    assert roles == {"size": "numeric", "color": "category", "day": "date", "visits": "numeric"}
-    assert "visits=0" in model.schema.encoder.feature_names
+    assert roles == {"size": "numeric", "color": "category", "day": "date", "visits": "numeric",
+                     "rooms": "numeric"}
+    names = model.schema.encoder.feature_names
+    assert "visits=0" in names and [f"rooms={k}" for k in range(1, 7)] == \
+        [n for n in names if n.startswith("rooms=")]
     rows = table.drop(columns=target)
     rows.loc[rows.index[0], "color"] = "purple"            # unseen: all zeros in both
     with pytest.warns(mlpkit.DataWarning):

@@ -22,7 +22,8 @@ OTHER = {"hidden": (7, 3), "activation": "tanh", "activations": ("relu",), "l1":
          "class_weight": "balanced", "seed": 11, "engine": "torch", "device": "cpu",
          "threads": 2, "data_loader": True, "checkpoint_every": 0.5, "animate": True,
          "baselines": False, "scaler": "robust", "label_smoothing": 0.1,
-         "embedding": "periodic", "clip_output": True, "ensemble": 3, "input_scaling": True}
+         "embedding": "periodic", "clip_output": True, "ensemble": 3, "input_scaling": True,
+         "parametric_activation": True, "regularization_schedule": "flat_cos"}
 
 
 def train_parser():

@@ -23,7 +23,8 @@ AUTO_PATIENCE = 10    # ... and the epochs without improvement that end it
 PERIODIC = (16, 3)    # a periodic embedding's cosines and output values per feature
 BINS = 16             # a piecewise-linear encoding's bins per feature
 LATER_FIELDS = {"activations": None, "embedding": None, "embedded": None, "ensemble": 1,
-                "averaged": "identity", "input_scaling": False, "bins": None}   # and defaults
+                "averaged": "identity", "input_scaling": False, "bins": None,
+                "parametric_activation": False}                                # and defaults
 
 
 def _default(name: str) -> Any:
@@ -54,6 +55,7 @@ class MLPSpec:
     input_scaling: bool = _default("input_scaling")    # a learned scale per input first
     averaged: str = "identity"    # what is averaged: members' softmax, sigmoid, exp or outputs
     bins: tuple[tuple[float, ...], ...] | None = None   # piecewise: fit_bins' per embedded input
+    parametric_activation: bool = _default("parametric_activation")   # x + a (f(x) - x)
 
     def __post_init__(self) -> None:
         check_positive(self.n_inputs, "n_inputs", integer=True)
@@ -79,9 +81,9 @@ class MLPSpec:
     def layers(self) -> list[tuple]:
         """The plan both engines follow, layer by layer: ("scaling", in), ("periodic", in,
         columns) or ("piecewise", in, columns, bins) first when asked for, then ("linear",
-        in, out) | ("activation", name) | ("dropout", p). An ensemble's layers are ("members",
-        in, out, K, shared) (shared: the first, all K read the same input), its last
-        ("average", K, averaged)."""
+        in, out) | ("activation", name) | ("parametric", name, units) | ("dropout", p). An
+        ensemble's layers are ("members", in, out, K, shared) (shared: the first, all K read
+        the same input), its last ("average", K, averaged)."""
         plan: list[tuple] = []
         width, k = self.n_inputs, self.ensemble
         if self.input_scaling:
@@ -97,7 +99,9 @@ class MLPSpec:
             plan.append(("linear", width, size) if k == 1 else
                         ("members", width, size, k, index == 0))
             if index < len(self.hidden):
-                plan.append(("activation", self.activation_of(index)))
+                plan.append(("parametric", self.activation_of(index), size * k)
+                            if self.parametric_activation else
+                            ("activation", self.activation_of(index)))
                 if self.dropout > 0:
                     plan.append(("dropout", self.dropout))
             width = size
@@ -110,6 +114,8 @@ class MLPSpec:
                 total += (args[2] if kind == "members" else 1) * (args[0] * args[1] + args[1])
             elif kind == "scaling":
                 total += args[0]
+            elif kind == "parametric":
+                total += args[1]
             elif kind == "periodic":
                 total += len(args[1]) * (cosines * (2 + values) + values)
         return total
@@ -142,6 +148,7 @@ class TrainConfig:
     l1: float = _default("l1")
     label_smoothing: float = _default("label_smoothing")
     schedule: str | None = _default("schedule")
+    regularization_schedule: str | None = _default("regularization_schedule")
     power_t: float = _default("power_t")
     batch_size: int | str | None = _default("batch_size")   # None: full batch; "auto"
     epochs: int | None = _default("epochs")        # None: until the monitored loss stops
@@ -216,6 +223,7 @@ class RunConfig:
     embedding: str | None = _default("embedding")
     ensemble: int = _default("ensemble")
     input_scaling: bool = _default("input_scaling")
+    parametric_activation: bool = _default("parametric_activation")
     init: str = _default("init")
     dropout: float = _default("dropout")
     scale: bool = _default("scale")

@@ -98,7 +98,8 @@ def _columns(graph: _Graph, model: TrainedModel, inputs: list) -> list[str]:
 
 def _filled(graph: _Graph, col: ColumnEncoding, value: str, fill: np.ndarray) -> list[str]:
     """NaN -> the training fill; plus the 0/1 missing indicator where training had gaps, and
-    the 0/1 point mass (the filled value equal to it, in float32 as the encoder compares)."""
+    the 0/1 point mass or a code's values (the filled value equal to each, in float32 as the
+    encoder compares)."""
     blocks = [value]
     if col.fill is not None:
         missing = graph.op("IsNaN", [value])
@@ -107,8 +108,9 @@ def _filled(graph: _Graph, col: ColumnEncoding, value: str, fill: np.ndarray) ->
             first = graph.op("Gather", [missing, graph.constant(np.array([0], np.int64))],
                              axis=1)
             blocks.append(graph.op("Cast", [first], to=graph.onnx.TensorProto.FLOAT))
-    if col.mass is not None:
-        equal = graph.op("Equal", [blocks[0], graph.constant(np.float32([col.mass]))])
+    equal_to = [col.mass] if col.mass is not None else col.levels or []
+    if equal_to:                    # (n, 1) against (k,): one 0/1 column per value
+        equal = graph.op("Equal", [blocks[0], graph.constant(np.float32(equal_to))])
         blocks.append(graph.op("Cast", [equal], to=graph.onnx.TensorProto.FLOAT))
     return blocks
 

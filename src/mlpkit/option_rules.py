@@ -33,6 +33,9 @@ def _lbfgs_schedule(run: RunConfig) -> str | None:
     if run.train.full_batch_solver and run.train.schedule:
         return (f"lbfgs chooses its own step sizes; drop the learning-rate schedule "
                 f"{run.train.schedule!r}, or use sgd or adam.")
+    if run.train.full_batch_solver and run.train.regularization_schedule:
+        return ("lbfgs runs no epochs to schedule over; drop --regularization-schedule, or "
+                "use sgd or adam.")
     return None
 
 

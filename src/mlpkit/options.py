@@ -147,6 +147,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("input_scaling", "model", False, "a learned scale per input before the network "
            "(RealMLP's scaling layer; it learns 6 times as fast as the weights): how much each "
            "column counts is learned", FLAG, "--input-scaling", "input_scaling"),
+    Option("parametric_activation", "model", False, "each hidden unit learns how much of its "
+           "activation f to apply: x + a (f(x) - x), a from 1 (RealMLP's parametric "
+           "activation)", FLAG, "--parametric-activation", "parametric_activation"),
     Option("init", "model", "default", "weight init: default (PyTorch's), sklearn "
            "(scikit-learn's Glorot range, biases too), xavier_uniform, kaiming_uniform, ...",
            choice(*INITS), "--init", "init", param_default="sklearn", parse=str,
@@ -197,6 +200,11 @@ OPTIONS: tuple[Option, ...] = (
            "--patience epochs fail to improve, instead of stopping)",
            choice(*SCHEDULES, none="constant"), "--schedule", "learning_rate",
            param_default="constant", parse=str, choices=("constant", *SCHEDULES)),
+    Option("regularization_schedule", "train", None, "dropout and weight decay over the run: "
+           "flat_cos (RealMLP's): as set for the first half of the planned epochs, then a "
+           "half cosine down to 0 at their end", choice("flat_cos", none="constant"),
+           "--regularization-schedule", "regularization_schedule", parse=str,
+           choices=("constant", "flat_cos")),
     Option("power_t", "train", 0.5, "the exponent of the invscaling schedule", NON_NEGATIVE,
            "--power-t", "power_t", parse=float),
     Option("batch_size", "train", "auto", "samples per step; 'auto': n/64 rows, between 32 and "
@@ -271,7 +279,7 @@ COMMAND_LINE_ONLY = {
     "config", "out", "resume", "quiet",                   # where a run is read from / written
     "nproc", "nnodes", "rdzv_endpoint",   # how many processes train it (the same result)
     "dataset", "data_dir", "csv", "target", "test_csv", "impute", "task", "features", "drop",
-    "stream", "data_option", "point_masses",
+    "stream", "data_option", "point_masses", "codes",
 }
 
 

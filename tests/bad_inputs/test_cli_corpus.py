@@ -99,10 +99,11 @@ CASES = [
     ("sweep-unknown-parameter", csv("[dropuot]\nlow = 0.0\nhigh = 0.5", "space.toml"),
      ["sweep", "--dataset", "iris", "--space", "space.toml"],
      "mlpkit: error: Space file 'space.toml': Unknown parameter 'dropuot'. Did you mean "
-     "'dropout'? Known: depth, width, activation, embedding, ensemble, input_scaling, init, "
-     "dropout, scale, scaler, clip_output, optimizer, lr, momentum, nesterov, weight_decay, "
-     "alpha, l1, label_smoothing, schedule, power_t, batch_size, epochs, shuffle, patience, "
-     "min_epochs, tol, beta_1, beta_2, epsilon, max_fun."),
+     "'dropout'? Known: depth, width, activation, embedding, ensemble, input_scaling, "
+     "parametric_activation, init, dropout, scale, scaler, clip_output, optimizer, lr, "
+     "momentum, nesterov, weight_decay, alpha, l1, label_smoothing, schedule, "
+     "regularization_schedule, power_t, batch_size, epochs, shuffle, patience, min_epochs, "
+     "tol, beta_1, beta_2, epsilon, max_fun."),
     ("sweep-empty-range", csv("[lr]\nlow = 0.1\nhigh = 0.001\nlog = true", "space.toml"),
      ["sweep", "--dataset", "iris", "--space", "space.toml"],
      "mlpkit: error: Space file 'space.toml': [lr] is an empty range (low 0.1 > high 0.001); "
@@ -201,9 +202,9 @@ CASES = [
     ("config-unknown-setting", csv("[train]\nlearning_rate = 1\n", "odd.toml"),
      ["train", "--config", "odd.toml"],
      "mlpkit: error: Unknown [train] setting 'learning_rate'. Known: loss, optimizer, lr, "
-     "momentum, nesterov, weight_decay, alpha, l1, label_smoothing, schedule, power_t, "
-     "batch_size, epochs, shuffle, val_fraction, patience, min_epochs, tol, beta_1, beta_2, "
-     "epsilon, max_fun, class_weight, seed."),
+     "momentum, nesterov, weight_decay, alpha, l1, label_smoothing, schedule, "
+     "regularization_schedule, power_t, batch_size, epochs, shuffle, val_fraction, patience, "
+     "min_epochs, tol, beta_1, beta_2, epsilon, max_fun, class_weight, seed."),
     # ---- CSV files
     ("csv-missing", None, ["train", "--csv", "nowhere.csv"],
      "mlpkit: error: CSV file 'nowhere.csv' does not exist; check the path."),
@@ -234,6 +235,9 @@ CASES = [
      ["train", "--csv", "data.csv", "--point-masses", "1.5"],
      "mlpkit: error: point_masses (--point-masses) is a share of the training rows, from 0 "
      "(none) to 1; got 1.5."),
+    ("csv-codes-negative", csv(GOOD_CSV), ["train", "--csv", "data.csv", "--codes", "-1"],
+     "mlpkit: error: codes (--codes) is the most distinct values a whole-number column may have "
+     "to get a 0/1 feature per value, a whole number from 0 (none); got -1."),
     ("csv-infinity", csv(GOOD_CSV.replace("3,3,yes", "3,inf,yes")), ["train", "--csv", "data.csv"],
      "mlpkit: error: Column 'b' in 'data.csv' has an infinite or too large value (line 5); "
      "float32 holds magnitudes up to 3.4e38."),

@@ -169,7 +169,7 @@ def test_a_point_mass_seen_only_after_the_first_chunk_is_found_as_in_memory(tmp_
 
     frame = table()
     rng, half = np.random.default_rng(1), len(frame) // 2
-    visits = rng.integers(1, 40, len(frame)).astype(float)
+    visits = rng.uniform(1, 40, len(frame)).round(1)        # (not whole numbers: no code)
     visits[half:][rng.random(len(frame) - half) < 0.8] = 0.0      # 0 on 40 % of the rows
     frame["visits"] = visits
     path = tmp_path / "visits.csv"
@@ -182,6 +182,27 @@ def test_a_point_mass_seen_only_after_the_first_chunk_is_found_as_in_memory(tmp_
         column = next(c for c in encoder.columns if c.name == "visits")
         assert column.mass == 0.0 and "% of the rows are 0: that too as a 0/1 feature" in \
             column.note
+
+
+def test_a_codes_values_are_all_found_when_some_appear_only_after_the_first_chunk(tmp_path):
+    from mlpkit.data import load_dataset
+
+    frame = table()
+    rng, half = np.random.default_rng(2), len(frame) // 2
+    frame["grade"] = np.concatenate([rng.integers(1, 5, half),             # 1-4 at first,
+                                     rng.integers(5, 9, len(frame) - half)])  # then 5-8
+    path = tmp_path / "grades.csv"
+    frame.to_csv(path, index=False)
+    streamed = open_stream(path, "y", chunk_bytes=10_000)
+    in_memory = load_dataset("csv", path=path, target="y")
+    assert streamed.feature_names == in_memory.feature_names
+    assert [n for n in streamed.feature_names if n.startswith("grade")] == \
+        ["grade"] + [f"grade={k}" for k in range(1, 9)]
+    for X in (streamed.encode(frame.head(50), "rows")[0], in_memory.encoder.transform(
+            frame.head(50))):
+        at = streamed.feature_names.index("grade")
+        np.testing.assert_array_equal(X[:, at + 1:at + 9],
+                                      X[:, at:at + 1] == np.arange(1, 9)[None, :])
 
 
 def test_a_streamed_columns_note_tells_of_gaps_that_start_after_the_first_chunk(tmp_path):

@@ -184,12 +184,12 @@ def test_test_csv_errors(tmp_path):
 def test_free_text_is_left_out_unless_named_and_then_bounded(tmp_path):
     rows = "".join(f"w{i % 70},{i % 7},{i % 2}\n" for i in range(300))
     p = write(tmp_path, "word,n,y\n" + rows)
-    data = load_dataset("csv", path=p)
+    data = load_dataset("csv", path=p, codes=0)       # (n, 7 values alike: else a code)
     assert data.feature_names == ["n"]
     assert data.encoder.describe()[0] == (
         "word", "left out", "free text (70 distinct values, more than 50, seen 3.4 times each "
         "on average); keep it with --features word ...")
-    named = load_dataset("csv", path=p, features=["word", "n"])
+    named = load_dataset("csv", path=p, features=["word", "n"], codes=0)
     assert len(named.feature_names) == 71
     many = write(tmp_path, "word,y\n" + "".join(f"w{i},{i % 2}\n" for i in range(1300)), "m.csv")
     assert error(path=many, features=["word"]) == (
@@ -318,3 +318,78 @@ def test_a_model_files_point_mass_is_checked_and_older_files_have_none():
             ColumnEncoding("a", "numeric", mass=bad)
     with pytest.raises(ValueError, match="point mass"):
         ColumnEncoding("c", "category", categories=["x"], mass=1.0)
+
+
+def coded(n=300, seed=0) -> pd.DataFrame:
+    """state: a whole-number code (5 values) whose effect is no curve; year: 4 values, gaps;
+    many: 40 whole numbers (7.5 rows each, too few); half: 10 values, not whole."""
+    rng = np.random.default_rng(seed)
+    state = rng.choice([3, 7, 1, 12, 5], n)
+    frame = pd.DataFrame({"state": state, "year": rng.choice([1990, 1991, 1992, 1993], n)
+                          .astype(float), "many": rng.integers(0, 40, n),
+                          "half": rng.choice(np.arange(10) + 0.5, n),
+                          "y": np.isin(state, [1, 12]) + rng.normal(0, 0.1, n)})
+    frame.loc[:4, "year"] = np.nan
+    return frame
+
+
+def test_a_whole_number_code_gets_a_0_1_feature_per_value_said_and_applied_to_new_rows(
+        tmp_path):
+    coded().to_csv(tmp_path / "d.csv", index=False)
+    data = load_dataset("csv", path=tmp_path / "d.csv", target="y", random_state=0)
+    assert data.feature_names == [
+        "state", "state=1", "state=3", "state=5", "state=7", "state=12",
+        "year", "year=missing", "year=1990", "year=1991", "year=1992", "year=1993",
+        "many", "half"]
+    notes = {name: note for name, _, note in data.encoder.describe()}
+    assert notes["state"] == "a number; whole numbers, 5 values (a code?): each also as a 0/1 " \
+        "feature"
+    assert "0/1" not in notes["many"] + notes["half"]
+    np.testing.assert_array_equal(data.X_train[:, 1:6],
+                                  data.X_train[:, :1] == np.array([[1, 3, 5, 7, 12]]))
+    new = pd.DataFrame({"state": [12, 2, 1], "year": [np.nan, 1993.0, 1990.0], "many": 0,
+                        "half": 0.5})
+    encoded = data.encoder.transform(new)
+    np.testing.assert_array_equal(encoded[:, 1:6], [[0, 0, 0, 0, 1], [0] * 5, [1, 0, 0, 0, 0]])
+    median = data.encoder.columns[1].fill                 # a gap: the median's value, if a code
+    np.testing.assert_array_equal(encoded[0, 8:12], np.array([1990, 1991, 1992, 1993]) == median)
+
+
+def test_codes_is_the_most_values_0_turns_it_off_and_bad_values_are_refused(tmp_path):
+    coded().to_csv(tmp_path / "d.csv", index=False)
+    off = load_dataset("csv", path=tmp_path / "d.csv", target="y", codes=0, point_masses=0)
+    assert off.feature_names == ["state", "year", "year=missing", "many", "half"]
+    four = load_dataset("csv", path=tmp_path / "d.csv", target="y", codes=4, point_masses=0)
+    assert [n for n in four.feature_names if n.startswith("state")] == ["state"]
+    assert "year=1993" in four.feature_names
+    for bad in (-1, 2.5, "50", True):
+        assert error(path=tmp_path / "d.csv", target="y", codes=bad) == (
+            "codes (--codes) is the most distinct values a whole-number column may have to get "
+            f"a 0/1 feature per value, a whole number from 0 (none); got {bad!r}.")
+
+
+def test_a_model_files_code_values_are_checked():
+    from mlpkit.data.tables.encoding import ColumnEncoding
+
+    assert ColumnEncoding("a", "numeric").levels is None     # (files before codes)
+    assert ColumnEncoding("a", "numeric", levels=[1.0, 2]).feature_names == ["a", "a=1", "a=2"]
+    for bad in (["1"], [float("nan")], [1e39], [True], 1.0, "12"):
+        with pytest.raises(ValueError, match="code values that are not numbers"):
+            ColumnEncoding("a", "numeric", levels=bad)
+    with pytest.raises(ValueError, match="code values"):
+        ColumnEncoding("c", "category", categories=["x"], levels=[1.0])
+
+
+def test_a_code_is_whole_numbers_of_3_to_most_values_each_seen_often_and_alike():
+    from mlpkit.data.tables.columns import code_levels
+
+    panel = np.repeat([4.0, 9.0, 1.0, 30.0], 25)                    # 4 states, 25 years each
+    assert code_levels(panel, 50) == [1.0, 4.0, 9.0, 30.0]
+    assert code_levels(panel, 3) is None                            # more values than most
+    assert code_levels(panel, 0) is None
+    assert code_levels(panel + 0.5, 50) is None                     # not whole numbers
+    assert code_levels(np.repeat([1.0, 2.0], 50), 50) is None       # two values: an indicator
+    assert code_levels(np.repeat(np.arange(12.0), 9), 50) is None   # 9 rows a value: too few
+    ages = np.concatenate([np.repeat([30.0, 31.0, 32.0], 40), [18.0] * 15])   # 15 < 40 / 2:
+    assert code_levels(ages, 50) is None                            # a quantity, crowded
+    assert code_levels(np.concatenate([ages, [18.0] * 5]), 50) == [18.0, 30.0, 31.0, 32.0]

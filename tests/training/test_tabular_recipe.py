@@ -213,7 +213,8 @@ def test_clipped_regression_stays_in_the_training_range_through_every_door(tmp_p
     model = TrainedModel.load(run)
     low, high = model.target_range
     far = pd.DataFrame({"size": [-1e4, 1e4, 10.0], "color": ["red", "blue", None],
-                        "day": ["2021-03-01"] * 3, "visits": [0.0, 0.0, 2.0]})
+                        "day": ["2021-03-01"] * 3, "visits": [0.0, 0.0, 2.0],
+                        "rooms": [1, 6, 9]})
     predicted = model.predict_output(model.features(far))
     unclipped = TrainedModel.load(run)
     unclipped.target_range = None

@@ -95,6 +95,10 @@ def add_data_arguments(p: argparse.ArgumentParser):
                    help="a number's value that this share of the training rows hold (a count "
                         "that is mostly 0, a bound many rows sit at) also becomes a 0/1 "
                         "feature; 0: none (default 0.2)")
+    g.add_argument("--codes", type=int, metavar="MOST",
+                   help="a column of whole numbers with 3 to MOST distinct values, each seen "
+                        "10 times on average (a code: a state, a year, a rating) also gets a "
+                        "0/1 feature per value; 0: none (default 50)")
     g.add_argument("--features", nargs="+", metavar="COL",
                    help="use exactly these CSV columns (none is left out)")
     g.add_argument("--drop", nargs="+", metavar="COL", help="leave these CSV columns out")
@@ -124,7 +128,7 @@ def dataset_choice(args: argparse.Namespace) -> tuple[str | None, dict[str, Any]
         if args.stream:
             options["stream"] = True
         for key in ("target", "test_csv", "impute", "task", "features", "drop",
-                    "point_masses"):
+                    "point_masses", "codes"):
             value = getattr(args, key)
             if value is not None:
                 options["test_path" if key == "test_csv" else key] = value

@@ -45,6 +45,8 @@ def _gradcheck(commands, name: str, summary: str) -> None:
                    help="K members side by side, each on its own rows of outputs (1)")
     p.add_argument("--input-scaling", action="store_true",
                    help="put the learned scale per input in front (the scaling layer)")
+    p.add_argument("--parametric-activation", action="store_true",
+                   help="each hidden unit's learned share of its activation, x + a (f(x) - x)")
     p.add_argument("--rows", type=int, default=8, help="random rows (8)")
     p.add_argument("--tolerance", type=float, help="largest relative error accepted (1e-5 for "
                                                    "float64, 1e-3 for float32)")
@@ -108,8 +110,9 @@ def run_gradcheck(args: argparse.Namespace) -> int:
     tolerance = args.tolerance or TOLERANCE[args.dtype]
     rows = gradient_table(tuple(args.hidden), args.activation, args.loss, args.dtype,
                           args.inputs, args.outputs, args.rows, args.seed, args.embedding,
-                          args.ensemble, args.input_scaling)
+                          args.ensemble, args.input_scaling, args.parametric_activation)
     print(("input scaling, " if args.input_scaling else "")
+          + ("parametric activations, " if args.parametric_activation else "")
           + (f"{args.embedding} embedding, " if args.embedding else "")
           + (f"{args.ensemble} members of " if args.ensemble > 1 else "")
           + f"{args.inputs}-{'-'.join(map(str, args.hidden))}-{args.outputs} {args.activation}, "

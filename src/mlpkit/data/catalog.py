@@ -17,7 +17,7 @@ import numpy as np
 from mlpkit.data.dataset import Dataset
 from mlpkit.data.preprocessing import stratified_split
 from mlpkit.data.sets import builtin, mnist, synthetic
-from mlpkit.data.tables.options import POINT_MASSES
+from mlpkit.data.tables.options import CODES, POINT_MASSES
 from mlpkit.errors import InvalidParameterError
 from mlpkit.validation import resolve, suggest
 
@@ -107,12 +107,13 @@ def load_table(path: str, target: str | None = None, test_path: str | None = Non
                drop: list[str] | None = None, impute: str | None = "median",
                task: str | None = None, encode_categorical: bool = True,
                random_state: int | None = 0, stream: bool = False,
-               chunk_bytes: int | None = None, point_masses: float = POINT_MASSES):
+               chunk_bytes: int | None = None, point_masses: float = POINT_MASSES,
+               codes: int = CODES):
     """The user's table (CSV or Parquet): read whole into a ``Dataset``, or with ``stream``
     opened to be read a chunk at a time (a ``StreamedTable``); the same options either way."""
     options = dict(target=target, test_path=test_path, test_size=test_size, features=features,
                    drop=drop, impute=impute, task=task, encode_categorical=encode_categorical,
-                   random_state=random_state, point_masses=point_masses)
+                   random_state=random_state, point_masses=point_masses, codes=codes)
     if stream:
         from mlpkit.data.tables.first_pass import open_stream
 

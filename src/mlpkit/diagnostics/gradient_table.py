@@ -75,7 +75,8 @@ def gradient_table(hidden: tuple[int, ...] = (5, 4), activation: str = "tanh",
                    loss: str = "cross_entropy", dtype: str = "float64", n_inputs: int = 3,
                    n_outputs: int = 3, rows: int = 8, seed: int = 0,
                    embedding: str | None = None, ensemble: int = 1,
-                   input_scaling: bool = False) -> list[Row]:
+                   input_scaling: bool = False,
+                   parametric_activation: bool = False) -> list[Row]:
     """One row per parameter: backprop against finite differences and against autograd. An
     ``ensemble``'s members are checked as they train: each on its own rows of outputs."""
     rng = np.random.default_rng(seed)
@@ -84,7 +85,8 @@ def gradient_table(hidden: tuple[int, ...] = (5, 4), activation: str = "tanh",
     bins = fit_bins(other, range(n_inputs), BINS) if embedding == "piecewise" else None
     spec = MLPSpec(n_inputs, n_outputs, tuple(hidden), activation, embedding=embedding,
                    ensemble=ensemble, averaged=AVERAGED[loss], input_scaling=input_scaling,
-                   bins=bins)     # (bins of other rows: a checked row on an edge sits on a kink)
+                   bins=bins,     # (bins of other rows: a checked row on an edge sits on a kink)
+                   parametric_activation=parametric_activation)
     y = np.repeat(y, ensemble, axis=0)          # (one row of targets per member's row)
     model = build_mlp(spec, rng, dtype=np.dtype(dtype))
     criterion = get_loss(loss)

@@ -115,6 +115,7 @@ class StepperBase:
         self.label_smoothing = config.label_smoothing if self.criterion == "cross_entropy" \
             else 0.0        # (the other losses have no one-hot target to smooth)
         self.alpha, self.l1 = config.alpha, config.l1
+        self.weight_decay = config.weight_decay       # (as set: a schedule scales it)
         self.penalised = [p for name, p in named_parameters if name.endswith("weight")]
         self.optimizer = None if config.full_batch_solver else \
             make_optimizer(config.optimizer, **config.optimizer_kwargs())
@@ -131,6 +132,13 @@ class StepperBase:
     def lr(self, value: float) -> None:
         for group in self.optimizer.param_groups:
             group["lr"] = value
+
+    def regularize(self, factor: float) -> None:
+        """Dropout and weight decay at ``factor`` times their set values (a schedule's)."""
+        for group in self.optimizer.param_groups:
+            group["weight_decay"] = self.weight_decay * factor
+        for layer in self.dropouts():          # (each engine's network lists its own)
+            layer.p = self.spec.dropout * factor
 
     @property
     def members(self) -> int:

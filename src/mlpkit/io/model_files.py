@@ -41,6 +41,8 @@ def expected_shapes(spec: MLPSpec) -> dict[str, tuple[int, ...]]:
             shapes[f"{index}.bias"] = (args[1],)
         elif kind == "scaling":
             shapes[f"{index}.scale"] = (args[0],)
+        elif kind == "parametric":
+            shapes[f"{index}.alpha"] = (args[1],)
         elif kind == "members":
             shapes[f"{index}.weight"] = (args[2], args[1], args[0])
             shapes[f"{index}.bias"] = (args[2], args[1])

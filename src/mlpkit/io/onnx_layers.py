@@ -1,7 +1,7 @@
 """The network's layers as ONNX operators, each as its engine computes it: the input
-scaling, the periodic embedding, the piecewise-linear encoding, Gemm (x W^T + b), activations,
-an ensemble's members and their average; dropout is off at inference. ``export.py`` puts
-the preprocessing before them and the head after."""
+scaling, the periodic embedding, the piecewise-linear encoding, Gemm (x W^T + b), activations
+(parametric too), an ensemble's members and their average; dropout is off at inference.
+``export.py`` puts the preprocessing before them and the head after."""
 
 from __future__ import annotations
 
@@ -36,11 +36,19 @@ def network_ops(graph: Any, spec: MLPSpec, weights: dict[str, np.ndarray], x: st
             x = _members(graph, weights, index, x, *args)
         elif kind == "average":
             x = _average(graph, x, *args)
-        elif kind == "activation" and args[0] == "mish":     # (Mish is opset 18's)
-            x = graph.op("Mul", [x, graph.op("Tanh", [graph.op("Softplus", [x])])])
-        elif kind == "activation" and ACTIVATIONS[args[0]] is not None:
-            x = graph.op(ACTIVATIONS[args[0]], [x])
+        elif kind == "activation":
+            x = _activation(graph, args[0], x)
+        elif kind == "parametric":   # x + a (f(x) - x)
+            alpha = graph.constant(weights[f"{index}.alpha"].astype(np.float32), "alpha")
+            bent = graph.op("Sub", [_activation(graph, args[0], x), x])
+            x = graph.op("Add", [x, graph.op("Mul", [alpha, bent])])
     return x
+
+
+def _activation(graph: Any, name: str, x: str) -> str:
+    if name == "mish":                                      # (Mish is opset 18's)
+        return graph.op("Mul", [x, graph.op("Tanh", [graph.op("Softplus", [x])])])
+    return x if ACTIVATIONS[name] is None else graph.op(ACTIVATIONS[name], [x])
 
 
 def _members(graph: Any, weights: dict[str, np.ndarray], index: int, x: str, n_in: int,

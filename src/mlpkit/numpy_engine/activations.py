@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlpkit.numpy_engine.module import Module
+from mlpkit.numpy_engine.module import Module, Parameter
 from mlpkit.validation import resolve
 
 
@@ -140,6 +140,45 @@ class Softmax(_Elementwise):
         # Jacobian-vector product: ds_i/dz_j = s_i (delta_ij - s_j)  =>  s * (g - <g, s>)
         dot = np.sum(grad_output * s, axis=1, keepdims=True)
         return s * (grad_output - dot)
+
+
+class Parametric(Module):
+    """RealMLP's parametric activation: y = x + a (f(x) - x), a learned per unit from a = 1
+    (f itself), so each unit can weaken its nonlinearity (a -> 0: linear) or sharpen it::
+
+        dL/dx = (1 - a) g + f'(x) (a g)        dL/da = sum_n g (f(x) - x)
+    """
+
+    def __init__(self, name: str, units: int, dtype: type | np.dtype = np.float32) -> None:
+        self.activation = get_activation(name)
+        self.alpha = Parameter(np.ones(units, dtype=dtype))
+        self._input: np.ndarray | None = None
+        self._bent: np.ndarray | None = None        # f(x) - x
+
+    def train(self, mode: bool = True) -> Parametric:
+        self.training = mode
+        self.activation.train(mode)
+        return self
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._input = x
+        self._bent = self.activation(x) - x
+        return x + self.alpha.data * self._bent
+
+    def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        if self._bent is None:
+            raise RuntimeError("Parametric.backward called before forward")
+        alpha = self.alpha.data
+        self.alpha.accumulate((grad_output * self._bent).sum(axis=0))
+        if not need_input_grad:
+            return None
+        return grad_output * (1.0 - alpha) + self.activation.backward(grad_output * alpha)
+
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        return [("alpha", self.alpha)]
+
+    def __repr__(self) -> str:
+        return f"Parametric({self.activation!r}, units={len(self.alpha.data)})"
 
 
 ACTIVATIONS: dict[str, type[Module]] = {

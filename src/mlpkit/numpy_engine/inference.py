@@ -10,6 +10,7 @@ import numpy as np
 from mlpkit.config import MLPSpec
 from mlpkit.engines.contract import chunks
 from mlpkit.numpy_engine.activations import Softmax
+from mlpkit.numpy_engine.layers import Dropout
 from mlpkit.numpy_engine.models import build_mlp
 
 
@@ -47,6 +48,9 @@ class NumpyNetwork:
 
     def state_dict(self) -> dict[str, np.ndarray]:
         return self.model.state_dict()
+
+    def dropouts(self) -> list[Dropout]:
+        return [layer for layer in self.model.layers if isinstance(layer, Dropout)]
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         self.model.load_state_dict({k: np.asarray(v, self.dtype) for k, v in state.items()})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlpkit.config import MLPSpec
-from mlpkit.numpy_engine.activations import get_activation
+from mlpkit.numpy_engine.activations import Parametric, get_activation
 from mlpkit.numpy_engine.embedding import PeriodicEmbedding
 from mlpkit.numpy_engine.ensemble import Average, Members
 from mlpkit.numpy_engine.init import for_activation
@@ -38,6 +38,8 @@ def build_mlp(spec: MLPSpec, rng: np.random.Generator | int | None = None,
             layers.append(Average(*args))
         elif kind == "activation":
             layers.append(get_activation(args[0]))
+        elif kind == "parametric":
+            layers.append(Parametric(*args, dtype=dtype))
         elif kind == "scaling":
             layers.append(Scaling(args[0], dtype=dtype))
         elif kind == "periodic":

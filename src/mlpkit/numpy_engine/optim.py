@@ -22,8 +22,8 @@ class Optimizer:
             raise InvalidParameterError("The optimizer got an empty parameter list.")
         check_positive(lr, "lr")
         check_non_negative(weight_decay, "weight_decay")
-        self.param_groups = [{"lr": lr}]     # as torch.optim, so schedules treat both alike
-        self.weight_decay = weight_decay
+        self.param_groups = [{"lr": lr, "weight_decay": weight_decay}]   # as torch.optim, so
+        # schedules treat both alike
         self.state: list[dict] = [{} for _ in self.params]   # the buffers a resume needs
         self._decayed: dict[int, np.ndarray] = {}     # per parameter: g + wd p, reused
         self._scratch: dict[int, np.ndarray] = {}     # per parameter: the step, reused
@@ -35,6 +35,10 @@ class Optimizer:
     @lr.setter
     def lr(self, value: float) -> None:
         self.param_groups[0]["lr"] = value
+
+    @property
+    def weight_decay(self) -> float:
+        return self.param_groups[0]["weight_decay"]
 
     def state_dict(self) -> dict[int, dict]:
         """Each parameter's buffers by its index, as ``torch.optim``'s ``state``."""

@@ -114,8 +114,7 @@ class NumpyStepper(StepperBase, NumpyNetwork):
         optimizer = self.optimizer
         optimizer_state = {} if optimizer is None else optimizer.state_dict()
         arrays, scalars = self.pack(self.state_dict(), optimizer_state)
-        generators = [layer.rng.bit_generator.state for layer in self.model.layers
-                      if isinstance(layer, Dropout)]
+        generators = [layer.rng.bit_generator.state for layer in self.dropouts()]
         return arrays, {"lr": self.lr, "scalars": scalars, "dropout_rngs": generators}
 
     def load_training_state(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
@@ -124,6 +123,5 @@ class NumpyStepper(StepperBase, NumpyNetwork):
         if self.optimizer is not None:
             self.optimizer.load_state_dict(optimizer_state)
             self.lr = meta["lr"]
-        dropouts = [layer for layer in self.model.layers if isinstance(layer, Dropout)]
-        for layer, state in zip(dropouts, meta["dropout_rngs"]):
+        for layer, state in zip(self.dropouts(), meta["dropout_rngs"]):
             layer.rng.bit_generator.state = state

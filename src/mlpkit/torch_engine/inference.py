@@ -37,6 +37,9 @@ class TorchNetwork:
         # walking the modules each time (the NaN guard takes one every epoch)
         self._tensors = self.model.state_dict(keep_vars=True)
 
+    def dropouts(self) -> list[nn.Dropout]:
+        return [module for module in self.model.modules() if isinstance(module, nn.Dropout)]
+
     def _tensor(self, array: np.ndarray, on_device: bool = True) -> torch.Tensor:
         tensor = torch.from_numpy(np.ascontiguousarray(array))
         return tensor.to(self.device) if on_device else tensor

@@ -75,6 +75,18 @@ class Scaling(nn.Module):
         return x * (SCALE_FACTOR * self.scale)
 
 
+class Parametric(nn.Module):
+    """The NumPy engine's ``Parametric``: x + a (f(x) - x), a per unit."""
+
+    def __init__(self, name: str, units: int, dtype: torch.dtype) -> None:
+        super().__init__()
+        self.activation = ACTIVATIONS[name]()
+        self.alpha = nn.Parameter(torch.empty(units, dtype=dtype))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.alpha * (self.activation(x) - x)
+
+
 class Members(nn.Module):
     """The NumPy engine's ``Members`` (numpy_engine/ensemble.py has the maths): K linear
     layers side by side, weight (K, out, in) and bias (K, out)."""
@@ -129,6 +141,8 @@ def empty_mlp(spec: MLPSpec, device: torch.device | str = "cpu",
                 layers.append(nn.Linear(args[0], args[1], dtype=dtype))
             elif kind == "activation":
                 layers.append(ACTIVATIONS[args[0]]())
+            elif kind == "parametric":
+                layers.append(Parametric(*args, dtype=dtype))
             elif kind == "periodic":
                 layers.append(Periodic(args[1], dtype))
             elif kind == "piecewise":

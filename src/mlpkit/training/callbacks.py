@@ -16,10 +16,14 @@ import math
 import sys
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mlpkit.training.state import TrainingState
+
+if TYPE_CHECKING:
+    from mlpkit.config import TrainConfig
 
 
 class Callback:
@@ -187,6 +191,42 @@ class LearningRateSchedule(Callback):
                 self.wait += 1
                 if self.wait >= 3:
                     stepper.lr, self.wait = stepper.lr * 0.1, 0
+
+
+def flat_cos(t: float) -> float:
+    """RealMLP's regularisation schedule at t in [0, 1] of the run: 1 for the first half,
+    then half a cosine down to 0 at the end."""
+    return 1.0 if t <= 0.5 else 0.5 + 0.5 * math.cos(math.pi * (2.0 * t - 1.0))
+
+
+class RegularizationSchedule(Callback):
+    """flat_cos: dropout and weight decay at ``flat_cos`` of their set values, taken at the
+    middle of each epoch of the planned run (``state.epochs``), as coslog4 takes the rate."""
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        self._regularize(state, len(state.history))
+
+    def on_epoch_end(self, state: TrainingState, record: dict) -> None:
+        self._regularize(state, record["epoch"])
+
+    @staticmethod
+    def _regularize(state: TrainingState, done: int) -> None:
+        total = state.epochs
+        state.stepper.regularize(flat_cos(min(done + 0.5, total) / total))
+
+
+def option_callbacks(train: TrainConfig, scikit_learn_stopping: bool) -> list[Callback]:
+    """What the training options ask for: the schedules, then early stopping."""
+    chain: list[Callback] = []
+    if train.schedule and train.schedule != "adaptive":
+        chain.append(LearningRateSchedule(train.schedule, train.lr, train.power_t))
+    if train.regularization_schedule:
+        chain.append(RegularizationSchedule())
+    if train.stopping_patience:
+        chain.append(EarlyStopping(
+            train.stopping_patience, min_delta=train.tol, min_epochs=train.min_epochs,
+            adaptive=train.schedule == "adaptive", scikit_learn=scikit_learn_stopping))
+    return chain
 
 
 class Checkpoint(Callback):

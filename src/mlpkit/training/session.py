@@ -30,13 +30,7 @@ from mlpkit.recipe import embedding, members
 from mlpkit.tasks import averaged_for, link_for
 from mlpkit.torch_engine.distributed import Group, collective
 from mlpkit.training.budget import check_fits
-from mlpkit.training.callbacks import (
-    Callback,
-    Checkpoint,
-    EarlyStopping,
-    LearningRateSchedule,
-    ProgressBar,
-)
+from mlpkit.training.callbacks import Callback, Checkpoint, ProgressBar, option_callbacks
 from mlpkit.training.history import History
 from mlpkit.training.interrupt import stop_after_batch_on_signals
 from mlpkit.training.lbfgs import fit_lbfgs
@@ -70,7 +64,8 @@ class Session:
                             config.activations, kind if embedded != () else None,  # (numbers?)
                             embedded if kind else None,
                             members(config.ensemble, schema.task, group is not None),
-                            config.input_scaling, averaged_for(schema.task, link))
+                            config.input_scaling, averaged_for(schema.task, link),
+                            parametric_activation=config.parametric_activation)
         check_fits(self.spec, config.train)          # before any weight is allocated
         self._stepper = None
         self.scaler: Standardizer | None = None
@@ -252,14 +247,7 @@ class Session:
         line's behaviour)."""
         train = replace(self.config.train, epochs=epochs or self.config.train.epochs,
                         seed=self.config.train.seed if batch_seed is None else batch_seed)
-        chain: list[Callback] = []
-        if train.schedule and train.schedule != "adaptive":
-            chain.append(LearningRateSchedule(train.schedule, train.lr, train.power_t))
-        if train.stopping_patience:
-            chain.append(EarlyStopping(
-                train.stopping_patience, min_delta=train.tol, min_epochs=train.min_epochs,
-                adaptive=train.schedule == "adaptive", scikit_learn=self.scikit_learn_stopping))
-        chain += list(callbacks)
+        chain = option_callbacks(train, self.scikit_learn_stopping) + list(callbacks)
         if checkpoint is not None:
             chain.append(Checkpoint(checkpoint, self.config.checkpoint_every))
         chain.append(ProgressBar(disable=None if progress is None else not progress))

@@ -33,6 +33,7 @@ class ColumnEncoding:
     fill: float | str | None = None       # imputed for missing entries (a date: ISO text)
     indicator: bool = False               # a 0/1 "name=missing" feature: training had gaps
     mass: float | None = None             # a 0/1 "name=value" feature: a number's point mass
+    levels: list[float] | None = None     # one 0/1 "name=value" feature each: a whole-number code
     date_format: str | None = None
     date_parts: list[str] | None = None
     note: str = ""                        # what was done, in words
@@ -53,10 +54,11 @@ class ColumnEncoding:
         if self.role == "numeric" and self.fill is not None and (
                 isinstance(self.fill, bool) or not isinstance(self.fill, int | float)):
             raise ValueError(f"numeric column {self.name!r} has a fill that is not a number")
-        if self.mass is not None and (self.role != "numeric" or isinstance(self.mass, bool) or
-                                      not isinstance(self.mass, int | float) or
-                                      not -FLOAT32_MAX <= self.mass <= FLOAT32_MAX):
+        if self.mass is not None and (self.role != "numeric" or not _float32(self.mass)):
             raise ValueError(f"column {self.name!r} has a point mass that is not a number")
+        if self.levels is not None and (self.role != "numeric" or not isinstance(
+                self.levels, list) or not all(_float32(v) for v in self.levels)):
+            raise ValueError(f"column {self.name!r} has code values that are not numbers")
         if self.role == "date":
             self._check_date()
 
@@ -85,7 +87,14 @@ class ColumnEncoding:
         names = [self.name] if self.role == "numeric" else \
             dates.feature_names(self.name, self.date_parts)
         return names + ([f"{self.name}=missing"] if self.indicator else []) + \
-            ([f"{self.name}={self.mass:g}"] if self.mass is not None else [])
+            ([f"{self.name}={self.mass:g}"] if self.mass is not None else []) + \
+            [f"{self.name}={value:g}" for value in self.levels or []]
+
+
+def _float32(value: Any) -> bool:
+    """Whether a model file's value is a number a float32 feature can hold."""
+    return not isinstance(value, bool) and isinstance(value, int | float) and \
+        -FLOAT32_MAX <= value <= FLOAT32_MAX
 
 
 @dataclass
@@ -100,7 +109,7 @@ class TabularEncoder:
     @property
     def numbers(self) -> tuple[int, ...]:
         """The features that are a numeric column's value (not one-hots, indicators, point
-        masses or date parts): what a periodic embedding embeds."""
+        masses, codes' values or date parts): what a periodic embedding embeds."""
         positions, start = [], 0
         for col in self.used:
             if col.role == "numeric":
@@ -192,8 +201,9 @@ def _encode(col: ColumnEncoding, series, path: Path | str,
         block = values.fillna(col.fill).to_numpy(dtype=np.float64)[:, None] \
             if col.fill is not None else values.to_numpy(dtype=np.float64)[:, None]
     blocks = [block, gaps[:, None].astype(float)] if col.indicator else [block]
-    if col.mass is not None:        # compared in float32, as an exported file compares
+    equal_to = [col.mass] if col.mass is not None else col.levels or []
+    if equal_to:                    # compared in float32, as an exported file compares
         with np.errstate(over="ignore"):            # (too large values are refused below)
-            at_mass = block[:, :1].astype(np.float32) == np.float32(col.mass)
-        blocks.append(at_mass.astype(float))
+            at_value = block[:, :1].astype(np.float32) == np.float32(equal_to)[None, :]
+        blocks.append(at_value.astype(float))
     return np.hstack(blocks) if len(blocks) > 1 else block

@@ -17,6 +17,7 @@ from mlpkit.data.tables.chunks import CHUNK_BYTES, ChunkedTable
 from mlpkit.data.tables.columns import (
     MAX_NAMED_CATEGORIES,
     category_note,
+    code_levels,
     date_note,
     fit_encoder,
     numeric_note,
@@ -24,7 +25,7 @@ from mlpkit.data.tables.columns import (
 )
 from mlpkit.data.tables.encoding import MISSING, TabularEncoder
 from mlpkit.data.tables.lines import file_lines
-from mlpkit.data.tables.options import POINT_MASSES, check_options, choose_columns
+from mlpkit.data.tables.options import CODES, POINT_MASSES, check_options, choose_columns
 from mlpkit.data.tables.stream import StreamedTable, row_draws
 from mlpkit.data.tables.target import encode_target, infer_task, label_values
 from mlpkit.errors import InvalidInputError
@@ -38,9 +39,9 @@ def open_stream(path: str | Path, target: str | None = None,
                 impute: str | None = "median", task: str | None = None,
                 encode_categorical: bool = True, random_state: int | None = 0,
                 chunk_bytes: int | None = None,
-                point_masses: float = POINT_MASSES) -> StreamedTable:
+                point_masses: float = POINT_MASSES, codes: int = CODES) -> StreamedTable:
     """The first pass over a table too large for memory; see the module doc."""
-    impute = check_options(impute, task, point_masses)
+    impute = check_options(impute, task, point_masses, codes)
     if not 0.0 < test_size < 1.0:
         raise InvalidInputError(f"test_size must lie strictly between 0 and 1, got {test_size}.")
     table = ChunkedTable(path, chunk_bytes or CHUNK_BYTES)
@@ -57,7 +58,7 @@ def open_stream(path: str | Path, target: str | None = None,
     inferred, reason = infer_task(first[target])
     task = task or inferred
     encoder = fit_encoder(first, chosen, impute, table.path, named=features is not None,
-                          point_masses=point_masses,
+                          point_masses=point_masses, codes=codes,
                           encode_categorical=encode_categorical)
     text = {c.name: str for c in encoder.used if c.role in ("category", "date")}
     if task == "classification" and not _numeric(first[target]):
@@ -66,7 +67,7 @@ def open_stream(path: str | Path, target: str | None = None,
                            0 if random_state is None else int(random_state), impute, text,
                            f"'{table.path.name}', target {target!r}: {task} ({reason}), "
                            "streamed")
-    _first_pass(stream, named=features is not None, point_masses=point_masses)
+    _first_pass(stream, named=features is not None, point_masses=point_masses, codes=codes)
     return stream
 
 
@@ -76,7 +77,7 @@ def _numeric(series) -> bool:
     return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
 
 
-def _first_pass(stream: StreamedTable, named: bool, point_masses: float) -> None:
+def _first_pass(stream: StreamedTable, named: bool, point_masses: float, codes: int) -> None:
     """Check every row, collect categories, classes and fill values, count rows; point masses
     from the sample, as the medians."""
     import warnings
@@ -126,7 +127,7 @@ def _first_pass(stream: StreamedTable, named: bool, point_masses: float) -> None
         if len(sample) > 8:
             sample = [pd.concat(sample).nsmallest(SAMPLE_ROWS, "_draw")]
     _settle_encoder(encoder, pd.concat(sample).nsmallest(SAMPLE_ROWS, "_draw"), gaps, sums,
-                    stream.impute, point_masses)
+                    stream.impute, point_masses, codes)
     if stream.task == "classification":
         if len({type(v) for v in labels}) > 1:       # a text label in a later chunk: all text,
             labels = {str(v) for v in labels}         # as a whole column read in memory
@@ -148,9 +149,10 @@ def _first_pass(stream: StreamedTable, named: bool, point_masses: float) -> None
 
 
 def _settle_encoder(encoder: TabularEncoder, sample, gaps: dict[str, int],
-                    sums: dict[str, list], impute: str, point_masses: float) -> None:
-    """Fill values and missing indicators from the whole table (medians and point masses from
-    the sample)."""
+                    sums: dict[str, list], impute: str, point_masses: float,
+                    codes: int) -> None:
+    """Fill values and missing indicators from the whole table (medians, point masses and
+    codes' values from the sample)."""
     from mlpkit.data.tables import dates
 
     fill = impute in ("mean", "median")
@@ -162,13 +164,15 @@ def _settle_encoder(encoder: TabularEncoder, sample, gaps: dict[str, int],
             continue
         present = sample[col.name].dropna()
         if col.role == "numeric":
-            mass = point_mass(pd_numbers(present), point_masses)
+            col.levels = code_levels(pd_numbers(present), codes)
+            mass = None if col.levels is not None else \
+                point_mass(pd_numbers(present), point_masses)
             col.mass = None if mass is None else mass[0]
             if fill:
                 total, count = sums[col.name]
                 col.fill = (total / count if impute == "mean" else
                             float(np.median(pd_numbers(present)))) if count else 0.0
-            col.note = numeric_note(missing, impute, col.fill, mass)
+            col.note = numeric_note(missing, impute, col.fill, mass, col.levels)
         if not fill:
             continue
         if col.role == "date":

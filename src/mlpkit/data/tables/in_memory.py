@@ -9,7 +9,7 @@ import numpy as np
 
 from mlpkit.data.tables.columns import fit_encoder
 from mlpkit.data.tables.lines import file_lines
-from mlpkit.data.tables.options import POINT_MASSES, check_options, choose_columns
+from mlpkit.data.tables.options import CODES, POINT_MASSES, check_options, choose_columns
 from mlpkit.data.tables.read import read_csv
 from mlpkit.data.tables.surprises import Surprises
 from mlpkit.data.tables.target import encode_target, infer_task, label_values
@@ -20,19 +20,21 @@ def load_csv(path: str | Path, target: str | None = None, test_path: str | Path 
              test_size: float = 0.2, features: list[str] | None = None,
              drop: list[str] | None = None, impute: str | None = "median",
              task: str | None = None, encode_categorical: bool = True,
-             random_state: int | None = 0, point_masses: float = POINT_MASSES):
+             random_state: int | None = 0, point_masses: float = POINT_MASSES,
+             codes: int = CODES):
     """A Dataset from a CSV file (and an optional separate test CSV with the same columns).
 
     Every column's role is inferred from the training rows (``columns.py``) unless
     ``features`` names the columns to use; ``drop`` leaves columns out. Missing feature values
     are imputed (``impute``: median (default) or mean, with a missing indicator; ``drop``:
     drop those rows; ``none``: refuse them); a number's point mass (``point_masses``: the
-    share of rows one value must hold) gets a 0/1 feature. Rows without a target are dropped,
-    with a note."""
+    share of rows one value must hold) gets a 0/1 feature, and so does each value of a
+    whole-number code (``codes``: its most values). Rows without a target are dropped, with a
+    note."""
     from mlpkit.data.dataset import Dataset
     from mlpkit.data.preprocessing import stratified_split
 
-    impute = check_options(impute, task, point_masses)
+    impute = check_options(impute, task, point_masses, codes)
     path = Path(path).expanduser()
     frame = read_csv(path)
     columns = [str(c) for c in frame.columns]
@@ -97,7 +99,8 @@ def load_csv(path: str | Path, target: str | None = None, test_path: str | Path 
         train_frame, test_source = frame, test_path
 
     encoder = fit_encoder(train_frame, chosen, impute, path, named=features is not None,
-                          encode_categorical=encode_categorical, point_masses=point_masses)
+                          encode_categorical=encode_categorical, point_masses=point_masses,
+                          codes=codes)
     X_train = encoder.transform(train_frame, path)
     surprises = Surprises()                 # the test rows' new gaps: a note, not a warning
     X_test = encoder.transform(test_frame, test_source, surprises)

@@ -10,6 +10,7 @@ from mlpkit.validation import suggest
 
 IMPUTE_CHOICES = ("median", "mean", "drop", "none")
 POINT_MASSES = 0.2      # a number's value held by this share of its rows gets a 0/1 feature
+CODES = 50              # a whole-number column of at most this many values: one 0/1 each
 
 
 def _unknown_column(kind: str, name: str, columns: list[str], path: Path) -> InvalidInputError:
@@ -18,7 +19,7 @@ def _unknown_column(kind: str, name: str, columns: list[str], path: Path) -> Inv
 
 
 def check_options(impute: str | None, task: str | None,
-                  point_masses: float = POINT_MASSES) -> str:
+                  point_masses: float = POINT_MASSES, codes: int = CODES) -> str:
     """``impute`` normalised (None -> 'none'), after the options are checked."""
     impute = "none" if impute is None else impute
     if impute not in IMPUTE_CHOICES:
@@ -29,6 +30,10 @@ def check_options(impute: str | None, task: str | None,
         raise InvalidParameterError(
             f"point_masses (--point-masses) is a share of the training rows, from 0 (none) to "
             f"1; got {point_masses!r}.")
+    if isinstance(codes, bool) or not isinstance(codes, int) or codes < 0:
+        raise InvalidParameterError(
+            f"codes (--codes) is the most distinct values a whole-number column may have to "
+            f"get a 0/1 feature per value, a whole number from 0 (none); got {codes!r}.")
     if task not in (None, "classification", "regression"):
         raise InvalidParameterError(
             f"task must be 'classification' or 'regression', got {task!r}.")
