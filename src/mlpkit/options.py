@@ -201,8 +201,9 @@ OPTIONS: tuple[Option, ...] = (
            choice(*SCHEDULES, none="constant"), "--schedule", "learning_rate",
            param_default="constant", parse=str, choices=("constant", *SCHEDULES)),
     Option("regularization_schedule", "train", None, "dropout and weight decay over the run: "
-           "flat_cos (RealMLP's): as set for the first half of the planned epochs, then a "
-           "half cosine down to 0 at their end", choice("flat_cos", none="constant"),
+           "flat_cos (RealMLP's): as set for the first half of the planned epochs (under "
+           "early stopping, of --min-epochs), then half a cosine down to 0 at their end",
+           choice("flat_cos", none="constant"),
            "--regularization-schedule", "regularization_schedule", parse=str,
            choices=("constant", "flat_cos")),
     Option("power_t", "train", 0.5, "the exponent of the invscaling schedule", NON_NEGATIVE,

@@ -41,6 +41,18 @@ def test_each_epoch_trains_at_the_formulas_dropout_and_weight_decay(moons, engin
                                rtol=1e-12, atol=1e-15)
 
 
+def test_under_early_stopping_it_spans_the_epochs_sure_to_be_trained(moons):  # noqa: F811
+    X, y, *_ = moons
+    seen = Seen()
+    config = TrainConfig(epochs=7, patience=50, min_epochs=4, weight_decay=0.01,
+                         regularization_schedule="flat_cos", lr=0.01, seed=1)
+    run("numpy", X, y, config, MLPSpec(2, 2, (16,), dropout=0.3), [seen])
+    factors = np.array([flat_cos(min(epoch + 0.5, 4) / 4) for epoch in range(1, 8)])
+    np.testing.assert_allclose(np.array(seen.values), np.c_[0.3 * factors, 0.01 * factors],
+                               rtol=1e-12, atol=1e-15)
+    assert seen.values[-1] == (0.0, 0.0)          # none after them
+
+
 def test_both_engines_decay_the_weights_alike_and_unlike_a_constant_decay(moons):  # noqa: F811
     X, y, *_ = moons
     config = TrainConfig(epochs=6, weight_decay=0.5, regularization_schedule="flat_cos",

@@ -201,7 +201,11 @@ def flat_cos(t: float) -> float:
 
 class RegularizationSchedule(Callback):
     """flat_cos: dropout and weight decay at ``flat_cos`` of their set values, taken at the
-    middle of each epoch of the planned run (``state.epochs``), as coslog4 takes the rate."""
+    middle of each epoch, as coslog4 takes the rate, over ``span`` epochs (None: the planned
+    run, ``state.epochs``); none after them."""
+
+    def __init__(self, span: int | None = None) -> None:
+        self.span = span
 
     def on_train_begin(self, state: TrainingState) -> None:
         self._regularize(state, len(state.history))
@@ -209,9 +213,8 @@ class RegularizationSchedule(Callback):
     def on_epoch_end(self, state: TrainingState, record: dict) -> None:
         self._regularize(state, record["epoch"])
 
-    @staticmethod
-    def _regularize(state: TrainingState, done: int) -> None:
-        total = state.epochs
+    def _regularize(self, state: TrainingState, done: int) -> None:
+        total = self.span or state.epochs
         state.stepper.regularize(flat_cos(min(done + 0.5, total) / total))
 
 
@@ -220,8 +223,9 @@ def option_callbacks(train: TrainConfig, scikit_learn_stopping: bool) -> list[Ca
     chain: list[Callback] = []
     if train.schedule and train.schedule != "adaptive":
         chain.append(LearningRateSchedule(train.schedule, train.lr, train.power_t))
-    if train.regularization_schedule:
-        chain.append(RegularizationSchedule())
+    if train.regularization_schedule:     # early stopping: over the epochs sure to be trained
+        chain.append(RegularizationSchedule(train.min_epochs if train.stopping_patience and
+                                            train.min_epochs else None))
     if train.stopping_patience:
         chain.append(EarlyStopping(
             train.stopping_patience, min_delta=train.tol, min_epochs=train.min_epochs,
