@@ -112,10 +112,8 @@ class MLPSpec:
         for kind, *args in self.layers():
             if kind in ("linear", "members"):
                 total += (args[2] if kind == "members" else 1) * (args[0] * args[1] + args[1])
-            elif kind == "scaling":
-                total += args[0]
-            elif kind == "parametric":
-                total += args[1]
+            elif kind in ("scaling", "parametric"):     # a value per input, or per unit
+                total += args[-1]
             elif kind == "periodic":
                 total += len(args[1]) * (cosines * (2 + values) + values)
         return total

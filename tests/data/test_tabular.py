@@ -343,7 +343,7 @@ def test_a_whole_number_code_gets_a_0_1_feature_per_value_said_and_applied_to_ne
         "many", "half"]
     notes = {name: note for name, _, note in data.encoder.describe()}
     assert notes["state"] == "a number; whole numbers, 5 values (a code?): each also as a 0/1 " \
-        "feature"
+        "feature (--codes 0: none)"
     assert "0/1" not in notes["many"] + notes["half"]
     np.testing.assert_array_equal(data.X_train[:, 1:6],
                                   data.X_train[:, :1] == np.array([[1, 3, 5, 7, 12]]))

@@ -106,7 +106,7 @@ def numeric_note(gaps: int, impute: str, fill: float | None,
         note += f"; {gaps} missing filled with the {impute} {fill:.4g}, plus an indicator"
     if levels is not None:
         note += (f"; whole numbers, {len(levels)} values (a code?): each also as a 0/1 "
-                 "feature")
+                 "feature (--codes 0: none)")
     elif mass is not None:
         note += f"; {mass[1]:.0%} of the rows are {mass[0]:g}: that too as a 0/1 feature"
     return note
