@@ -107,17 +107,6 @@ class MLPSpec:
             width = size
         return plan + ([("average", k, self.averaged)] if k > 1 else [])
 
-    def n_parameters(self) -> int:
-        (cosines, values), total = PERIODIC, 0
-        for kind, *args in self.layers():
-            if kind in ("linear", "members"):
-                total += (args[2] if kind == "members" else 1) * (args[0] * args[1] + args[1])
-            elif kind in ("scaling", "parametric"):     # a value per input, or per unit
-                total += args[-1]
-            elif kind == "periodic":
-                total += len(args[1]) * (cosines * (2 + values) + values)
-        return total
-
     def to_dict(self) -> dict[str, Any]:
         """The fields, tuples as lists; later ones only where set (older files lack them)."""
         return {name: list(value) if isinstance(value, tuple) else value

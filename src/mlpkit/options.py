@@ -195,17 +195,15 @@ OPTIONS: tuple[Option, ...] = (
            FRACTION, "--label-smoothing", "label_smoothing", parse=float),
     Option("schedule", "train", None, "learning-rate schedule: step, cosine, coslog4 (four "
            "cosine cycles on a log time axis, each from 0 up to lr and back; RealMLP's), "
-           "plateau, "
-           "invscaling (lr / (t+1)^power_t, t the samples seen) or adaptive (lr / 5 when "
+           "plateau, invscaling (lr / (t+1)^power_t, t the samples seen) or adaptive (lr / 5 when "
            "--patience epochs fail to improve, instead of stopping)",
            choice(*SCHEDULES, none="constant"), "--schedule", "learning_rate",
            param_default="constant", parse=str, choices=("constant", *SCHEDULES)),
-    Option("regularization_schedule", "train", None, "dropout and weight decay over the run: "
-           "flat_cos (RealMLP's): as set for the first half of the planned epochs (under "
-           "early stopping, of --min-epochs), then half a cosine down to 0 at their end",
-           choice("flat_cos", none="constant"),
-           "--regularization-schedule", "regularization_schedule", parse=str,
-           choices=("constant", "flat_cos")),
+    Option("regularization_schedule", "train", None, "dropout and weight decay: flat_cos "
+           "(RealMLP's) keeps them for half the planned epochs (under early stopping, of "
+           "--min-epochs), then takes them to 0 along half a cosine",
+           choice("flat_cos", none="constant"), "--regularization-schedule",
+           "regularization_schedule", parse=str, choices=("constant", "flat_cos")),
     Option("power_t", "train", 0.5, "the exponent of the invscaling schedule", NON_NEGATIVE,
            "--power-t", "power_t", parse=float),
     Option("batch_size", "train", "auto", "samples per step; 'auto': n/64 rows, between 32 and "

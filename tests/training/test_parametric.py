@@ -10,6 +10,7 @@ import torch
 from mlpkit.cli import main
 from mlpkit.config import MLPSpec
 from mlpkit.diagnostics.gradient_table import gradient_table
+from mlpkit.io.model_files import n_parameters
 from mlpkit.model import TrainedModel
 from mlpkit.numpy_engine.activations import Parametric
 from mlpkit.numpy_engine.models import build_mlp as numpy_mlp
@@ -57,7 +58,7 @@ def test_both_engines_compute_the_same_network_and_old_specs_have_none():
     X = np.random.default_rng(1).normal(size=(9, 4))
     np.testing.assert_allclose(ours.eval()(X), theirs.eval()(torch.from_numpy(X)).detach()
                                .numpy(), rtol=1e-12, atol=1e-12)
-    assert spec.n_parameters() == sum(v.size for v in state.values())
+    assert n_parameters(spec) == sum(v.size for v in state.values())
     plain = MLPSpec(4, 2, (6,))
     assert "parametric_activation" not in plain.to_dict()       # files stay as they were
     assert not MLPSpec.from_dict(plain.to_dict()).parametric_activation

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -48,6 +49,10 @@ def run_playground(args: argparse.Namespace) -> int:
         worker.close()
         raise InvalidInputError(worker.error)
     server = Playground(worker, args.port)
+    # Ctrl-C stops it, as it stops `train` and `sweep`, even where a shell started it with
+    # SIGINT ignored (a background job of a script), which Python would keep
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:                       # Ctrl-C may come as soon as the URL is out
         print(f"mlpkit playground: {server.url}", flush=True)
         if not args.no_browser:

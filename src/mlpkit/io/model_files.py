@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import warnings
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,11 @@ def expected_shapes(spec: MLPSpec) -> dict[str, tuple[int, ...]]:
                        f"{index}.weight": (embedded, cosines, values),
                        f"{index}.bias": (embedded, values)}
     return shapes
+
+
+def n_parameters(spec: MLPSpec) -> int:
+    """The network's learned values: ``expected_shapes``, counted."""
+    return sum(math.prod(shape) for shape in expected_shapes(spec).values())
 
 
 def save_model(folder: str | Path, state_dict: dict[str, np.ndarray], meta: dict[str, Any]) -> None:

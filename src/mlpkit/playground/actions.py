@@ -14,6 +14,7 @@ import numpy as np
 from mlpkit.diagnostics.doctor import diagnose_run
 from mlpkit.diagnostics.evidence import Run
 from mlpkit.errors import InvalidInputError, InvalidParameterError
+from mlpkit.io.model_files import n_parameters
 from mlpkit.training.history import History
 
 MAX_GRADCHECK = 20000       # parameters checked by finite differences (two passes each)
@@ -168,9 +169,9 @@ def gradient_check(worker) -> dict[str, Any]:
 
     session = worker.session
     spec = session.spec
-    if spec.n_parameters() > MAX_GRADCHECK:
+    if n_parameters(spec) > MAX_GRADCHECK:
         raise InvalidInputError(f"The gradient check takes two passes per parameter; this "
-                                f"network has {spec.n_parameters()} (at most {MAX_GRADCHECK}).")
+                                f"network has {n_parameters(spec)} (at most {MAX_GRADCHECK}).")
     network = build_mlp(spec, 0, dtype=np.float64)
     network.load_state_dict({k: np.asarray(v, np.float64)
                              for k, v in session.stepper.state_dict().items()})

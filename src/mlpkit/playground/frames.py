@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from mlpkit.io.model_files import n_parameters
 from mlpkit.numpy_engine.activations import Softmax
 from mlpkit.numpy_engine.layers import Linear
 from mlpkit.numpy_engine.models import build_mlp
@@ -61,7 +62,7 @@ def make_view(worker) -> View:
         "target_range": [float(y_all.min()), float(y_all.max())],
         "input_pictures": [_picture(scaled[:, k], (-common, common))     # one scale for all
                            for k in range(scaled.shape[1])],
-        "settings": worker.settings.to_dict(), "parameters": session.spec.n_parameters()}
+        "settings": worker.settings.to_dict(), "parameters": n_parameters(session.spec)}
     return View(worker.build, session.spec, data.task, list(data.class_names), session.scaler,
                 session.target_scaler, scaled, static, worker.test_rows[0], data.y_test)
 

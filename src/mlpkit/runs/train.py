@@ -27,6 +27,7 @@ from mlpkit.errors import InvalidInputError
 from mlpkit.io import atomic
 from mlpkit.io.atomic import json_safe
 from mlpkit.io.checkpoints import CHECKPOINT, load_training_checkpoint, save_training_checkpoint
+from mlpkit.io.model_files import n_parameters
 from mlpkit.model import TrainedModel
 from mlpkit.runs.baselines import score_baselines
 from mlpkit.runs.folder import create_run_folder, read_config, write_config
@@ -198,7 +199,7 @@ def write_results(session: Session, folder: Path, data: Dataset, split: Split,
                       "device": str(getattr(session.stepper, "device", "cpu")),
                       "threads": session.threads(),
                       "processes": 1 if session.group is None else session.group.world,
-                      "parameters": session.spec.n_parameters()}
+                      "parameters": n_parameters(session.spec)}
     atomic.write_text(folder / "metrics.json", json.dumps(json_safe(metrics), indent=2))
     findings = diagnose(folder)
     _figures_and_report(folder, state, model, data, split, session.scaler, metrics, animation,

@@ -13,6 +13,7 @@ import os
 
 from mlpkit.config import MLPSpec, TrainConfig
 from mlpkit.errors import InvalidInputError
+from mlpkit.io.model_files import n_parameters
 
 # float32 buffers per parameter; L-BFGS: SciPy's 10 correction pairs and vectors, in float64
 BUFFERS = {"adam": 2, "adamw": 2, "rmsprop": 2, "sgd": 1, "lbfgs": 2 * (2 * 10 + 4)}
@@ -21,7 +22,7 @@ BUFFERS = {"adam": 2, "adamw": 2, "rmsprop": 2, "sgd": 1, "lbfgs": 2 * (2 * 10 +
 def training_bytes(spec: MLPSpec, config: TrainConfig, batch: int) -> int:
     per_parameter = 4 * (3 + BUFFERS[config.optimizer])
     widths = sum(layer[2] for layer in spec.layers() if layer[0] == "linear")
-    return spec.n_parameters() * per_parameter + 4 * 3 * batch * widths
+    return n_parameters(spec) * per_parameter + 4 * 3 * batch * widths
 
 
 def machine_bytes() -> int | None:
@@ -38,6 +39,6 @@ def check_fits(spec: MLPSpec, config: TrainConfig) -> None:
     if have is not None and need > have:
         shape = "-".join(str(w) for w in (spec.n_inputs, *spec.hidden, spec.n_outputs))
         raise InvalidInputError(
-            f"Training the {shape} network ({spec.n_parameters():,} parameters) needs about "
+            f"Training the {shape} network ({n_parameters(spec):,} parameters) needs about "
             f"{need / 2**30:.1f} GiB of memory; this machine has {have / 2**30:.1f} GiB. Use "
             "smaller --hidden layers (each weight matrix is the product of two widths).")
