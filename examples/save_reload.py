@@ -12,6 +12,7 @@ import numpy as np
 import mlpkit
 from mlpkit.config import RunConfig, TrainConfig
 from mlpkit.data import load_dataset
+from mlpkit.io.model_files import n_parameters
 from mlpkit.model import TrainedModel
 from mlpkit.runs.train import train
 
@@ -28,7 +29,7 @@ def main() -> None:
         X = load_dataset("moons").X_test
         torch_probs = model.predict_output(X, engine="torch")
         numpy_probs = model.predict_output(X, engine="numpy")
-        print(f"saved by the {model.engine} engine; {model.spec.n_parameters()} parameters")
+        print(f"saved by the {model.engine} engine; {n_parameters(model.spec)} parameters")
         print(f"max |p_torch - p_numpy| = {np.abs(torch_probs - numpy_probs).max():.2e}")
         estimator = mlpkit.load(f"{folder}/run")         # the scikit-learn door, same model
         print(f"mlpkit.load(run).predict_proba == the run's: "
