@@ -23,7 +23,8 @@ OTHER = {"hidden": (7, 3), "activation": "tanh", "activations": ("relu",), "l1":
          "threads": 2, "data_loader": True, "checkpoint_every": 0.5, "animate": True,
          "baselines": False, "scaler": "robust", "label_smoothing": 0.1,
          "embedding": "periodic", "clip_output": True, "ensemble": 3, "input_scaling": True,
-         "parametric_activation": True, "regularization_schedule": "flat_cos"}
+         "parametric_activation": True, "regularization_schedule": "flat_cos",
+         "parametrization": "ntk", "bias_lr_factor": 0.1, "category_embedding": 8}
 
 
 def train_parser():

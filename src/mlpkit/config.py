@@ -11,20 +11,20 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from mlpkit import options
+from mlpkit import options, plan
 from mlpkit.errors import InvalidParameterError
 from mlpkit.option_rules import RULES, per_layer
 from mlpkit.options import BY_NAME, MOMENTUM_OPTIMIZERS
+from mlpkit.plan import BINS
 from mlpkit.tasks import AVERAGED, LINKS
-from mlpkit.validation import check_bins, check_embedded, check_positive
+from mlpkit.validation import check_bins, check_blocks, check_embedded, check_positive
 
 MAX_EPOCHS = 300      # training to convergence: the most epochs (measured: benchmarks/)
 AUTO_PATIENCE = 10    # ... and the epochs without improvement that end it
-PERIODIC = (16, 3)    # a periodic embedding's cosines and output values per feature
-BINS = 16             # a piecewise-linear encoding's bins per feature
 LATER_FIELDS = {"activations": None, "embedding": None, "embedded": None, "ensemble": 1,
                 "averaged": "identity", "input_scaling": False, "bins": None,
-                "parametric_activation": False}                                # and defaults
+                "parametric_activation": False, "parametrization": "standard",
+                "categories": None, "category_embedding": 0}                   # and defaults
 
 
 def _default(name: str) -> Any:
@@ -56,6 +56,9 @@ class MLPSpec:
     averaged: str = "identity"    # what is averaged: members' softmax, sigmoid, exp or outputs
     bins: tuple[tuple[float, ...], ...] | None = None   # piecewise: fit_bins' per embedded input
     parametric_activation: bool = _default("parametric_activation")   # x + a (f(x) - x)
+    parametrization: str = _default("parametrization")   # ntk: weights times 1/sqrt(fan_in)
+    category_embedding: int = _default("category_embedding")   # values per embedded category
+    categories: tuple[tuple[int, int], ...] | None = None   # ... whose one-hot inputs these are
 
     def __post_init__(self) -> None:
         check_positive(self.n_inputs, "n_inputs", integer=True)
@@ -71,41 +74,23 @@ class MLPSpec:
             raise InvalidParameterError(broken)
         if self.embedded is not None:
             self.embedded = check_embedded(self.embedded, self.n_inputs)
+        if self.categories is not None:
+            self.categories = check_blocks(self.categories, self.n_inputs,
+                                           self.category_embedding)
         if self.bins is not None:
             self.bins = check_bins(self.bins, len(self.embedded or range(self.n_inputs)), BINS)
+
+    def weight_gain(self, fan_in: int) -> float:
+        """What a linear layer multiplies its stored weights by: 1, or 1/sqrt(fan_in) (ntk)."""
+        return 1.0 if self.parametrization == "standard" else fan_in ** -0.5
 
     def activation_of(self, layer: int) -> str:
         """The activation after hidden layer ``layer`` (from 0)."""
         return self.activation if self.activations is None else self.activations[layer]
 
     def layers(self) -> list[tuple]:
-        """The plan both engines follow, layer by layer: ("scaling", in), ("periodic", in,
-        columns) or ("piecewise", in, columns, bins) first when asked for, then ("linear",
-        in, out) | ("activation", name) | ("parametric", name, units) | ("dropout", p). An
-        ensemble's layers are ("members", in, out, K, shared) (shared: the first, all K read
-        the same input), its last ("average", K, averaged)."""
-        plan: list[tuple] = []
-        width, k = self.n_inputs, self.ensemble
-        if self.input_scaling:
-            plan.append(("scaling", width))
-        columns = tuple(range(width)) if self.embedded is None else self.embedded
-        if self.embedding == "periodic":
-            plan.append(("periodic", width, columns))
-            width += PERIODIC[1] * len(columns)     # D values per embedded input, and all inputs
-        elif self.embedding == "piecewise":     # bins: fitted on the training rows (None before)
-            plan.append(("piecewise", width, columns, self.bins))
-            width += (BINS - 1) * len(columns)      # B values per encoded input, the rest as is
-        for index, size in enumerate((*self.hidden, self.n_outputs)):
-            plan.append(("linear", width, size) if k == 1 else
-                        ("members", width, size, k, index == 0))
-            if index < len(self.hidden):
-                plan.append(("parametric", self.activation_of(index), size * k)
-                            if self.parametric_activation else
-                            ("activation", self.activation_of(index)))
-                if self.dropout > 0:
-                    plan.append(("dropout", self.dropout))
-            width = size
-        return plan + ([("average", k, self.averaged)] if k > 1 else [])
+        """The plan both engines follow, layer by layer (``plan.layers`` says its terms)."""
+        return plan.layers(self)
 
     def to_dict(self) -> dict[str, Any]:
         """The fields, tuples as lists; later ones only where set (older files lack them)."""
@@ -128,6 +113,7 @@ class TrainConfig:
     loss: str | None = _default("loss")      # None: cross_entropy, or mse for regression
     optimizer: str = _default("optimizer")
     lr: float = _default("lr")
+    bias_lr_factor: float = _default("bias_lr_factor")
     momentum: float = _default("momentum")
     nesterov: bool = _default("nesterov")
     weight_decay: float = _default("weight_decay")
@@ -197,10 +183,8 @@ class TrainConfig:
 
 @dataclass
 class RunConfig:
-    """Everything one training run needs, and ``config.toml``'s contents.
-
-    ``dataset`` and ``dataset_options`` say where the data comes from (the command line's
-    concern); every other field is an option of the table."""
+    """Everything one training run needs, and ``config.toml``'s contents: where the data
+    comes from (``dataset``, ``dataset_options``) and every option of the table."""
 
     dataset: str = "blobs"
     dataset_options: dict[str, Any] = field(default_factory=dict)
@@ -211,6 +195,8 @@ class RunConfig:
     ensemble: int = _default("ensemble")
     input_scaling: bool = _default("input_scaling")
     parametric_activation: bool = _default("parametric_activation")
+    parametrization: str = _default("parametrization")
+    category_embedding: int = _default("category_embedding")
     init: str = _default("init")
     dropout: float = _default("dropout")
     scale: bool = _default("scale")
@@ -253,8 +239,7 @@ class RunConfig:
             if name == "batch_size" and value is None:
                 value = "full"      # TOML has no null; None elsewhere means "the default"
             elif value is None and getattr(BY_NAME[name].check, "none", None):
-                value = BY_NAME[name].check.none   # said ("constant", "none"), so the table
-                #                                    recipe's value does not fill it
+                value = BY_NAME[name].check.none   # said, so the table recipe's won't fill it
             elif isinstance(value, tuple):
                 value = list(value)
             elif isinstance(value, dict):

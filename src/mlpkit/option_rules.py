@@ -36,6 +36,9 @@ def _lbfgs_schedule(run: RunConfig) -> str | None:
     if run.train.full_batch_solver and run.train.regularization_schedule:
         return ("lbfgs runs no epochs to schedule over; drop --regularization-schedule, or "
                 "use sgd or adam.")
+    if run.train.full_batch_solver and run.train.bias_lr_factor != 1.0:
+        return ("lbfgs has no learning rate to scale; drop --bias-lr-factor, or use sgd or "
+                "adam.")
     return None
 
 

@@ -14,8 +14,6 @@ convention its users expect (``param_default``).
 
 from __future__ import annotations
 
-import argparse
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +31,7 @@ from mlpkit.constraints import (
     Text,
 )
 from mlpkit.errors import InvalidParameterError
+from mlpkit.option_parsing import parse_batch_size, parse_members, parse_patience
 from mlpkit.validation import suggest
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "identity", "selu", "mish")
@@ -64,37 +63,6 @@ MEMBERS = Members()
 def choice(*names: str, none: str | None = None) -> Choice:
     """One of ``names`` or scikit-learn's alias of one; ``none``: the word for None."""
     return Choice(names, ALIASES, none)
-
-
-# ---- how the command line reads a value
-def parse_batch_size(text: str) -> int | str:
-    if text in ("full", "auto", "table"):
-        return text
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"invalid batch size {text!r} (a whole number, 'auto', 'table' or 'full')") from None
-
-
-def parse_members(text: str) -> int | str:
-    if text == "table":
-        return text
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"invalid ensemble size {text!r} (a whole number or 'table')") from None
-
-
-def parse_patience(text: str) -> int | float:
-    if text == "inf":
-        return math.inf
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"invalid patience {text!r} (a whole number, or inf)") from None
 
 
 @dataclass(frozen=True)
@@ -150,6 +118,15 @@ OPTIONS: tuple[Option, ...] = (
     Option("parametric_activation", "model", False, "each hidden unit learns how much of its "
            "activation f to apply: x + a (f(x) - x), a from 1 (RealMLP's parametric "
            "activation)", FLAG, "--parametric-activation", "parametric_activation"),
+    Option("parametrization", "model", "standard", "standard: a layer computes x W^T + b; "
+           "ntk: x W^T / sqrt(fan_in) + b with the weights drawn sqrt(fan_in) times as large "
+           "(the same network at first, but under adam a weight moves 1/sqrt(fan_in) as fast "
+           "as a bias; RealMLP's)", choice("standard", "ntk"), "--parametrization",
+           "parametrization", parse=str, choices=("standard", "ntk")),
+    Option("category_embedding", "model", 0, "a text column of more than 9 values: each value "
+           "a learned vector of N numbers instead of a 0/1 input each (RealMLP's 8); 0: every "
+           "category one-hot", Interval(int, 0, None, closed="left"), "--category-embedding",
+           "category_embedding", parse=int),
     Option("init", "model", "default", "weight init: default (PyTorch's), sklearn "
            "(scikit-learn's Glorot range, biases too), xavier_uniform, kaiming_uniform, ...",
            choice(*INITS), "--init", "init", param_default="sklearn", parse=str,
@@ -177,6 +154,9 @@ OPTIONS: tuple[Option, ...] = (
            "solver", parse=str),
     Option("lr", "train", 1e-3, "learning rate (the initial one under a schedule)", POSITIVE,
            "--lr", "learning_rate_init", parse=float),
+    Option("bias_lr_factor", "train", 1.0, "the biases' learning rate as a multiple of --lr "
+           "(RealMLP's 0.1: a bias moves a unit's whole output at once)", POSITIVE,
+           "--bias-lr-factor", "bias_lr_factor", parse=float),
     Option("momentum", "train", 0.0, "momentum for sgd / rmsprop", FRACTION_OR_ONE,
            "--momentum", "momentum", param_default=0.9, parse=float),
     Option("nesterov", "train", False, "Nesterov momentum (sgd)", FLAG, "--nesterov",

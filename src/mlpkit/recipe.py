@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlpkit.plan import ONE_HOT_MOST
+
 TABLE_DEFAULTS: dict[str, Any] = {
     "scaler": "robust",            # median / IQR, smooth clip: long tails stop dominating
     "embedding": "table",          # regression: piecewise bins; else cosines (``embedding``)
@@ -47,6 +49,14 @@ def embedding(value: str | None, task: str, rows: int | None = None) -> str | No
         return value
     big = rows is None or rows >= PIECEWISE_ROWS
     return "piecewise" if task == "regression" and big else "periodic"
+
+
+def categories(dim: int, encoder: Any) -> dict[str, Any]:
+    """The spec's embedding of categories: each category column of more than ``ONE_HOT_MOST``
+    values (its one-hot block of inputs) in ``dim`` learned values; nothing for ``dim`` 0 or
+    a table without such a column (or data that is no table: ``encoder`` None)."""
+    blocks = () if not dim or encoder is None else encoder.category_blocks(ONE_HOT_MOST)
+    return {"categories": blocks, "category_embedding": dim} if blocks else {}
 
 
 def table_defaults(dataset: str | None, dataset_options: dict[str, Any]) -> dict[str, Any]:

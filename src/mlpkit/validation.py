@@ -161,6 +161,24 @@ def check_bins(bins: Any, columns: int, count: int) -> tuple[tuple[float, ...], 
     return tuple(tuple(float(v) for v in row) for row in array)
 
 
+def check_blocks(blocks: Any, n_inputs: int, dim: int) -> tuple[tuple[int, int], ...]:
+    """An embedding's categories (a model file's): ordered, separate [start, stop) blocks of
+    at least two inputs within 0..n_inputs, and a positive size to embed them in."""
+    try:
+        pairs = tuple((a, b) for a, b in blocks)
+    except (TypeError, ValueError):
+        pairs = ()
+    ends = [i for pair in pairs for i in pair]
+    if not pairs or not all(isinstance(i, int) and not isinstance(i, bool) for i in ends) or \
+            ends != sorted(ends) or ends[0] < 0 or ends[-1] > n_inputs or \
+            any(b - a < 2 for a, b in pairs) or \
+            not (isinstance(dim, int) and not isinstance(dim, bool) and dim > 0):
+        raise InvalidParameterError(
+            f"categories must be ordered, separate blocks of at least 2 of the {n_inputs} "
+            f"inputs, embedded in a positive size; got {blocks!r} in {dim!r}.")
+    return pairs
+
+
 def check_embedded(embedded: Any, n_inputs: int) -> tuple[int, ...]:
     """The inputs an embedding takes: distinct indices in 0..n_inputs - 1, as a tuple."""
     columns = tuple(embedded)

@@ -100,10 +100,10 @@ CASES = [
      ["sweep", "--dataset", "iris", "--space", "space.toml"],
      "mlpkit: error: Space file 'space.toml': Unknown parameter 'dropuot'. Did you mean "
      "'dropout'? Known: depth, width, activation, embedding, ensemble, input_scaling, "
-     "parametric_activation, init, dropout, scale, scaler, clip_output, optimizer, lr, "
-     "momentum, nesterov, weight_decay, alpha, l1, label_smoothing, schedule, "
-     "regularization_schedule, power_t, batch_size, epochs, shuffle, patience, min_epochs, "
-     "tol, beta_1, beta_2, epsilon, max_fun."),
+     "parametric_activation, parametrization, category_embedding, init, dropout, scale, "
+     "scaler, clip_output, optimizer, lr, bias_lr_factor, momentum, nesterov, weight_decay, "
+     "alpha, l1, label_smoothing, schedule, regularization_schedule, power_t, batch_size, "
+     "epochs, shuffle, patience, min_epochs, tol, beta_1, beta_2, epsilon, max_fun."),
     ("sweep-empty-range", csv("[lr]\nlow = 0.1\nhigh = 0.001\nlog = true", "space.toml"),
      ["sweep", "--dataset", "iris", "--space", "space.toml"],
      "mlpkit: error: Space file 'space.toml': [lr] is an empty range (low 0.1 > high 0.001); "
@@ -202,7 +202,7 @@ CASES = [
     ("config-unknown-setting", csv("[train]\nlearning_rate = 1\n", "odd.toml"),
      ["train", "--config", "odd.toml"],
      "mlpkit: error: Unknown [train] setting 'learning_rate'. Known: loss, optimizer, lr, "
-     "momentum, nesterov, weight_decay, alpha, l1, label_smoothing, schedule, "
+     "bias_lr_factor, momentum, nesterov, weight_decay, alpha, l1, label_smoothing, schedule, "
      "regularization_schedule, power_t, batch_size, epochs, shuffle, val_fraction, patience, "
      "min_epochs, tol, beta_1, beta_2, epsilon, max_fun, class_weight, seed."),
     # ---- CSV files

@@ -24,15 +24,22 @@ CASES = [
 ]
 
 
+def groups(params, kwargs):
+    """The first parameter alone, the second in a group of its own lr (and no decay)."""
+    return [{"params": params[:1]},
+            {"params": params[1:], "lr": kwargs["lr"] * 0.1, "weight_decay": 0.0}]
+
+
+@pytest.mark.parametrize("grouped", [False, True], ids=["one-group", "two-groups"])
 @pytest.mark.parametrize("ours, theirs, kwargs", CASES,
                          ids=[f"{c[0].__name__}-{i}" for i, c in enumerate(CASES)])
-def test_steps_match_torch(ours, theirs, kwargs, rng):
+def test_steps_match_torch(ours, theirs, kwargs, grouped, rng):
     shapes = [(4, 3), (4,)]
     initial = [rng.normal(size=s) for s in shapes]
     params = [Parameter(a.copy()) for a in initial]
     tensors = [torch.tensor(a.copy(), requires_grad=True) for a in initial]
-    optimizer = ours(params, **kwargs)
-    reference = theirs(tensors, **kwargs)
+    optimizer = ours(groups(params, kwargs) if grouped else params, **kwargs)
+    reference = theirs(groups(tensors, kwargs) if grouped else tensors, **kwargs)
     for _ in range(7):
         grads = [rng.normal(size=s) for s in shapes]
         optimizer.zero_grad()
@@ -86,7 +93,7 @@ def test_the_flat_adam_step_is_the_per_parameter_update_bit_for_bit_across_a_loa
             p.grad, q.grad = g.copy(), g.copy()
         flat.step()                                       # one pass over flat arrays
         for q, state in zip(one_by_one, single.state):   # torch's loop, parameter by parameter
-            single._update(q, state)
+            single._update(q, state, single.param_groups[0])
         if step == 2:                                     # a load: every parameter a new array
             for p in flat_params:
                 p.data = p.data.copy()

@@ -8,11 +8,12 @@ import pytest
 import torch
 
 from mlpkit.cli import main
-from mlpkit.config import BINS, MLPSpec
+from mlpkit.config import MLPSpec
 from mlpkit.diagnostics.gradient_table import gradient_table
 from mlpkit.errors import InvalidParameterError
 from mlpkit.model import TrainedModel
 from mlpkit.numpy_engine.piecewise import PiecewiseLinear, bin_arrays, fit_bins
+from mlpkit.plan import BINS
 
 
 def encoded(x: np.ndarray, seed: int = 0):

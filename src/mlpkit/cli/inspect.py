@@ -47,6 +47,11 @@ def _gradcheck(commands, name: str, summary: str) -> None:
                    help="put the learned scale per input in front (the scaling layer)")
     p.add_argument("--parametric-activation", action="store_true",
                    help="each hidden unit's learned share of its activation, x + a (f(x) - x)")
+    p.add_argument("--parametrization", choices=["standard", "ntk"], default="standard",
+                   help="ntk: each layer's product times 1/sqrt(fan_in) (standard)")
+    p.add_argument("--category-embedding", type=int, default=0, metavar="D",
+                   help="the inputs after the first as one category's one-hot block, embedded "
+                   "in D values (0: none)")
     p.add_argument("--rows", type=int, default=8, help="random rows (8)")
     p.add_argument("--tolerance", type=float, help="largest relative error accepted (1e-5 for "
                                                    "float64, 1e-3 for float32)")
@@ -107,12 +112,20 @@ def run_gradcheck(args: argparse.Namespace) -> int:
 
     _check_sizes(hidden=args.hidden, inputs=args.inputs, outputs=args.outputs, rows=args.rows,
                  ensemble=args.ensemble)
+    if not 0 <= args.category_embedding <= 64 or args.category_embedding and args.inputs < 3:
+        raise InvalidInputError("--category-embedding must be between 0 and 64, with --inputs "
+                                "3 or more (a number, then a category of 2 values or more), "
+                                f"got {args.category_embedding} with {args.inputs} inputs.")
     tolerance = args.tolerance or TOLERANCE[args.dtype]
     rows = gradient_table(tuple(args.hidden), args.activation, args.loss, args.dtype,
                           args.inputs, args.outputs, args.rows, args.seed, args.embedding,
-                          args.ensemble, args.input_scaling, args.parametric_activation)
+                          args.ensemble, args.input_scaling, args.parametric_activation,
+                          args.parametrization, args.category_embedding)
     print(("input scaling, " if args.input_scaling else "")
           + ("parametric activations, " if args.parametric_activation else "")
+          + ("ntk parametrisation, " if args.parametrization == "ntk" else "")
+          + (f"a category embedded in {args.category_embedding}, "
+             if args.category_embedding else "")
           + (f"{args.embedding} embedding, " if args.embedding else "")
           + (f"{args.ensemble} members of " if args.ensemble > 1 else "")
           + f"{args.inputs}-{'-'.join(map(str, args.hidden))}-{args.outputs} {args.activation}, "

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlpkit.config import BINS, MLPSpec
+from mlpkit.config import MLPSpec
 from mlpkit.numpy_engine.gradcheck import numerical_gradient, relative_error
 from mlpkit.numpy_engine.losses import get_loss
 from mlpkit.numpy_engine.models import build_mlp
 from mlpkit.numpy_engine.piecewise import fit_bins
+from mlpkit.plan import BINS
 
 LOSSES = ("cross_entropy", "mse", "softmax_mse", "bce_with_logits")
 AVERAGED = {"cross_entropy": "softmax", "softmax_mse": "softmax", "bce_with_logits": "sigmoid",
@@ -76,9 +77,12 @@ def gradient_table(hidden: tuple[int, ...] = (5, 4), activation: str = "tanh",
                    n_outputs: int = 3, rows: int = 8, seed: int = 0,
                    embedding: str | None = None, ensemble: int = 1,
                    input_scaling: bool = False,
-                   parametric_activation: bool = False) -> list[Row]:
+                   parametric_activation: bool = False,
+                   parametrization: str = "standard", category_embedding: int = 0) -> list[Row]:
     """One row per parameter: backprop against finite differences and against autograd. An
-    ``ensemble``'s members are checked as they train: each on its own rows of outputs."""
+    ``ensemble``'s members are checked as they train: each on its own rows of outputs. With
+    ``category_embedding`` D, the inputs after the first are one category's one-hot block,
+    embedded in D values (its random inputs, not 0/1, check every term)."""
     rng = np.random.default_rng(seed)
     X, y = problem(loss, n_inputs, n_outputs, rows, rng)
     other = problem(loss, n_inputs, n_outputs, 64, np.random.default_rng(seed + 1))[0]
@@ -86,7 +90,9 @@ def gradient_table(hidden: tuple[int, ...] = (5, 4), activation: str = "tanh",
     spec = MLPSpec(n_inputs, n_outputs, tuple(hidden), activation, embedding=embedding,
                    ensemble=ensemble, averaged=AVERAGED[loss], input_scaling=input_scaling,
                    bins=bins,     # (bins of other rows: a checked row on an edge sits on a kink)
-                   parametric_activation=parametric_activation)
+                   parametric_activation=parametric_activation, parametrization=parametrization,
+                   categories=((1, n_inputs),) if category_embedding else None,
+                   category_embedding=category_embedding)
     y = np.repeat(y, ensemble, axis=0)          # (one row of targets per member's row)
     model = build_mlp(spec, rng, dtype=np.dtype(dtype))
     criterion = get_loss(loss)

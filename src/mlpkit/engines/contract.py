@@ -95,6 +95,20 @@ def chunks(X: np.ndarray) -> Iterator[np.ndarray]:
         yield X[start:start + EVAL_CHUNK]
 
 
+def lr_groups(named_parameters: list[tuple[str, Any]], lr: float,
+              bias_factor: float) -> list[Any] | list[dict]:
+    """The parameters as the optimizer takes them: all alike, or with a factor on the biases'
+    learning rate, as ``torch.optim`` parameter groups (the weights first: the group whose lr
+    is the run's). A bias moves a unit's whole output at once; RealMLP steps it 10 times as
+    slowly."""
+    if bias_factor == 1.0:
+        return [p for _, p in named_parameters]
+    biases = [p for name, p in named_parameters if name.endswith("bias")]
+    rest = [p for name, p in named_parameters if not name.endswith("bias")]
+    return [{"params": rest, "lr_factor": 1.0},
+            {"params": biases, "lr": lr * bias_factor, "lr_factor": bias_factor}]
+
+
 class StepperBase:
     """The learning rate, targets, the parameters as one vector (for L-BFGS) and the packing
     of training state, once.
@@ -116,9 +130,11 @@ class StepperBase:
             else 0.0        # (the other losses have no one-hot target to smooth)
         self.alpha, self.l1 = config.alpha, config.l1
         self.weight_decay = config.weight_decay       # (as set: a schedule scales it)
-        self.penalised = [p for name, p in named_parameters if name.endswith("weight")]
+        named = list(named_parameters)
+        self.penalised = [p for name, p in named if name.endswith("weight")]
         self.optimizer = None if config.full_batch_solver else \
-            make_optimizer(config.optimizer, **config.optimizer_kwargs())
+            make_optimizer(config.optimizer, lr_groups(named, config.lr, config.bias_lr_factor),
+                           **config.optimizer_kwargs())
 
     @property
     def classification(self) -> bool:
@@ -130,8 +146,8 @@ class StepperBase:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        for group in self.optimizer.param_groups:
-            group["lr"] = value
+        for group in self.optimizer.param_groups:        # (the biases' at their factor)
+            group["lr"] = value * group.get("lr_factor", 1.0)
 
     def regularize(self, factor: float) -> None:
         """Dropout and weight decay at ``factor`` times their set values (a schedule's)."""

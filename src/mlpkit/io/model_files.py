@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from mlpkit.config import PERIODIC, MLPSpec
+from mlpkit.config import MLPSpec
 from mlpkit.errors import DataWarning, InvalidInputError, MlpkitError
 from mlpkit.io import atomic
+from mlpkit.plan import PERIODIC
 
 
 class UnverifiedModelWarning(DataWarning):
@@ -42,6 +43,8 @@ def expected_shapes(spec: MLPSpec) -> dict[str, tuple[int, ...]]:
             shapes[f"{index}.bias"] = (args[1],)
         elif kind == "scaling":
             shapes[f"{index}.scale"] = (args[0],)
+        elif kind == "categories":
+            shapes[f"{index}.weight"] = (sum(b - a for a, b in args[1]), args[2])
         elif kind == "parametric":
             shapes[f"{index}.alpha"] = (args[1],)
         elif kind == "members":

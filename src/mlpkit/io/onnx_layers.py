@@ -13,6 +13,7 @@ from mlpkit.config import MLPSpec
 from mlpkit.data.preprocessing import CLIP
 from mlpkit.numpy_engine.layers import SCALE_FACTOR
 from mlpkit.numpy_engine.piecewise import bin_arrays
+from mlpkit.plan import kept_columns
 
 ACTIVATIONS = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "identity": None,
                "selu": "Selu", "mish": "mish"}      # mish: z tanh(softplus z), composed
@@ -21,19 +22,23 @@ ACTIVATIONS = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "identity":
 def network_ops(graph: Any, spec: MLPSpec, weights: dict[str, np.ndarray], x: str) -> str:
     """``x`` through the layers of ``spec`` with their ``weights`` (a state dict)."""
     for index, (kind, *args) in enumerate(spec.layers()):
-        if kind == "scaling":        # x * (F s), as numpy_engine/layers.py
+        if kind == "categories":
+            x = graph.op("MatMul", [x, graph.constant(category_matrix(
+                weights[f"{index}.weight"], *args), "categories")])
+        elif kind == "scaling":        # x * (F s), as numpy_engine/layers.py
             scale = SCALE_FACTOR * weights[f"{index}.scale"].astype(np.float32)
             x = graph.op("Mul", [x, graph.constant(scale.astype(np.float32), "scale")])
         elif kind == "periodic":
             x = _periodic(graph, spec, weights, index, x)
         elif kind == "piecewise":
             x = _piecewise(graph, x, *args)
-        elif kind == "linear":
-            weight = graph.constant(weights[f"{index}.weight"].astype(np.float32), "W")
+        elif kind == "linear":       # (ntk: the stored weights times c = 1/sqrt(in))
+            weight = graph.constant((weights[f"{index}.weight"] * spec.weight_gain(args[0]))
+                                    .astype(np.float32), "W")
             bias = graph.constant(weights[f"{index}.bias"].astype(np.float32), "b")
             x = graph.op("Gemm", [x, weight, bias], transB=1)
         elif kind == "members":
-            x = _members(graph, weights, index, x, *args)
+            x = _members(graph, weights, index, x, *args, spec.weight_gain(args[0]))
         elif kind == "average":
             x = _average(graph, x, *args)
         elif kind == "activation":
@@ -45,6 +50,22 @@ def network_ops(graph: Any, spec: MLPSpec, weights: dict[str, np.ndarray], x: st
     return x
 
 
+def category_matrix(weight: np.ndarray, width: int, blocks: tuple[tuple[int, int], ...],
+                    dim: int) -> np.ndarray:
+    """The embedding of categories as one matrix M, x M = its output: a 1 from each input
+    passed on to its place, each one-hot block's rows of W to its D outputs (exact: every
+    other term is a 0 times a finite input)."""
+    kept = kept_columns(width, blocks)
+    matrix = np.zeros((width, len(kept) + len(blocks) * dim), np.float32)
+    matrix[kept, np.arange(len(kept))] = 1.0
+    first = 0
+    for i, (start, stop) in enumerate(blocks):
+        column = len(kept) + i * dim
+        matrix[start:stop, column:column + dim] = weight[first:first + stop - start]
+        first += stop - start
+    return matrix
+
+
 def _activation(graph: Any, name: str, x: str) -> str:
     if name == "mish":                                      # (Mish is opset 18's)
         return graph.op("Mul", [x, graph.op("Tanh", [graph.op("Softplus", [x])])])
@@ -52,10 +73,10 @@ def _activation(graph: Any, name: str, x: str) -> str:
 
 
 def _members(graph: Any, weights: dict[str, np.ndarray], index: int, x: str, n_in: int,
-             n_out: int, members: int, shared: bool) -> str:
+             n_out: int, members: int, shared: bool, gain: float) -> str:
     """An ensemble's K layers side by side (numpy_engine/ensemble.py): one Gemm when they
     share their input, else an Einsum over the members' blocks of columns."""
-    weight = weights[f"{index}.weight"].astype(np.float32)
+    weight = (weights[f"{index}.weight"] * gain).astype(np.float32)
     bias = weights[f"{index}.bias"].astype(np.float32)
     if shared:
         return graph.op("Gemm", [x, graph.constant(weight.reshape(-1, n_in), "W"),

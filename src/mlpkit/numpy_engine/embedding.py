@@ -25,8 +25,8 @@ import math
 
 import numpy as np
 
-from mlpkit.config import PERIODIC
 from mlpkit.numpy_engine.module import Module, Parameter
+from mlpkit.plan import PERIODIC
 
 (FREQUENCIES, WIDTH), SIGMA = PERIODIC, 0.1      # K, D, and the frequencies' initial spread
 

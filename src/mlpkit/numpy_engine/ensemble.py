@@ -9,6 +9,9 @@ dropout act element-wise, so they serve all members unchanged. With g_k = dL/dy_
     dL/dW_k = g_k^T x_k        dL/db_k = sum_n g_k        dL/dx_k = g_k W_k
     (shared input: dL/dx = sum_k g_k W_k)
 
+Under the NTK parametrisation each member's product carries the factor c = 1/sqrt(in), as
+``Linear``'s does.
+
 ``Average`` ends the network. In training it hands each member's outputs to the loss as rows
 of their own, (n K, outputs), so every member learns from its own loss (an ensemble, not one
 wide network). In evaluation it returns the outputs whose prediction is the members' mean
@@ -50,7 +53,8 @@ class Members(Module):
     ``Linear`` would be (so each member starts as a network of its own seed would)."""
 
     def __init__(self, in_features: int, out_features: int, members: int, shared: bool, *,
-                 init: str, rng: np.random.Generator, dtype: type | np.dtype = np.float32) -> None:
+                 init: str, rng: np.random.Generator, dtype: type | np.dtype = np.float32,
+                 gain: float = 1.0) -> None:
         self.in_features, self.out_features = in_features, out_features
         self.members, self.shared = members, shared
         initializer, shape = get_initializer(init), (out_features, in_features)
@@ -60,7 +64,8 @@ class Members(Module):
             weights.append(initializer(rng, shape, np.dtype(dtype)))
             biases.append(np.zeros(out_features, dtype) if bound is None else
                           rng.uniform(-bound, bound, size=out_features).astype(dtype))
-        self.weight = Parameter(np.stack(weights))           # (K, out, in)
+        self.gain = gain
+        self.weight = Parameter((np.stack(weights) / gain).astype(dtype))   # (K, out, in)
         self.bias = Parameter(np.stack(biases))              # (K, out)
         self._input: np.ndarray | None = None
 
@@ -70,25 +75,33 @@ class Members(Module):
         if self.shared:              # one product: (n, in) @ (in, K out)
             self._input = x
             out = x @ self.weight.data.reshape(k * self.out_features, -1).T
+            if self.gain != 1.0:
+                out *= self.gain
             return out + self.bias.data.reshape(-1)
         xk = x.reshape(n, k, self.in_features).transpose(1, 0, 2)          # (K, n, in)
         self._input = xk
-        out = xk @ self.weight.data.transpose(0, 2, 1) + self.bias.data[:, None, :]
+        out = xk @ self.weight.data.transpose(0, 2, 1)
+        if self.gain != 1.0:
+            out *= self.gain
+        out += self.bias.data[:, None, :]
         return out.transpose(1, 0, 2).reshape(n, -1)                       # (n, K out)
 
     def backward(self, grad_output: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         x, k, out = self._input, self.members, self.out_features
         if x is None:
             raise RuntimeError("Members.backward called before forward")
+        bias_grad = grad_output
+        if self.gain != 1.0:
+            grad_output = grad_output * self.gain    # (c: the weights' products carry it)
         if self.shared:
             self.weight.accumulate((grad_output.T @ x).reshape(k, out, -1))
-            self.bias.accumulate(grad_output.sum(axis=0).reshape(k, out))
+            self.bias.accumulate(bias_grad.sum(axis=0).reshape(k, out))
             return grad_output @ self.weight.data.reshape(k * out, -1) if need_input_grad \
                 else None
         n = len(grad_output)
         g = grad_output.reshape(n, k, out).transpose(1, 0, 2)              # (K, n, out)
         self.weight.accumulate(g.transpose(0, 2, 1) @ x)                   # (K, out, in)
-        self.bias.accumulate(g.sum(axis=1))
+        self.bias.accumulate(bias_grad.reshape(n, k, out).sum(axis=0))
         if not need_input_grad:
             return None
         return (g @ self.weight.data).transpose(1, 0, 2).reshape(n, -1)   # (n, K in)

@@ -6,6 +6,9 @@ For a batch ``x`` of shape (n, in) the layer computes ``y = x W^T + b`` with ``W
     dL/dW = (dL/dy)^T x        (out, n) @ (n, in)  -> (out, in)
     dL/db = sum_n dL/dy        (n, out)            -> (out,)
     dL/dx = (dL/dy) W          (n, out) @ (out, in) -> (n, in)
+
+Under the NTK parametrisation the layer computes ``y = c x W^T + b``, c = 1/sqrt(in), with W
+drawn 1/c times as large (the same y at first); dL/dW and dL/dx then carry the factor c.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ class Linear(Module):
 
     ``init="default"`` is PyTorch's own (weight and bias uniform in ±1/sqrt(in_features)) and
     ``init="sklearn"`` scikit-learn's (both uniform in its Glorot range); any other
-    initialiser draws the weight and sets the bias to zero.
+    initialiser draws the weight and sets the bias to zero. ``gain``: c (NTK), else 1.
     """
 
     def __init__(
@@ -35,6 +38,7 @@ class Linear(Module):
         init: str | Initializer = "default",
         rng: np.random.Generator | np.random.RandomState | int | None = None,
         dtype: type | np.dtype = np.float32,
+        gain: float = 1.0,
     ) -> None:
         check_positive(in_features, "in_features", integer=True)
         check_positive(out_features, "out_features", integer=True)
@@ -42,7 +46,9 @@ class Linear(Module):
         self.out_features = out_features
         rng = rng if isinstance(rng, np.random.RandomState) else np.random.default_rng(rng)
         initializer = get_initializer(init)
-        self.weight = Parameter(initializer(rng, (out_features, in_features), np.dtype(dtype)))
+        self.gain = gain
+        weight = initializer(rng, (out_features, in_features), np.dtype(dtype))
+        self.weight = Parameter(weight if gain == 1.0 else (weight / gain).astype(dtype))
         self.bias: Parameter | None = None
         if bias:
             bound = bias_bound(initializer, (out_features, in_features))
@@ -60,6 +66,8 @@ class Linear(Module):
         x = x.astype(self.weight.data.dtype, copy=False)
         self._input = x                              # cached: dL/dW needs it
         out = x @ self.weight.data.T                 # (n, in) @ (in, out) -> (n, out)
+        if self.gain != 1.0:
+            out *= self.gain
         if self.bias is not None:
             out += self.bias.data
         return out
@@ -69,9 +77,11 @@ class Linear(Module):
         if x is None:
             raise RuntimeError("Linear.backward called before forward")
         w = self.weight
-        w.accumulate(grad_output.T @ x)              # (out, n) @ (n, in) -> (out, in)
         if self.bias is not None:
             self.bias.accumulate(grad_output.sum(axis=0))
+        if self.gain != 1.0:
+            grad_output = grad_output * self.gain    # (c: both products carry it)
+        w.accumulate(grad_output.T @ x)              # (out, n) @ (n, in) -> (out, in)
         if not need_input_grad:
             return None
         return grad_output @ w.data                  # (n, out) @ (out, in) -> (n, in)
@@ -83,8 +93,9 @@ class Linear(Module):
         return params
 
     def __repr__(self) -> str:
+        gain = "" if self.gain == 1.0 else f", gain={self.gain:.4g}"
         return (f"Linear(in_features={self.in_features}, out_features={self.out_features}, "
-                f"bias={self.bias is not None})")
+                f"bias={self.bias is not None}{gain})")
 
 
 SCALE_FACTOR = 6.0   # the scaling layer's learning-rate factor (RealMLP's), by parametrisation

@@ -6,6 +6,7 @@ import numpy as np
 
 from mlpkit.config import MLPSpec
 from mlpkit.numpy_engine.activations import Parametric, get_activation
+from mlpkit.numpy_engine.categories import CategoryEmbedding
 from mlpkit.numpy_engine.embedding import PeriodicEmbedding
 from mlpkit.numpy_engine.ensemble import Average, Members
 from mlpkit.numpy_engine.init import for_activation
@@ -30,9 +31,11 @@ def build_mlp(spec: MLPSpec, rng: np.random.Generator | int | None = None,
         if kind in ("linear", "members"):   # (scikit-learn's init: narrower under logistic)
             after = spec.activation_of(linear) if linear < hidden else spec.activation
             init = for_activation(spec.init, after)
+            gain = spec.weight_gain(args[0])
             layers.append(Linear(args[0], args[1], init=init, rng=weights_rng or rng,
-                                 dtype=dtype) if kind == "linear" else
-                          Members(*args, init=init, rng=weights_rng or rng, dtype=dtype))
+                                 dtype=dtype, gain=gain) if kind == "linear" else
+                          Members(*args, init=init, rng=weights_rng or rng, dtype=dtype,
+                                  gain=gain))
             linear += 1
         elif kind == "average":
             layers.append(Average(*args))
@@ -42,6 +45,8 @@ def build_mlp(spec: MLPSpec, rng: np.random.Generator | int | None = None,
             layers.append(Parametric(*args, dtype=dtype))
         elif kind == "scaling":
             layers.append(Scaling(args[0], dtype=dtype))
+        elif kind == "categories":
+            layers.append(CategoryEmbedding(*args, rng, dtype=dtype))
         elif kind == "periodic":
             layers.append(PeriodicEmbedding(args[1], rng, dtype=dtype))
         elif kind == "piecewise":

@@ -22,8 +22,7 @@ class NumpyStepper(StepperBase, NumpyNetwork):
                  dtype: np.dtype | type = np.float32) -> None:
         super().__init__(spec, task, config.seed, dtype)      # (a seed: see build_mlp)
         self._set_up_training(config, self.model.named_parameters(),
-                              lambda name, **kwargs: get_optimizer(
-                                  name, self.model.parameters(), **kwargs))
+                              get_optimizer)
         self.measure = get_loss(self.criterion)      # what evaluate reports
         self.loss = CrossEntropyLoss(smoothing=self.label_smoothing) \
             if self.label_smoothing else self.measure     # what training minimises

@@ -15,11 +15,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from mlpkit.config import PERIODIC, MLPSpec
+from mlpkit.config import MLPSpec
 from mlpkit.data.preprocessing import CLIP
 from mlpkit.numpy_engine.layers import SCALE_FACTOR
 from mlpkit.numpy_engine.models import build_mlp as build_numpy_mlp
 from mlpkit.numpy_engine.piecewise import bin_arrays
+from mlpkit.plan import PERIODIC, kept_columns
 
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "identity": nn.Identity,
                "selu": nn.SELU, "mish": nn.Mish}
@@ -64,6 +65,24 @@ class Piecewise(nn.Module):
         return torch.cat([z.flatten(1), x[:, self.rest]], dim=1)
 
 
+class Categories(nn.Module):
+    """The NumPy engine's ``CategoryEmbedding`` (its docstring has the maths): the inputs
+    kept, then each one-hot block times its rows of ``weight``."""
+
+    def __init__(self, width: int, blocks: tuple[tuple[int, int], ...], dim: int,
+                 dtype: torch.dtype) -> None:
+        super().__init__()
+        self.blocks, self.kept = blocks, kept_columns(width, blocks)
+        self.weight = nn.Parameter(torch.empty(sum(b - a for a, b in blocks), dim, dtype=dtype))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        parts, first = [x[:, self.kept]], 0
+        for start, stop in self.blocks:
+            parts.append(x[:, start:stop] @ self.weight[first:first + stop - start])
+            first += stop - start
+        return torch.cat(parts, dim=1)
+
+
 class Scaling(nn.Module):
     """The NumPy engine's ``Scaling``: x * (F s), s stored."""
 
@@ -87,22 +106,35 @@ class Parametric(nn.Module):
         return x + self.alpha * (self.activation(x) - x)
 
 
+class Linear(nn.Linear):
+    """The NumPy engine's ``Linear`` under the NTK parametrisation: c (x W^T) + b."""
+
+    def __init__(self, in_features: int, out_features: int, gain: float,
+                 dtype: torch.dtype) -> None:
+        super().__init__(in_features, out_features, dtype=dtype)
+        self.gain = gain
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.linear(x, self.weight) * self.gain + self.bias
+
+
 class Members(nn.Module):
     """The NumPy engine's ``Members`` (numpy_engine/ensemble.py has the maths): K linear
-    layers side by side, weight (K, out, in) and bias (K, out)."""
+    layers side by side, weight (K, out, in) and bias (K, out), products times ``gain``."""
 
     def __init__(self, in_features: int, out_features: int, members: int, shared: bool,
-                 dtype: torch.dtype) -> None:
+                 dtype: torch.dtype, gain: float = 1.0) -> None:
         super().__init__()
-        self.members, self.shared = members, shared
+        self.members, self.shared, self.gain = members, shared, gain
         self.weight = nn.Parameter(torch.empty(members, out_features, in_features, dtype=dtype))
         self.bias = nn.Parameter(torch.empty(members, out_features, dtype=dtype))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.shared:
-            return x @ self.weight.flatten(0, 1).T + self.bias.flatten()
+            return (x @ self.weight.flatten(0, 1).T) * self.gain + self.bias.flatten()
         x = x.unflatten(1, (self.members, -1))
-        return (torch.einsum("nki,koi->nko", x, self.weight) + self.bias).flatten(1)
+        return (torch.einsum("nki,koi->nko", x, self.weight) * self.gain
+                + self.bias).flatten(1)
 
 
 class Average(nn.Module):
@@ -128,7 +160,7 @@ class Average(nn.Module):
 
 
 HIDDEN_LAYERS = (nn.Linear, nn.Dropout, Periodic, Piecewise, Members, Average,
-                 Scaling)                                       # not activations
+                 Scaling, Categories)                                       # not activations
 
 
 def empty_mlp(spec: MLPSpec, device: torch.device | str = "cpu",
@@ -137,8 +169,10 @@ def empty_mlp(spec: MLPSpec, device: torch.device | str = "cpu",
     layers: list[nn.Module] = []
     with torch.device("meta"):
         for kind, *args in spec.layers():
+            gain = spec.weight_gain(args[0]) if kind in ("linear", "members") else 1.0
             if kind == "linear":
-                layers.append(nn.Linear(args[0], args[1], dtype=dtype))
+                layers.append(nn.Linear(args[0], args[1], dtype=dtype) if gain == 1.0 else
+                              Linear(args[0], args[1], gain, dtype))
             elif kind == "activation":
                 layers.append(ACTIVATIONS[args[0]]())
             elif kind == "parametric":
@@ -149,8 +183,10 @@ def empty_mlp(spec: MLPSpec, device: torch.device | str = "cpu",
                 layers.append(Piecewise(*args))
             elif kind == "scaling":
                 layers.append(Scaling(args[0], dtype))
+            elif kind == "categories":
+                layers.append(Categories(*args, dtype))
             elif kind == "members":
-                layers.append(Members(*args, dtype=dtype))
+                layers.append(Members(*args, dtype=dtype, gain=gain))
             elif kind == "average":
                 layers.append(Average(*args))
             else:

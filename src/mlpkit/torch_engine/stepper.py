@@ -53,8 +53,8 @@ class TorchStepper(StepperBase, TorchNetwork):
         self.trained = self.model if group is None else nn.parallel.DistributedDataParallel(
             self.model, device_ids=[device.index] if device.type == "cuda" else None)
         self._set_up_training(config, self.model.named_parameters(),
-                              lambda name, **kwargs: OPTIMIZERS[name](
-                                  self.model.parameters(), **kwargs))
+                              lambda name, groups, **kwargs: OPTIMIZERS[name](
+                                  groups, **kwargs))
         self.softmax_mse = self.criterion == "softmax_mse"
         self.mse_factor = 0.5 if self.criterion == "squared_error" else 1.0   # scikit-learn's
         self._parameters = list(self.model.parameters())

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from mlpkit.config import BINS, MLPSpec, RunConfig
+from mlpkit.config import MLPSpec, RunConfig
 from mlpkit.data.preprocessing import Standardizer
 from mlpkit.data.schema import Schema
 from mlpkit.data.tables.stream import Statistics, StreamedTable
@@ -26,7 +26,8 @@ from mlpkit.engines import default_engine, make_stepper, thread_limit
 from mlpkit.errors import InvalidInputError, InvalidParameterError
 from mlpkit.model import TrainedModel
 from mlpkit.numpy_engine.piecewise import fit_bins
-from mlpkit.recipe import embedding, members
+from mlpkit.plan import BINS, ONE_HOT_MOST
+from mlpkit.recipe import categories, embedding, members
 from mlpkit.tasks import averaged_for, link_for
 from mlpkit.torch_engine.distributed import Group, collective
 from mlpkit.training.budget import check_fits
@@ -65,8 +66,12 @@ class Session:
                             embedded if kind else None,
                             members(config.ensemble, schema.task, group is not None),
                             config.input_scaling, averaged_for(schema.task, link),
-                            parametric_activation=config.parametric_activation)
+                            parametric_activation=config.parametric_activation,
+                            parametrization=config.parametrization,
+                            **categories(config.category_embedding, schema.encoder))
         check_fits(self.spec, config.train)          # before any weight is allocated
+        if self.spec.categories:                     # (the run's summary says so)
+            schema.encoder.note_embedded(ONE_HOT_MOST, self.spec.category_embedding)
         self._stepper = None
         self.scaler: Standardizer | None = None
         self.target_scaler: Standardizer | None = None     # regression: y in its own units

@@ -117,6 +117,24 @@ class TabularEncoder:
             start += len(col.feature_names)
         return tuple(positions)
 
+    def category_blocks(self, most: int) -> tuple[tuple[int, int], ...]:
+        """The [start, stop) features of each category column of more than ``most`` values:
+        the one-hot blocks an embedding of categories takes."""
+        blocks, start = [], 0
+        for col in self.used:
+            width = len(col.feature_names)
+            if col.role == "category" and width > most:
+                blocks.append((start, start + width))
+            start += width
+        return tuple(blocks)
+
+    def note_embedded(self, most: int, dim: int) -> None:
+        """Say in those columns' notes that an embedding of categories takes them."""
+        for col in self.used:
+            if col.role == "category" and len(col.feature_names) > most:
+                col.note = col.note.replace("one-hot", f"each as {dim} learned numbers "
+                                            "(--category-embedding 0: one-hot)")
+
     @property
     def used(self) -> list[ColumnEncoding]:
         return [col for col in self.columns if col.role != "dropped"]
