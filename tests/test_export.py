@@ -75,6 +75,27 @@ def check(tmp_path, model: TrainedModel, onnx_file, rows):
             np.testing.assert_allclose(got["prediction"], want, rtol=1e-5)
 
 
+def train_table(tmp_path, table, target: str, engine: str, flags: list[str]) -> TrainedModel:
+    """``mlpkit train`` on ``table`` (a DataFrame) with ``flags``: the model it saved."""
+    table.to_csv(tmp_path / "data.csv", index=False)
+    assert main(["train", "--csv", str(tmp_path / "data.csv"), "--target", target, "--engine",
+                 engine, *flags, "--out", str(tmp_path / "run"), "--quiet",
+                 "--no-baselines"]) == 0
+    return TrainedModel.load(tmp_path / "run")
+
+
+def check_every_door(tmp_path, capsys, model: TrainedModel, engine: str, rows) -> None:
+    """``train_table``'s model predicts on ``rows`` in the other engine and as an exported
+    ONNX file (run by ONNX Runtime) what it predicts in its own."""
+    other = "torch" if engine == "numpy" else "numpy"
+    np.testing.assert_allclose(model.predict_output(model.features(rows), engine=other),
+                               model.predict_output(model.features(rows)), rtol=1e-4,
+                               atol=1e-5)
+    assert main(["export", str(tmp_path / "run"), "-o", str(tmp_path / "m.onnx")]) == 0
+    capsys.readouterr()
+    check(tmp_path, model, tmp_path / "m.onnx", rows)
+
+
 @pytest.mark.parametrize("target, engine", [("label", "numpy"), ("value", "torch")])
 def test_csv_models_export_with_their_preprocessing(tmp_path, capsys, target, engine):
     table = messy().drop(columns="value" if target == "label" else "label")

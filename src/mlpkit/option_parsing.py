@@ -5,33 +5,28 @@ from __future__ import annotations
 
 import argparse
 import math
+from typing import Any
+
+
+def _whole_number_or(text: str, words: dict[str, Any], what: str, wanted: str) -> Any:
+    """A whole number, or one of ``words`` (read as its value); argparse's error otherwise."""
+    if text in words:
+        return words[text]
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid {what} {text!r} ({wanted})") from None
 
 
 def parse_batch_size(text: str) -> int | str:
-    if text in ("full", "auto", "table"):
-        return text
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"invalid batch size {text!r} (a whole number, 'auto', 'table' or 'full')") from None
+    return _whole_number_or(text, {w: w for w in ("full", "auto", "table")}, "batch size",
+                            "a whole number, 'auto', 'table' or 'full'")
 
 
 def parse_members(text: str) -> int | str:
-    if text == "table":
-        return text
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"invalid ensemble size {text!r} (a whole number or 'table')") from None
+    return _whole_number_or(text, {"table": "table"}, "ensemble size",
+                            "a whole number or 'table'")
 
 
 def parse_patience(text: str) -> int | float:
-    if text == "inf":
-        return math.inf
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"invalid patience {text!r} (a whole number, or inf)") from None
+    return _whole_number_or(text, {"inf": math.inf}, "patience", "a whole number, or inf")

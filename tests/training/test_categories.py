@@ -8,14 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from mlpkit.cli import main
 from mlpkit.config import MLPSpec
 from mlpkit.data.tables.columns import fit_encoder
 from mlpkit.diagnostics.gradient_table import gradient_table
 from mlpkit.errors import InvalidParameterError
 from mlpkit.estimators import TabularRegressor
 from mlpkit.io.model_files import n_parameters
-from mlpkit.model import TrainedModel
 from mlpkit.numpy_engine.categories import CategoryEmbedding
 from mlpkit.numpy_engine.models import build_mlp as numpy_mlp
 from mlpkit.recipe import categories
@@ -112,28 +110,18 @@ def test_only_categories_of_more_than_nine_values_are_embedded():
 @pytest.mark.parametrize("target, engine", [("label", "numpy"), ("value", "torch")])
 def test_a_table_model_embeds_its_city_and_every_door_predicts_alike(tmp_path, capsys, target,
                                                                      engine):
-    from tests.test_export import check
+    from tests.test_export import check_every_door, train_table
 
     frame = table().drop(columns="value" if target == "label" else "label")
-    frame.to_csv(tmp_path / "data.csv", index=False)
-    run = tmp_path / "run"
-    assert main(["train", "--csv", str(tmp_path / "data.csv"), "--target", target, "--engine",
-                 engine, "--category-embedding", "4", "--epochs", "6", "--out", str(run),
-                 "--quiet", "--no-baselines"]) == 0
-    model = TrainedModel.load(run)
+    model = train_table(tmp_path, frame, target, engine, ["--category-embedding", "4",
+                                                          "--epochs", "6"])
     assert model.spec.category_embedding == 4 and len(model.spec.categories) == 1
     notes = {c.name: c.note for c in model.schema.encoder.columns}
     assert notes["city"] == "14 values, each as 4 learned numbers (--category-embedding 0: " \
         "one-hot)" and notes["color"].startswith("4 values, one-hot")
     rows = frame.drop(columns=target)
     rows.loc[rows.index[:5], "city"] = "elsewhere"                 # unseen: no value's numbers
-    other = "torch" if engine == "numpy" else "numpy"
-    np.testing.assert_allclose(model.predict_output(model.features(rows), engine=other),
-                               model.predict_output(model.features(rows)), rtol=1e-4,
-                               atol=1e-5)
-    assert main(["export", str(run), "-o", str(tmp_path / "m.onnx")]) == 0
-    capsys.readouterr()
-    check(tmp_path, model, tmp_path / "m.onnx", rows)
+    check_every_door(tmp_path, capsys, model, engine, rows)
 
 
 def test_the_estimator_embeds_the_same_way():

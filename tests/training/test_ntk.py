@@ -11,11 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from mlpkit.cli import main
 from mlpkit.config import MLPSpec, RunConfig, TrainConfig
 from mlpkit.diagnostics.gradient_table import gradient_table
 from mlpkit.errors import InvalidParameterError
-from mlpkit.model import TrainedModel
 from mlpkit.numpy_engine.ensemble import Members
 from mlpkit.numpy_engine.layers import Linear
 from mlpkit.numpy_engine.models import build_mlp as numpy_mlp
@@ -148,21 +146,11 @@ def test_lbfgs_refuses_a_bias_factor():
 
 @pytest.mark.parametrize("target, engine", [("label", "numpy"), ("value", "torch")])
 def test_a_table_model_trains_and_every_door_predicts_alike(tmp_path, capsys, target, engine):
-    from tests.test_export import check, messy
+    from tests.test_export import check_every_door, messy, train_table
 
     table = messy().drop(columns="value" if target == "label" else "label")
-    table.to_csv(tmp_path / "data.csv", index=False)
-    run = tmp_path / "run"
-    assert main(["train", "--csv", str(tmp_path / "data.csv"), "--target", target, "--engine",
-                 engine, "--parametrization", "ntk", "--bias-lr-factor", "0.1", "--epochs",
-                 "6", "--out", str(run), "--quiet", "--no-baselines"]) == 0
-    model = TrainedModel.load(run)
+    model = train_table(tmp_path, table, target, engine, ["--parametrization", "ntk",
+                                                          "--bias-lr-factor", "0.1",
+                                                          "--epochs", "6"])
     assert model.spec.parametrization == "ntk"
-    rows = table.drop(columns=target)
-    other = "torch" if engine == "numpy" else "numpy"
-    np.testing.assert_allclose(model.predict_output(model.features(rows), engine=other),
-                               model.predict_output(model.features(rows)), rtol=1e-4,
-                               atol=1e-5)
-    assert main(["export", str(run), "-o", str(tmp_path / "m.onnx")]) == 0
-    capsys.readouterr()
-    check(tmp_path, model, tmp_path / "m.onnx", rows)
+    check_every_door(tmp_path, capsys, model, engine, table.drop(columns=target))

@@ -7,11 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from mlpkit.cli import main
 from mlpkit.config import MLPSpec
 from mlpkit.diagnostics.gradient_table import gradient_table
 from mlpkit.io.model_files import n_parameters
-from mlpkit.model import TrainedModel
 from mlpkit.numpy_engine.activations import Parametric
 from mlpkit.numpy_engine.models import build_mlp as numpy_mlp
 from mlpkit.torch_engine.models import build_mlp as torch_mlp
@@ -67,23 +65,12 @@ def test_both_engines_compute_the_same_network_and_old_specs_have_none():
 @pytest.mark.parametrize("target, engine", [("label", "numpy"), ("value", "torch")])
 def test_a_table_model_learns_its_shares_and_every_door_predicts_alike(tmp_path, capsys,
                                                                        target, engine):
-    from tests.test_export import check, messy
+    from tests.test_export import check_every_door, messy, train_table
 
     table = messy().drop(columns="value" if target == "label" else "label")
-    table.to_csv(tmp_path / "data.csv", index=False)
-    run = tmp_path / "run"
-    assert main(["train", "--csv", str(tmp_path / "data.csv"), "--target", target, "--engine",
-                 engine, "--parametric-activation", "--epochs", "8", "--out", str(run),
-                 "--quiet", "--no-baselines"]) == 0
-    model = TrainedModel.load(run)
+    model = train_table(tmp_path, table, target, engine, ["--parametric-activation",
+                                                          "--epochs", "8"])
     alphas = [v for k, v in model.state_dict.items() if k.endswith("alpha")]
     assert model.spec.parametric_activation and alphas
     assert not all(np.allclose(a, 1.0) for a in alphas)            # the shares were learned
-    rows = table.drop(columns=target)
-    other = "torch" if engine == "numpy" else "numpy"
-    np.testing.assert_allclose(model.predict_output(model.features(rows), engine=other),
-                               model.predict_output(model.features(rows)), rtol=1e-4,
-                               atol=1e-5)
-    assert main(["export", str(run), "-o", str(tmp_path / "m.onnx")]) == 0
-    capsys.readouterr()
-    check(tmp_path, model, tmp_path / "m.onnx", rows)
+    check_every_door(tmp_path, capsys, model, engine, table.drop(columns=target))
